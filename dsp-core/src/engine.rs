@@ -1,0 +1,434 @@
+//! The engine: input → framer → analysis → user controls → decoder → control
+//! mapping → harmonic bank + filtered noise → reverb → dry/wet → output.
+//!
+//! # Timing
+//! Frame `k` ends at input sample `b_k` (see [`crate::framer`]); its pitch
+//! and loudness windows end there too. The frame stands for the moment
+//! `b_k − lookahead`, so its controls must sound at output time
+//! `b_k − lookahead + latency`. The synth renders the segment that glides
+//! from frame `k − 1` to frame `k` as soon as frame `k` is decoded, into a
+//! queue that starts with `max_hop + decoder delay` samples of silence; the
+//! segment therefore reaches the output exactly `latency = lookahead +
+//! max_hop + decoder delay` samples after the moment its frame stands for,
+//! and the dry signal is delayed by the same amount. Everything is driven
+//! by input sample positions, never by block boundaries, so the output does
+//! not depend on how the host cuts blocks.
+//!
+//! # Real time
+//! [`Engine::new`] plans every FFT and sizes every buffer; [`Engine::process`],
+//! [`Engine::set_controls`] and [`Engine::reset`] never allocate, lock or
+//! wait.
+
+use crate::controls::FeatureControls;
+use crate::decoder::{DecodeStatus, Decoder};
+use crate::delay::DelayLine;
+use crate::fifo::SampleFifo;
+use crate::framer::Framer;
+use crate::harmonic::HarmonicBank;
+use crate::history::HistoryBuffer;
+use crate::loudness::{LoudnessMeter, REFERENCE_WINDOW_MS};
+use crate::mapping::map_decoder_output;
+use crate::noise::FilteredNoise;
+use crate::pitch::{PitchConfig, PitchTracker, DEFAULT_F0_HZ};
+use crate::ranges::{self, clamp_f32};
+use crate::reverb::Reverb;
+use crate::rng::DEFAULT_NOISE_SEED;
+use crate::smoothing::Smoother;
+use crate::wire::{DecoderOutput, FeatureFrame, SynthParams, UserControls, MAX_HARMONICS};
+
+/// Most channels the engine processes (the analysis hears their mean).
+pub const MAX_CHANNELS: usize = 2;
+/// Time constant of per-sample gain smoothing, ms.
+const GAIN_SMOOTHING_MS: f32 = 20.0;
+/// Input samples beyond this magnitude are clipped before analysis.
+const MAX_INPUT_MAGNITUDE: f32 = 16.0;
+/// Magnitudes below this are flushed to zero (no denormals downstream).
+const DENORMAL_FLOOR: f32 = 1e-20;
+
+/// How the input is analysed.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AnalysisConfig {
+    /// Pitch tracker settings.
+    pub pitch: PitchConfig,
+    /// Loudness window, ms (32 ms is the reference definition).
+    pub loudness_window_ms: f32,
+    /// How far before the end of its windows a frame stands, ms. Part of the
+    /// latency; training uses the same value, so the decoder learns what the
+    /// plugin plays.
+    pub lookahead_ms: f32,
+}
+
+impl Default for AnalysisConfig {
+    fn default() -> Self {
+        Self {
+            pitch: PitchConfig::default(),
+            loudness_window_ms: REFERENCE_WINDOW_MS,
+            lookahead_ms: 8.0,
+        }
+    }
+}
+
+/// Everything fixed while the engine runs; changing any of it means building
+/// a new engine (the plugin does so on activation).
+#[derive(Clone, Debug, PartialEq)]
+pub struct EngineConfig {
+    /// Host sample rate, Hz (clamped to 22.05–192 kHz).
+    pub sample_rate_hz: f32,
+    /// Largest block `process` will be handed (larger ones are split).
+    pub max_block_samples: usize,
+    /// Analysis settings.
+    pub analysis: AnalysisConfig,
+    /// Reverb impulse response (empty: no reverb) and its sample rate, Hz.
+    pub reverb_ir: Vec<f32>,
+    /// Sample rate of `reverb_ir`, Hz.
+    pub reverb_ir_rate_hz: f32,
+    /// Seed of the noise synth.
+    pub noise_seed: u64,
+}
+
+impl EngineConfig {
+    /// Defaults at `sample_rate_hz` with blocks of up to `max_block_samples`.
+    pub fn new(sample_rate_hz: f32, max_block_samples: usize) -> Self {
+        Self {
+            sample_rate_hz,
+            max_block_samples,
+            analysis: AnalysisConfig::default(),
+            reverb_ir: Vec::new(),
+            reverb_ir_rate_hz: sample_rate_hz,
+            noise_seed: DEFAULT_NOISE_SEED,
+        }
+    }
+}
+
+/// Per-sample gains of the output stage.
+struct GainSmoothers {
+    input: Smoother,
+    output: Smoother,
+    dry_wet: Smoother,
+    reverb_mix: Smoother,
+}
+
+impl GainSmoothers {
+    fn new(sample_rate_hz: f32) -> Self {
+        let smoother = || Smoother::new(GAIN_SMOOTHING_MS, sample_rate_hz, 0.0);
+        Self {
+            input: smoother(),
+            output: smoother(),
+            dry_wet: smoother(),
+            reverb_mix: smoother(),
+        }
+    }
+
+    fn targets(controls: &UserControls) -> [f32; 4] {
+        [
+            db_to_gain(clamp_f32(controls.input_gain_db, &ranges::INPUT_GAIN_DB)),
+            db_to_gain(clamp_f32(controls.output_gain_db, &ranges::OUTPUT_GAIN_DB)),
+            clamp_f32(controls.dry_wet, &ranges::DRY_WET),
+            clamp_f32(controls.reverb_mix, &ranges::REVERB_MIX),
+        ]
+    }
+
+    fn all(&mut self) -> [&mut Smoother; 4] {
+        [&mut self.input, &mut self.output, &mut self.dry_wet, &mut self.reverb_mix]
+    }
+
+    fn set_targets(&mut self, controls: &UserControls) {
+        for (smoother, target) in self.all().into_iter().zip(Self::targets(controls)) {
+            smoother.set_target(target);
+        }
+    }
+
+    fn reset(&mut self, controls: &UserControls) {
+        for (smoother, target) in self.all().into_iter().zip(Self::targets(controls)) {
+            smoother.reset(target);
+        }
+    }
+}
+
+/// dB to linear gain.
+fn db_to_gain(db: f32) -> f32 {
+    10f32.powf(db / 20.0)
+}
+
+/// Level in dB to gain, with the bottom of [`ranges::LEVEL_DB`] meaning off.
+fn level_to_gain(db: f32) -> f32 {
+    let db = clamp_f32(db, &ranges::LEVEL_DB);
+    if db <= *ranges::LEVEL_DB.start() {
+        0.0
+    } else {
+        db_to_gain(db)
+    }
+}
+
+/// A finite, bounded, denormal-free copy of `x`.
+#[inline]
+fn sanitize(x: f32) -> f32 {
+    if !x.is_finite() || x.abs() < DENORMAL_FLOOR {
+        0.0
+    } else {
+        x.clamp(-MAX_INPUT_MAGNITUDE, MAX_INPUT_MAGNITUDE)
+    }
+}
+
+/// The real-time DDSP engine.
+pub struct Engine {
+    sample_rate_hz: f32,
+    max_block_samples: usize,
+    decoder: Box<dyn Decoder>,
+    framer: Framer,
+    pitch: PitchTracker,
+    loudness: LoudnessMeter,
+    loudness_history: HistoryBuffer,
+    feature_controls: FeatureControls,
+    harmonic: HarmonicBank,
+    noise: FilteredNoise,
+    reverb: Reverb,
+    wet_queue: SampleFifo,
+    dry_delays: [DelayLine; MAX_CHANNELS],
+    gains: GainSmoothers,
+    harmonic_level: Smoother,
+    noise_level: Smoother,
+    controls: UserControls,
+    lookahead_samples: usize,
+    synth_delay_samples: usize,
+    samples_since_frame: usize,
+    mono: Vec<f32>,
+    wet: Vec<f32>,
+    segment: Vec<f32>,
+    reverb_wet: Vec<f32>,
+    decoder_output: DecoderOutput,
+    params: SynthParams,
+    harmonic_amplitudes: [f32; MAX_HARMONICS],
+    last_features: FeatureFrame,
+    late_frames: u64,
+    frames: u64,
+}
+
+impl Engine {
+    /// An engine running `decoder` with `config`. Plans FFTs and sizes every
+    /// buffer: allocates, call at activation or from a background thread.
+    pub fn new(config: &EngineConfig, decoder: Box<dyn Decoder>) -> Self {
+        let sample_rate_hz = clamp_f32(config.sample_rate_hz, &ranges::SAMPLE_RATE_HZ);
+        let max_block_samples = config.max_block_samples.max(1);
+        let info = *decoder.info();
+        let frame_rate_hz = clamp_f32(info.frame_rate_hz, &ranges::FRAME_RATE_HZ);
+        let framer = Framer::new(sample_rate_hz as f64, frame_rate_hz as f64);
+        let max_hop = framer.max_hop_samples();
+        let analysis = &config.analysis;
+        let loudness = LoudnessMeter::new(sample_rate_hz, analysis.loudness_window_ms);
+        let pitch = PitchTracker::new(sample_rate_hz, analysis.pitch);
+        let longest_window = loudness.window_samples().max(pitch.window_samples());
+        let lookahead_samples = ((analysis.lookahead_ms * 1e-3 * sample_rate_hz).round() as usize).min(longest_window);
+        let synth_delay_samples = max_hop + decoder.extra_latency_samples(sample_rate_hz, max_block_samples);
+        let latency = lookahead_samples + synth_delay_samples;
+        let controls = UserControls::default();
+        let mut engine = Self {
+            sample_rate_hz,
+            max_block_samples,
+            framer,
+            loudness_history: HistoryBuffer::new(loudness.window_samples()),
+            loudness,
+            pitch,
+            feature_controls: FeatureControls::new(frame_rate_hz, &controls),
+            harmonic: HarmonicBank::new(sample_rate_hz),
+            noise: FilteredNoise::new(sample_rate_hz, info.model_rate_hz, info.num_noise_bands, max_hop, config.noise_seed),
+            reverb: Reverb::new(&config.reverb_ir, config.reverb_ir_rate_hz, sample_rate_hz),
+            wet_queue: SampleFifo::new(synth_delay_samples + 2 * max_hop),
+            dry_delays: [DelayLine::new(latency), DelayLine::new(latency)],
+            gains: GainSmoothers::new(sample_rate_hz),
+            harmonic_level: Smoother::new(GAIN_SMOOTHING_MS, frame_rate_hz, 1.0),
+            noise_level: Smoother::new(GAIN_SMOOTHING_MS, frame_rate_hz, 1.0),
+            controls,
+            lookahead_samples,
+            synth_delay_samples,
+            samples_since_frame: 0,
+            mono: vec![0.0; max_block_samples],
+            wet: vec![0.0; max_block_samples],
+            segment: vec![0.0; max_hop],
+            reverb_wet: vec![0.0; max_hop],
+            decoder_output: DecoderOutput::silent(info.num_harmonics, info.num_noise_bands),
+            params: SynthParams::silent(DEFAULT_F0_HZ, info.num_harmonics, info.num_noise_bands),
+            harmonic_amplitudes: [0.0; MAX_HARMONICS],
+            last_features: FeatureFrame::silent(DEFAULT_F0_HZ),
+            late_frames: 0,
+            frames: 0,
+            decoder,
+        };
+        engine.reset();
+        engine
+    }
+
+    /// Total delay from input to output, samples: what the host must be told.
+    /// The dry path is delayed by exactly this much.
+    pub fn latency_samples(&self) -> usize {
+        self.lookahead_samples + self.synth_delay_samples
+    }
+
+    /// The host sample rate the engine runs at, Hz.
+    pub fn sample_rate_hz(&self) -> f32 {
+        self.sample_rate_hz
+    }
+
+    /// The decoder's sizes and rates.
+    pub fn decoder_info(&self) -> &crate::decoder::DecoderInfo {
+        self.decoder.info()
+    }
+
+    /// The latest frame of analysis (before user controls), for meters.
+    pub fn last_features(&self) -> FeatureFrame {
+        self.last_features
+    }
+
+    /// Frames whose decoder output came too late and were held.
+    pub fn late_frames(&self) -> u64 {
+        self.late_frames
+    }
+
+    /// Frames processed since the last reset.
+    pub fn frames(&self) -> u64 {
+        self.frames
+    }
+
+    /// Sets the user controls from the next sample on (smoothed where
+    /// continuous). Real-time safe.
+    pub fn set_controls(&mut self, controls: UserControls) {
+        self.controls = controls;
+        self.gains.set_targets(&controls);
+        self.harmonic_level.set_target(level_to_gain(controls.harmonic_level_db));
+        self.noise_level.set_target(level_to_gain(controls.noise_level_db));
+    }
+
+    /// Returns to silence, as after construction, keeping the controls
+    /// (settled). Real-time safe.
+    pub fn reset(&mut self) {
+        let info = *self.decoder.info();
+        self.framer.reset();
+        self.pitch.reset();
+        self.loudness_history.clear();
+        self.feature_controls.reset(&self.controls);
+        self.harmonic.reset();
+        self.noise.reset();
+        self.reverb.reset();
+        self.wet_queue.reset_with_zeros(self.synth_delay_samples);
+        self.dry_delays.iter_mut().for_each(DelayLine::clear);
+        self.gains.reset(&self.controls);
+        self.harmonic_level.reset(level_to_gain(self.controls.harmonic_level_db));
+        self.noise_level.reset(level_to_gain(self.controls.noise_level_db));
+        self.decoder.reset();
+        self.decoder_output = DecoderOutput::silent(info.num_harmonics, info.num_noise_bands);
+        self.params = SynthParams::silent(DEFAULT_F0_HZ, info.num_harmonics, info.num_noise_bands);
+        self.last_features = FeatureFrame::silent(DEFAULT_F0_HZ);
+        self.samples_since_frame = 0;
+        self.late_frames = 0;
+        self.frames = 0;
+    }
+
+    /// Processes one block in place: `channels` holds 1 or 2 equally long
+    /// channels of input and receives the output. Any length is accepted.
+    /// Real-time safe.
+    pub fn process(&mut self, channels: &mut [&mut [f32]]) {
+        let num_channels = channels.len().min(MAX_CHANNELS);
+        if num_channels == 0 {
+            return;
+        }
+        let len = channels[..num_channels].iter().map(|c| c.len()).min().unwrap_or(0);
+        let mut start = 0;
+        while start < len {
+            let end = (start + self.max_block_samples).min(len);
+            self.process_chunk(channels, num_channels, start, end);
+            start = end;
+        }
+    }
+
+    fn process_chunk(&mut self, channels: &mut [&mut [f32]], num_channels: usize, start: usize, end: usize) {
+        let len = end - start;
+        // Input gain, sanitised mono for analysis and sanitised dry copies.
+        for n in 0..len {
+            let gain = self.gains.input.next();
+            let mut sum = 0.0;
+            for channel in channels[..num_channels].iter_mut() {
+                let x = sanitize(channel[start + n]) * gain;
+                channel[start + n] = x;
+                sum += x;
+            }
+            self.mono[n] = sum / num_channels as f32;
+        }
+        for (channel, delay) in channels[..num_channels].iter_mut().zip(&mut self.dry_delays) {
+            delay.process(&mut channel[start..end]);
+        }
+
+        // Wet path, frame by frame.
+        let mut done = 0;
+        while done < len {
+            let take = self.framer.samples_to_next_frame().min(len - done);
+            let input = &self.mono[done..done + take];
+            self.pitch.push(input);
+            self.loudness_history.push(input);
+            self.samples_since_frame += take;
+            if self.framer.advance(take) {
+                self.run_frame();
+            }
+            self.wet_queue.pop(&mut self.wet[done..done + take]);
+            done += take;
+        }
+
+        // Output stage.
+        for n in 0..len {
+            let dry_wet = self.gains.dry_wet.next();
+            let gain = self.gains.output.next();
+            let wet = self.wet[n] * dry_wet;
+            for channel in channels[..num_channels].iter_mut() {
+                let out = (channel[start + n] * (1.0 - dry_wet) + wet) * gain;
+                channel[start + n] = if out.is_finite() { out } else { 0.0 };
+            }
+        }
+    }
+
+    /// One frame: analyse, control, decode, map, synthesise a segment.
+    fn run_frame(&mut self) {
+        let segment_len = self.samples_since_frame;
+        self.samples_since_frame = 0;
+        self.frames += 1;
+
+        let loudness_db = self.loudness.measure_db(self.loudness_history.latest(self.loudness.window_samples()));
+        let pitch = self.pitch.estimate();
+        self.last_features = FeatureFrame {
+            f0_hz: pitch.f0_hz,
+            confidence: pitch.confidence,
+            loudness_db,
+        };
+        let info = *self.decoder.info();
+        let features = self.feature_controls.process(&self.last_features, &self.controls, &info.dataset);
+        if self.decoder.decode(&features, &mut self.decoder_output) == DecodeStatus::Late {
+            self.late_frames += 1;
+        }
+        let nyquist_hz = 0.5 * self.sample_rate_hz.min(info.model_rate_hz);
+        map_decoder_output(&self.decoder_output, features.f0_hz, nyquist_hz, &mut self.params);
+        self.render_segment(segment_len);
+    }
+
+    fn render_segment(&mut self, segment_len: usize) {
+        let params = &self.params;
+        let harmonic_gain = self.harmonic_level.next();
+        let noise_gain = self.noise_level.next();
+        let num_harmonics = params.num_harmonics;
+        for (amplitude, &share) in self.harmonic_amplitudes[..num_harmonics]
+            .iter_mut()
+            .zip(&params.harmonic_distribution[..num_harmonics])
+        {
+            let value = params.amplitude * share * harmonic_gain;
+            *amplitude = if value.is_finite() { value } else { 0.0 };
+        }
+        let segment = &mut self.segment[..segment_len];
+        self.harmonic.render(params.f0_hz, &self.harmonic_amplitudes[..num_harmonics], segment);
+        self.noise.render_add(&params.noise_magnitudes[..params.num_noise_bands], noise_gain, segment);
+        if !self.reverb.is_off() {
+            let wet = &mut self.reverb_wet[..segment_len];
+            self.reverb.process(segment, wet);
+            for (sample, &reverb) in segment.iter_mut().zip(wet.iter()) {
+                *sample += self.gains.reverb_mix.next() * reverb;
+            }
+        }
+        self.wet_queue.push(segment);
+    }
+}
