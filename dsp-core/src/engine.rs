@@ -2,15 +2,16 @@
 //! mapping → harmonic bank + filtered noise → reverb → dry/wet → output.
 //!
 //! # Timing
-//! Frame `k` ends at input sample `b_k` (see [`crate::framer`]); its pitch
-//! and loudness windows end there too. The frame stands for the moment
-//! `b_k − lookahead`, so its controls must sound at output time
-//! `b_k − lookahead + latency`. The synth renders the segment that glides
-//! from frame `k − 1` to frame `k` as soon as frame `k` is decoded, into a
-//! queue that starts with `max_hop + decoder delay` samples of silence; the
-//! segment therefore reaches the output exactly `latency = lookahead +
-//! max_hop + decoder delay` samples after the moment its frame stands for,
-//! and the dry signal is delayed by the same amount. Everything is driven
+//! Frame `k` is complete once input samples `0 .. b_k` have arrived (see
+//! [`crate::framer`]); its pitch and loudness windows end with sample
+//! `b_k − 1`. The frame stands for input sample `b_k − 1 − lookahead`, and its
+//! controls sound at exactly output sample `b_k − 1 − lookahead + latency`.
+//! The synth renders the segment that glides from frame `k − 1` to frame `k`
+//! (synth samples `b_{k−1} .. b_k`, reaching frame `k` on the last one) as
+//! soon as frame `k` is decoded, into a queue that starts with `max_hop +
+//! decoder delay` samples of silence, so synth sample `s` is output sample
+//! `s + max_hop + decoder delay`, and `latency = lookahead + max_hop +
+//! decoder delay`. The dry signal is delayed by the same amount. Everything is driven
 //! by input sample positions, never by block boundaries, so the output does
 //! not depend on how the host cuts blocks.
 //!
@@ -262,6 +263,18 @@ impl Engine {
     /// The dry path is delayed by exactly this much.
     pub fn latency_samples(&self) -> usize {
         self.lookahead_samples + self.synth_delay_samples
+    }
+
+    /// Delay from the end of a frame's analysis windows to the moment the
+    /// frame stands for, samples.
+    pub fn lookahead_samples(&self) -> usize {
+        self.lookahead_samples
+    }
+
+    /// Delay between a synth sample being rendered and played, samples
+    /// (`latency_samples() − lookahead_samples()`).
+    pub fn synth_delay_samples(&self) -> usize {
+        self.synth_delay_samples
     }
 
     /// The host sample rate the engine runs at, Hz.

@@ -14,12 +14,15 @@
 //!    and one inverse real FFT (linear, not circular, correlation).
 //! 3. MPM peak picking: the first key maximum within `MPM_CUTOFF` of the
 //!    highest one, between the lags of `max_f0_hz` and `min_f0_hz`.
-//! 4. Octave-jump guard: a jump of an octave away from the previous voiced
+//! 4. Recency check: if the latest few periods at half the chosen lag are
+//!    clearly periodic, the upper octave wins (a window straddling a note
+//!    change is otherwise most periodic at the newest note's lower octave).
+//! 5. Octave-jump guard: a jump of an octave away from the previous voiced
 //!    pitch is accepted only once it has persisted for
 //!    `OCTAVE_CONFIRM_FRAMES`, provided the NSDF still has a strong peak near
 //!    the previous pitch; this removes single-frame octave errors on voice
 //!    and delays only genuine octave leaps, by two frames.
-//! 5. Refinement at the host rate: the NSDF at three host-rate lags around the
+//! 6. Refinement at the host rate: the NSDF at three host-rate lags around the
 //!    peak, parabolic interpolation, so decimation costs no accuracy.
 
 use std::sync::Arc;
@@ -62,7 +65,7 @@ pub struct PitchEstimate {
 }
 
 /// A key maximum within this share of the highest one is taken (MPM's `k`).
-const MPM_CUTOFF: f32 = 0.9;
+const MPM_CUTOFF: f32 = 0.8;
 /// Analysis rates are kept at or above this, Hz.
 const MIN_ANALYSIS_RATE_HZ: f32 = 20_000.0;
 /// Frames an octave jump must persist before it is believed.
@@ -70,6 +73,10 @@ const OCTAVE_CONFIRM_FRAMES: u32 = 2;
 /// A candidate near the previous pitch must reach this share of the best
 /// peak for the guard to hold on to it.
 const OCTAVE_GUARD_MIN_SHARE: f32 = 0.8;
+/// Periods of the upper octave the recency check looks at.
+const RECENT_PERIODS: usize = 4;
+/// NSDF the recency check needs at the upper octave.
+const RECENT_OCTAVE_MIN_NSDF: f32 = 0.85;
 /// Mean square below which a window is silence (−100 dBFS).
 const SILENCE_POWER: f32 = 1e-10;
 /// Pitch reported before anything voiced was heard, Hz (A3).
@@ -190,6 +197,7 @@ impl PitchTracker {
         let Some(mut lag) = self.key_maxima[..num_maxima].iter().copied().find(|&lag| self.nsdf[lag] >= MPM_CUTOFF * best) else {
             return unvoiced;
         };
+        lag = self.prefer_recent_upper_octave(lag);
         let key_maxima = self.key_maxima;
         lag = self.guard_octave_jump(lag, &key_maxima[..num_maxima], best);
         let coarse_lag = parabolic_peak(&self.nsdf, lag).0;
@@ -268,6 +276,28 @@ impl PitchTracker {
         count
     }
 
+    /// Recency check: a window that straddles a note change can be most
+    /// periodic at the lower octave of its newest note; when the latest
+    /// `RECENT_PERIODS` periods at half of `lag` are clearly periodic, the
+    /// upper octave is the pitch being played now.
+    fn prefer_recent_upper_octave(&self, lag: usize) -> usize {
+        let half = lag / 2;
+        if half < self.min_lag.max(2) {
+            return lag;
+        }
+        let recent_len = ((RECENT_PERIODS + 1) * (half + 1)).min(self.window_len);
+        let recent = self.decimated.latest(recent_len);
+        let mean = recent.iter().sum::<f32>() / recent.len() as f32;
+        let (best_lag, best_value) = (half - 1..=half + 1)
+            .map(|candidate| (candidate, host_nsdf(recent, mean, candidate)))
+            .fold((half, f32::MIN), |a, b| if b.1 > a.1 { b } else { a });
+        if best_value >= RECENT_OCTAVE_MIN_NSDF {
+            best_lag
+        } else {
+            lag
+        }
+    }
+
     /// Applies the octave-jump guard to the MPM choice `lag`.
     fn guard_octave_jump(&mut self, lag: usize, key_maxima: &[usize], best: f32) -> usize {
         if !self.has_voiced {
@@ -321,7 +351,7 @@ impl PitchTracker {
     }
 }
 
-/// NSDF of `window` minus `mean` at one integer lag.
+/// NSDF of `window` minus `mean` at one integer lag (any rate).
 fn host_nsdf(window: &[f32], mean: f32, lag: usize) -> f32 {
     let (mut cross, mut energy) = (0.0f32, 0.0f32);
     for (&a, &b) in window.iter().zip(&window[lag..]) {

@@ -1,0 +1,100 @@
+//! Test signals and helpers shared by the contract tests.
+#![allow(dead_code)]
+
+use std::f64::consts::PI;
+
+use dsp_core::{Engine, EngineConfig};
+
+/// Deterministic uniform noise in [−1, 1) (a tiny LCG; tests only).
+pub struct TestNoise(u64);
+
+impl TestNoise {
+    pub fn new(seed: u64) -> Self {
+        Self(seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1))
+    }
+
+    pub fn next(&mut self) -> f32 {
+        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        ((self.0 >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+    }
+}
+
+/// A steady harmonic tone: `num_harmonics` partials at 1/k, peak about 0.5.
+pub fn harmonic_tone(f0_hz: f64, sample_rate_hz: f64, num_samples: usize, num_harmonics: usize) -> Vec<f32> {
+    (0..num_samples)
+        .map(|n| {
+            let t = n as f64 / sample_rate_hz;
+            (1..=num_harmonics)
+                .filter(|&k| k as f64 * f0_hz < 0.45 * sample_rate_hz)
+                .map(|k| 0.25 / k as f64 * (2.0 * PI * k as f64 * f0_hz * t).sin())
+                .sum::<f64>() as f32
+        })
+        .collect()
+}
+
+/// The true pitch of [`voice_like`] at sample `n`, Hz: a slow melody between
+/// about 140 and 420 Hz with 5.5 Hz vibrato of ±60 cents.
+pub fn voice_f0_hz(n: usize, sample_rate_hz: f64) -> f64 {
+    let t = n as f64 / sample_rate_hz;
+    let melody_semitones = [0.0, 3.0, 7.0, 12.0, 10.0, 5.0, 14.0, 2.0, -3.0, 9.0];
+    let note = (t / 0.45) as usize % melody_semitones.len();
+    let base_midi = 52.0 + melody_semitones[note];
+    let vibrato = 0.6 * (2.0 * PI * 5.5 * t).sin();
+    440.0 * ((base_midi + vibrato - 69.0) / 12.0).exp2()
+}
+
+/// A voice-like signal: glottal-like harmonics (−12 dB/octave) shaped by
+/// three moving formants, plus breath noise 30 dB down, following
+/// [`voice_f0_hz`].
+pub fn voice_like(sample_rate_hz: f64, num_samples: usize, seed: u64) -> Vec<f32> {
+    let mut noise = TestNoise::new(seed);
+    let mut phase = 0.0f64;
+    (0..num_samples)
+        .map(|n| {
+            let t = n as f64 / sample_rate_hz;
+            let f0 = voice_f0_hz(n, sample_rate_hz);
+            phase += f0 / sample_rate_hz;
+            // Formants glide between vowel shapes.
+            let formants = [
+                (600.0 + 250.0 * (2.0 * PI * 0.7 * t).sin(), 80.0),
+                (1400.0 + 500.0 * (2.0 * PI * 0.4 * t).cos(), 120.0),
+                (2600.0 + 200.0 * (2.0 * PI * 0.3 * t).sin(), 160.0),
+            ];
+            let mut sample = 0.0;
+            let mut k = 1;
+            while k as f64 * f0 < 0.45 * sample_rate_hz && k <= 60 {
+                let frequency = k as f64 * f0;
+                let resonance: f64 = formants
+                    .iter()
+                    .map(|&(centre, width)| 1.0 / (1.0 + ((frequency - centre) / width).powi(2)))
+                    .sum();
+                let source = 1.0 / (k * k) as f64;
+                sample += (0.15 + resonance) * source * (2.0 * PI * k as f64 * phase).sin();
+                k += 1;
+            }
+            (0.4 * sample + 0.012 * noise.next() as f64) as f32
+        })
+        .collect()
+}
+
+/// Runs `input` through `engine` in blocks of `block_size` (mono).
+pub fn render_mono(engine: &mut Engine, input: &[f32], block_size: usize) -> Vec<f32> {
+    let mut output = input.to_vec();
+    for block in output.chunks_mut(block_size) {
+        engine.process(&mut [block]);
+    }
+    output
+}
+
+/// A default engine config at `sample_rate_hz` with a decaying-noise reverb
+/// impulse response of `ir_seconds`.
+pub fn config_with_reverb(sample_rate_hz: f32, max_block: usize, ir_seconds: f32) -> EngineConfig {
+    let mut config = EngineConfig::new(sample_rate_hz, max_block);
+    let ir_rate = 16_000.0;
+    let mut noise = TestNoise::new(99);
+    config.reverb_ir = (0..(ir_seconds * ir_rate) as usize)
+        .map(|n| 0.05 * noise.next() * (-(n as f32) / (0.3 * ir_rate)).exp())
+        .collect();
+    config.reverb_ir_rate_hz = ir_rate;
+    config
+}

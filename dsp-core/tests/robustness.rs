@@ -1,0 +1,63 @@
+//! Hostile input: NaN, ±inf, denormals, huge values and silence give finite,
+//! bounded output, and the engine recovers when normal input returns.
+
+mod common;
+
+use dsp_core::{AdditiveConfig, AdditiveDecoder, Engine, UserControls};
+
+fn engine(sample_rate: f32) -> Engine {
+    let config = common::config_with_reverb(sample_rate, 512, 1.0);
+    let mut engine = Engine::new(&config, Box::new(AdditiveDecoder::new(AdditiveConfig::default())));
+    engine.set_controls(UserControls {
+        dry_wet: 0.5,
+        ..UserControls::default()
+    });
+    engine.reset();
+    engine
+}
+
+fn rms(signal: &[f32]) -> f32 {
+    (signal.iter().map(|x| x * x).sum::<f32>() / signal.len() as f32).sqrt()
+}
+
+#[test]
+fn hostile_input_gives_finite_output_and_recovers() {
+    let sample_rate = 48_000.0;
+    let one_second = sample_rate as usize;
+    let voice = common::voice_like(sample_rate as f64, 2 * one_second, 3);
+    let mut reference_engine = engine(sample_rate);
+    let reference = common::render_mono(&mut reference_engine, &voice, 512);
+
+    let garbage_kinds: [Box<dyn Fn(usize) -> f32>; 5] = [
+        Box::new(|_| f32::NAN),
+        Box::new(|n| if n % 2 == 0 { f32::INFINITY } else { f32::NEG_INFINITY }),
+        Box::new(|n| if n % 3 == 0 { 1e-39 } else { -1e-42 }),
+        Box::new(|n| if n % 2 == 0 { 1e30 } else { -1e30 }),
+        Box::new(|n| if n % 7 == 0 { f32::NAN } else { ((n * 7919) % 2000) as f32 / 1000.0 - 1.0 }),
+    ];
+    for (kind, garbage) in garbage_kinds.iter().enumerate() {
+        let mut engine = engine(sample_rate);
+        let mut input: Vec<f32> = (0..one_second / 2).map(garbage).collect();
+        input.extend_from_slice(&voice);
+        let output = common::render_mono(&mut engine, &input, 512);
+        assert!(output.iter().all(|x| x.is_finite()), "kind {kind}: non-finite output");
+        // Sanitised input is clipped to ±16; the output stays well bounded.
+        let peak = output.iter().map(|x| x.abs()).fold(0.0, f32::max);
+        assert!(peak < 40.0, "kind {kind}: peak {peak}");
+        // Within a second of normal input the sound is the voice's sound
+        // again: the last second's level matches a clean run's.
+        let tail = &output[output.len() - one_second..];
+        let clean_tail = &reference[reference.len() - one_second..];
+        let ratio = rms(tail) / rms(clean_tail);
+        assert!((0.8..1.25).contains(&ratio), "kind {kind}: level ratio {ratio}");
+    }
+}
+
+#[test]
+fn silence_gives_silence() {
+    let mut engine = engine(44_100.0);
+    let output = common::render_mono(&mut engine, &vec![0.0; 44_100], 333);
+    let peak = output.iter().map(|x| x.abs()).fold(0.0, f32::max);
+    // The decoder's floor amplitude only: below −100 dBFS.
+    assert!(peak < 1e-5, "peak {peak}");
+}
