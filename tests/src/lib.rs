@@ -1,0 +1,22 @@
+//! End-to-end tests across the workspace's crates live in `tests/tests/`;
+//! this library holds what they share.
+
+/// A deterministic sung-like test melody: a 1/k harmonic tone with 5.5 Hz
+/// vibrato that moves through `notes_midi`, `note_seconds` each.
+pub fn sung_melody(sample_rate_hz: f64, notes_midi: &[f64], note_seconds: f64) -> Vec<f32> {
+    let num_samples = (notes_midi.len() as f64 * note_seconds * sample_rate_hz) as usize;
+    let mut phase = 0.0f64;
+    (0..num_samples)
+        .map(|n| {
+            let t = n as f64 / sample_rate_hz;
+            let note = notes_midi[((t / note_seconds) as usize).min(notes_midi.len() - 1)];
+            let midi = note + 0.4 * (2.0 * std::f64::consts::PI * 5.5 * t).sin();
+            let f0 = 440.0 * ((midi - 69.0) / 12.0).exp2();
+            phase += f0 / sample_rate_hz;
+            (1..=12)
+                .filter(|&k| k as f64 * f0 < 0.45 * sample_rate_hz)
+                .map(|k| 0.2 / k as f64 * (2.0 * std::f64::consts::PI * k as f64 * phase).sin())
+                .sum::<f64>() as f32
+        })
+        .collect()
+}
