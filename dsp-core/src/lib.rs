@@ -29,5 +29,5 @@ pub mod smoothing;
 pub mod wire;
 
 pub use decoder::{AdditiveConfig, AdditiveDecoder, DatasetStats, DecodeStatus, Decoder, DecoderInfo};
-pub use engine::{AnalysisConfig, Engine, EngineConfig};
+pub use engine::{render_clip, AnalysisConfig, Engine, EngineConfig};
 pub use wire::{DecoderOutput, FeatureFrame, SynthParams, UserControls, MAX_HARMONICS, MAX_NOISE_BANDS};

@@ -8,3 +8,4 @@
 //! in the real-time engine.
 
 pub mod mapping;
+pub mod audio_file;
