@@ -96,8 +96,7 @@ impl FeatureControls {
         self.loudness_shift_db.set_target(clamp_f32(controls.loudness_shift_db, &ranges::LOUDNESS_SHIFT_DB));
         self.autotune.set_target(clamp_f32(controls.autotune, &ranges::AUTOTUNE));
         self.auto_adjust.set_target(clamp_f32(controls.auto_adjust, &ranges::AUTO_ADJUST));
-        self.confidence_threshold
-            .set_target(clamp_f32(controls.confidence_threshold, &ranges::CONFIDENCE_THRESHOLD));
+        self.confidence_threshold.set_target(clamp_f32(controls.confidence_threshold, &ranges::CONFIDENCE_THRESHOLD));
         self.quiet_db.set_target(clamp_f32(controls.quiet_db, &ranges::QUIET_DB));
     }
 
@@ -110,23 +109,20 @@ impl FeatureControls {
     /// training range (for auto-adjust). Real-time safe.
     pub fn process(&mut self, raw: &FeatureFrame, controls: &UserControls, dataset: &DatasetStats) -> FeatureFrame {
         self.set_targets(controls);
-        let pitch_shift = self.pitch_shift_semitones.next();
-        let loudness_shift = self.loudness_shift_db.next();
-        let autotune = self.autotune.next();
-        let auto_adjust = self.auto_adjust.next();
-        let threshold = self.confidence_threshold.next();
-        let quiet = self.quiet_db.next();
+        let pitch_shift = self.pitch_shift_semitones.step();
+        let loudness_shift = self.loudness_shift_db.step();
+        let autotune = self.autotune.step();
+        let auto_adjust = self.auto_adjust.step();
+        let threshold = self.confidence_threshold.step();
+        let quiet = self.quiet_db.step();
 
-        self.voiced = if self.voiced {
-            raw.confidence >= threshold - VOICING_HYSTERESIS
-        } else {
-            raw.confidence >= threshold
-        };
+        self.voiced =
+            if self.voiced { raw.confidence >= threshold - VOICING_HYSTERESIS } else { raw.confidence >= threshold };
         if self.voiced && raw.f0_hz.is_finite() && raw.f0_hz > 0.0 {
             self.held_f0_hz = raw.f0_hz;
         }
         self.unvoiced_attenuation_db.set_target(if self.voiced { 0.0 } else { quiet });
-        let attenuation = self.unvoiced_attenuation_db.next();
+        let attenuation = self.unvoiced_attenuation_db.step();
 
         let input_pitch_midi = hz_to_midi(self.held_f0_hz);
         self.track_running_estimate(input_pitch_midi, raw.loudness_db);
@@ -155,8 +151,8 @@ impl FeatureControls {
         }
         self.running_pitch_midi.set_target(pitch_midi);
         self.running_loudness_db.set_target(loudness_db);
-        self.running_pitch_midi.next();
-        self.running_loudness_db.next();
+        self.running_pitch_midi.step();
+        self.running_loudness_db.step();
     }
 
     /// Whole octaves and dB that move the running estimate toward the
@@ -178,17 +174,11 @@ impl FeatureControls {
 mod tests {
     use super::*;
 
-    const STATS: DatasetStats = DatasetStats {
-        pitch_midi_quantiles: [60.0, 72.0, 84.0],
-        loudness_db_quantiles: [-40.0, -20.0, -5.0],
-    };
+    const STATS: DatasetStats =
+        DatasetStats { pitch_midi_quantiles: [60.0, 72.0, 84.0], loudness_db_quantiles: [-40.0, -20.0, -5.0] };
 
     fn voiced(f0_hz: f32, loudness_db: f32) -> FeatureFrame {
-        FeatureFrame {
-            f0_hz,
-            confidence: 0.95,
-            loudness_db,
-        }
+        FeatureFrame { f0_hz, confidence: 0.95, loudness_db }
     }
 
     fn settle(controls: &mut FeatureControls, frame: FeatureFrame, user: &UserControls, frames: usize) -> FeatureFrame {
@@ -197,11 +187,7 @@ mod tests {
 
     #[test]
     fn octave_and_fine_shift_move_the_pitch() {
-        let user = UserControls {
-            octave_shift: -1,
-            pitch_shift_semitones: 2.0,
-            ..UserControls::default()
-        };
+        let user = UserControls { octave_shift: -1, pitch_shift_semitones: 2.0, ..UserControls::default() };
         let mut controls = FeatureControls::new(250.0, &user);
         let out = settle(&mut controls, voiced(440.0, -20.0), &user, 100);
         assert!((hz_to_midi(out.f0_hz) - (69.0 - 12.0 + 2.0)).abs() < 1e-3);
@@ -209,10 +195,7 @@ mod tests {
 
     #[test]
     fn autotune_pulls_to_the_nearest_semitone() {
-        let user = UserControls {
-            autotune: 1.0,
-            ..UserControls::default()
-        };
+        let user = UserControls { autotune: 1.0, ..UserControls::default() };
         let mut controls = FeatureControls::new(250.0, &user);
         let out = settle(&mut controls, voiced(midi_to_hz(60.3), -20.0), &user, 10);
         assert!((hz_to_midi(out.f0_hz) - 60.0).abs() < 1e-3);
@@ -220,18 +203,10 @@ mod tests {
 
     #[test]
     fn unvoiced_frames_hold_pitch_and_ramp_down() {
-        let user = UserControls {
-            confidence_threshold: 0.5,
-            quiet_db: 30.0,
-            ..UserControls::default()
-        };
+        let user = UserControls { confidence_threshold: 0.5, quiet_db: 30.0, ..UserControls::default() };
         let mut controls = FeatureControls::new(250.0, &user);
         settle(&mut controls, voiced(300.0, -20.0), &user, 10);
-        let breath = FeatureFrame {
-            f0_hz: 1234.0,
-            confidence: 0.1,
-            loudness_db: -20.0,
-        };
+        let breath = FeatureFrame { f0_hz: 1234.0, confidence: 0.1, loudness_db: -20.0 };
         let first = controls.process(&breath, &user, &STATS);
         assert!((first.f0_hz - 300.0).abs() < 1e-3);
         // Ramps, does not jump.
@@ -242,10 +217,7 @@ mod tests {
 
     #[test]
     fn auto_adjust_moves_by_octaves_and_toward_the_dataset_loudness() {
-        let user = UserControls {
-            auto_adjust: 1.0,
-            ..UserControls::default()
-        };
+        let user = UserControls { auto_adjust: 1.0, ..UserControls::default() };
         let mut controls = FeatureControls::new(250.0, &user);
         // Input two octaves below the dataset median, 20 dB quieter.
         let out = settle(&mut controls, voiced(midi_to_hz(48.3), -40.0), &user, 5000);

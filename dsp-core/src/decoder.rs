@@ -142,11 +142,7 @@ impl AdditiveDecoder {
                 loudness_db_quantiles: [-50.0, -20.0, 0.0],
             },
         };
-        Self {
-            config,
-            info,
-            harmonics_raw,
-        }
+        Self { config, info, harmonics_raw }
     }
 }
 

@@ -10,10 +10,7 @@ pub struct DelayLine {
 impl DelayLine {
     /// A delay of `delay_samples`, filled with silence. Allocates.
     pub fn new(delay_samples: usize) -> Self {
-        Self {
-            buffer: vec![0.0; delay_samples],
-            pos: 0,
-        }
+        Self { buffer: vec![0.0; delay_samples], pos: 0 }
     }
 
     /// The delay in samples.

@@ -61,11 +61,7 @@ pub struct AnalysisConfig {
 
 impl Default for AnalysisConfig {
     fn default() -> Self {
-        Self {
-            pitch: PitchConfig::default(),
-            loudness_window_ms: REFERENCE_WINDOW_MS,
-            lookahead_ms: 8.0,
-        }
+        Self { pitch: PitchConfig::default(), loudness_window_ms: REFERENCE_WINDOW_MS, lookahead_ms: 8.0 }
     }
 }
 
@@ -112,12 +108,7 @@ struct GainSmoothers {
 impl GainSmoothers {
     fn new(sample_rate_hz: f32) -> Self {
         let smoother = || Smoother::new(GAIN_SMOOTHING_MS, sample_rate_hz, 0.0);
-        Self {
-            input: smoother(),
-            output: smoother(),
-            dry_wet: smoother(),
-            reverb_mix: smoother(),
-        }
+        Self { input: smoother(), output: smoother(), dry_wet: smoother(), reverb_mix: smoother() }
     }
 
     fn targets(controls: &UserControls) -> [f32; 4] {
@@ -232,7 +223,13 @@ impl Engine {
             pitch,
             feature_controls: FeatureControls::new(frame_rate_hz, &controls),
             harmonic: HarmonicBank::new(sample_rate_hz),
-            noise: FilteredNoise::new(sample_rate_hz, info.model_rate_hz, info.num_noise_bands, max_hop, config.noise_seed),
+            noise: FilteredNoise::new(
+                sample_rate_hz,
+                info.model_rate_hz,
+                info.num_noise_bands,
+                max_hop,
+                config.noise_seed,
+            ),
             reverb: Reverb::new(&config.reverb_ir, config.reverb_ir_rate_hz, sample_rate_hz),
             wet_queue: SampleFifo::new(synth_delay_samples + 2 * max_hop),
             dry_delays: [DelayLine::new(latency), DelayLine::new(latency)],
@@ -357,7 +354,7 @@ impl Engine {
         let len = end - start;
         // Input gain, sanitised mono for analysis and sanitised dry copies.
         for n in 0..len {
-            let gain = self.gains.input.next();
+            let gain = self.gains.input.step();
             let mut sum = 0.0;
             for channel in channels[..num_channels].iter_mut() {
                 let x = sanitize(channel[start + n]) * gain;
@@ -387,8 +384,8 @@ impl Engine {
 
         // Output stage.
         for n in 0..len {
-            let dry_wet = self.gains.dry_wet.next();
-            let gain = self.gains.output.next();
+            let dry_wet = self.gains.dry_wet.step();
+            let gain = self.gains.output.step();
             let wet = self.wet[n] * dry_wet;
             for channel in channels[..num_channels].iter_mut() {
                 let out = (channel[start + n] * (1.0 - dry_wet) + wet) * gain;
@@ -405,11 +402,7 @@ impl Engine {
 
         let loudness_db = self.loudness.measure_db(self.loudness_history.latest(self.loudness.window_samples()));
         let pitch = self.pitch.estimate();
-        self.last_features = FeatureFrame {
-            f0_hz: pitch.f0_hz,
-            confidence: pitch.confidence,
-            loudness_db,
-        };
+        self.last_features = FeatureFrame { f0_hz: pitch.f0_hz, confidence: pitch.confidence, loudness_db };
         let info = *self.decoder.info();
         let features = self.feature_controls.process(&self.last_features, &self.controls, &info.dataset);
         if self.decoder.decode(&features, &mut self.decoder_output) == DecodeStatus::Late {
@@ -422,12 +415,11 @@ impl Engine {
 
     fn render_segment(&mut self, segment_len: usize) {
         let params = &self.params;
-        let harmonic_gain = self.harmonic_level.next();
-        let noise_gain = self.noise_level.next();
+        let harmonic_gain = self.harmonic_level.step();
+        let noise_gain = self.noise_level.step();
         let num_harmonics = params.num_harmonics;
-        for (amplitude, &share) in self.harmonic_amplitudes[..num_harmonics]
-            .iter_mut()
-            .zip(&params.harmonic_distribution[..num_harmonics])
+        for (amplitude, &share) in
+            self.harmonic_amplitudes[..num_harmonics].iter_mut().zip(&params.harmonic_distribution[..num_harmonics])
         {
             let value = params.amplitude * share * harmonic_gain;
             *amplitude = if value.is_finite() { value } else { 0.0 };
@@ -439,7 +431,7 @@ impl Engine {
             let wet = &mut self.reverb_wet[..segment_len];
             self.reverb.process(segment, wet);
             for (sample, &reverb) in segment.iter_mut().zip(wet.iter()) {
-                *sample += self.gains.reverb_mix.next() * reverb;
+                *sample += self.gains.reverb_mix.step() * reverb;
             }
         }
         self.wet_queue.push(segment);

@@ -12,11 +12,7 @@ pub struct SampleFifo {
 impl SampleFifo {
     /// An empty queue holding up to `capacity` samples. Allocates.
     pub fn new(capacity: usize) -> Self {
-        Self {
-            data: vec![0.0; capacity.max(1)],
-            read_pos: 0,
-            len: 0,
-        }
+        Self { data: vec![0.0; capacity.max(1)], read_pos: 0, len: 0 }
     }
 
     /// Number of queued samples.

@@ -24,11 +24,7 @@ impl Framer {
     pub fn new(sample_rate_hz: f64, frame_rate_hz: f64) -> Self {
         let sample_rate_mhz = to_millihertz(sample_rate_hz);
         let frame_rate_mhz = to_millihertz(frame_rate_hz).min(sample_rate_mhz);
-        Self {
-            sample_rate_mhz,
-            frame_rate_mhz,
-            phase: 0,
-        }
+        Self { sample_rate_mhz, frame_rate_mhz, phase: 0 }
     }
 
     /// Forgets all samples seen: the next frame ends one hop from now.

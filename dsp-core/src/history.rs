@@ -13,11 +13,7 @@ impl HistoryBuffer {
     /// A buffer of `capacity` zeros. Allocates: call at preparation time.
     pub fn new(capacity: usize) -> Self {
         let capacity = capacity.max(1);
-        Self {
-            data: vec![0.0; 2 * capacity],
-            capacity,
-            write_pos: 0,
-        }
+        Self { data: vec![0.0; 2 * capacity], capacity, write_pos: 0 }
     }
 
     /// Fills the history with zeros. Real-time safe.

@@ -92,12 +92,8 @@ impl LoudnessMeter {
         }
         // Sizes come from the plan itself, so the transform cannot fail.
         let _ = self.fft.process_with_scratch(&mut self.windowed, &mut self.spectrum, &mut self.scratch);
-        let power: f64 = self
-            .spectrum
-            .iter()
-            .zip(&self.bin_weights)
-            .map(|(bin, &weight)| (bin.norm_sqr() * weight) as f64)
-            .sum();
+        let power: f64 =
+            self.spectrum.iter().zip(&self.bin_weights).map(|(bin, &weight)| (bin.norm_sqr() * weight) as f64).sum();
         if power > 0.0 && power.is_finite() {
             ((10.0 * power.log10()) as f32).max(LOUDNESS_FLOOR_DB)
         } else {
@@ -128,7 +124,8 @@ mod tests {
         (0..num_samples)
             .map(|n| {
                 let t = n as f32 / sample_rate_hz;
-                0.5 * (2.0 * std::f32::consts::PI * 440.0 * t).sin() + 0.25 * (2.0 * std::f32::consts::PI * 880.0 * t).sin()
+                0.5 * (2.0 * std::f32::consts::PI * 440.0 * t).sin()
+                    + 0.25 * (2.0 * std::f32::consts::PI * 880.0 * t).sin()
             })
             .collect()
     }
@@ -161,7 +158,8 @@ mod tests {
     /// The same sound measures the same at other rates (window scaled in time).
     #[test]
     fn rate_independent_for_band_limited_sound() {
-        let at_16k = mean(&loudness_track_centred(&golden_x(16_000, 16_000.0), 16_000.0, REFERENCE_WINDOW_MS, 64)[20..230]);
+        let at_16k =
+            mean(&loudness_track_centred(&golden_x(16_000, 16_000.0), 16_000.0, REFERENCE_WINDOW_MS, 64)[20..230]);
         for &sr in &[22_050.0f32, 44_100.0, 48_000.0, 96_000.0] {
             let hop = (64.0 * sr / 16_000.0) as usize;
             let track = loudness_track_centred(&golden_x(sr as usize, sr), sr, REFERENCE_WINDOW_MS, hop);

@@ -55,10 +55,7 @@ impl FilteredNoise {
         let ir_inverse = planner.plan_fft_inverse(ir_len);
         let forward = planner.plan_fft_forward(fft_len);
         let inverse = planner.plan_fft_inverse(fft_len);
-        let scratch_len = ir_inverse
-            .get_scratch_len()
-            .max(forward.get_scratch_len())
-            .max(inverse.get_scratch_len());
+        let scratch_len = ir_inverse.get_scratch_len().max(forward.get_scratch_len()).max(inverse.get_scratch_len());
         // Symmetric Hann over the IR, as DDSP windows its impulse responses.
         let ir_window = (0..ir_len)
             .map(|n| (0.5 - 0.5 * (2.0 * std::f64::consts::PI * n as f64 / (ir_len - 1) as f64).cos()) as f32)

@@ -46,11 +46,7 @@ pub struct PitchConfig {
 
 impl Default for PitchConfig {
     fn default() -> Self {
-        Self {
-            window_ms: 40.0,
-            min_f0_hz: 40.0,
-            max_f0_hz: 2_000.0,
-        }
+        Self { window_ms: 40.0, min_f0_hz: 40.0, max_f0_hz: 2_000.0 }
     }
 }
 
@@ -183,10 +179,7 @@ impl PitchTracker {
 
     /// Pitch of the latest window. Real-time safe.
     pub fn estimate(&mut self) -> PitchEstimate {
-        let unvoiced = PitchEstimate {
-            f0_hz: self.previous_f0_hz,
-            confidence: 0.0,
-        };
+        let unvoiced = PitchEstimate { f0_hz: self.previous_f0_hz, confidence: 0.0 };
         if !self.compute_nsdf() {
             return unvoiced;
         }
@@ -194,7 +187,9 @@ impl PitchTracker {
         let Some(best) = self.key_maxima[..num_maxima].iter().map(|&lag| self.nsdf[lag]).reduce(f32::max) else {
             return unvoiced;
         };
-        let Some(mut lag) = self.key_maxima[..num_maxima].iter().copied().find(|&lag| self.nsdf[lag] >= MPM_CUTOFF * best) else {
+        let Some(mut lag) =
+            self.key_maxima[..num_maxima].iter().copied().find(|&lag| self.nsdf[lag] >= MPM_CUTOFF * best)
+        else {
             return unvoiced;
         };
         lag = self.prefer_recent_upper_octave(lag);
@@ -208,10 +203,7 @@ impl PitchTracker {
         }
         self.previous_f0_hz = f0_hz;
         self.has_voiced = true;
-        PitchEstimate {
-            f0_hz,
-            confidence: clarity.clamp(0.0, 1.0),
-        }
+        PitchEstimate { f0_hz, confidence: clarity.clamp(0.0, 1.0) }
     }
 
     /// NSDF of the latest decimated window into `self.nsdf`; false on silence.

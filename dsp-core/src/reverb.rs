@@ -89,7 +89,8 @@ impl PartitionedStage {
             for n in 0..len {
                 output[done + n] += self.output_block[self.fill + n];
             }
-            self.input_pair[self.block + self.fill..self.block + self.fill + len].copy_from_slice(&input[done..done + len]);
+            self.input_pair[self.block + self.fill..self.block + self.fill + len]
+                .copy_from_slice(&input[done..done + len]);
             self.fill += len;
             done += len;
             if self.fill == self.block {
@@ -199,15 +200,14 @@ mod tests {
     use super::*;
 
     fn direct_convolution(signal: &[f32], ir: &[f32]) -> Vec<f32> {
-        (0..signal.len())
-            .map(|n| (0..ir.len().min(n + 1)).map(|t| ir[t] * signal[n - t]).sum())
-            .collect()
+        (0..signal.len()).map(|n| (0..ir.len().min(n + 1)).map(|t| ir[t] * signal[n - t]).sum()).collect()
     }
 
     /// Equals direct convolution, with zero latency, for any chunking.
     #[test]
     fn matches_direct_convolution() {
-        let ir: Vec<f32> = (0..5000).map(|n| ((n * 7919 % 1000) as f32 / 1000.0 - 0.5) * (-(n as f32) / 1500.0).exp()).collect();
+        let ir: Vec<f32> =
+            (0..5000).map(|n| ((n * 7919 % 1000) as f32 / 1000.0 - 0.5) * (-(n as f32) / 1500.0).exp()).collect();
         let signal: Vec<f32> = (0..9000).map(|n| (n * 104_729 % 997) as f32 / 997.0 - 0.5).collect();
         let expected = direct_convolution(&signal, &ir);
         let mut reverb = Reverb::new(&ir, 48_000.0, 48_000.0);

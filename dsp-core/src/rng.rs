@@ -16,9 +16,7 @@ pub struct NoiseRng {
 impl NoiseRng {
     /// A generator with `seed` (0 is replaced by [`DEFAULT_NOISE_SEED`]).
     pub fn new(seed: u64) -> Self {
-        Self {
-            state: if seed == 0 { DEFAULT_NOISE_SEED } else { seed },
-        }
+        Self { state: if seed == 0 { DEFAULT_NOISE_SEED } else { seed } }
     }
 
     /// Next uniform sample in [−1, 1). Real-time safe.

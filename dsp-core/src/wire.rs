@@ -27,11 +27,7 @@ pub struct FeatureFrame {
 impl FeatureFrame {
     /// A silent frame at `f0_hz` with no confidence.
     pub const fn silent(f0_hz: f32) -> Self {
-        Self {
-            f0_hz,
-            confidence: 0.0,
-            loudness_db: crate::loudness::LOUDNESS_FLOOR_DB,
-        }
+        Self { f0_hz, confidence: 0.0, loudness_db: crate::loudness::LOUDNESS_FLOOR_DB }
     }
 }
 

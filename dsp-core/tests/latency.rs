@@ -11,15 +11,14 @@ use dsp_core::{AdditiveConfig, AdditiveDecoder, DecoderOutput, Engine, EngineCon
 
 #[test]
 fn dry_impulse_lands_exactly_latency_samples_later() {
-    for &(sample_rate, block) in &[(44_100.0f32, 128usize), (48_000.0, 128), (22_050.0, 7), (96_000.0, 480), (192_000.0, 64)] {
+    for &(sample_rate, block) in
+        &[(44_100.0f32, 128usize), (48_000.0, 128), (22_050.0, 7), (96_000.0, 480), (192_000.0, 64)]
+    {
         let mut engine = Engine::new(
             &EngineConfig::new(sample_rate, block),
             Box::new(AdditiveDecoder::new(AdditiveConfig::default())),
         );
-        engine.set_controls(UserControls {
-            dry_wet: 0.0,
-            ..UserControls::default()
-        });
+        engine.set_controls(UserControls { dry_wet: 0.0, ..UserControls::default() });
         engine.reset();
         let mut input = vec![0.0f32; 3 * engine.latency_samples() + 1000];
         let onset = 333;
@@ -68,10 +67,7 @@ fn each_frame_sounds_exactly_where_the_latency_says() {
                 model_rate_hz: sample_rate,
                 num_harmonics: 1,
                 num_noise_bands: 2,
-                dataset: DatasetStats {
-                    pitch_midi_quantiles: [57.0; 3],
-                    loudness_db_quantiles: [-20.0; 3],
-                },
+                dataset: DatasetStats { pitch_midi_quantiles: [57.0; 3], loudness_db_quantiles: [-20.0; 3] },
             },
             frame: 0,
             loud_from_frame,
@@ -98,10 +94,10 @@ fn each_frame_sounds_exactly_where_the_latency_says() {
         // The pure sine at the held pitch, with the analytic phase, reaches
         // full amplitude exactly at `sounds_at` and stays there.
         let f0 = output_pitch(&engine);
-        for n in sounds_at..sounds_at + 400 {
+        for (n, &sample) in output.iter().enumerate().skip(sounds_at).take(400) {
             let synth_sample = n - engine.synth_delay_samples();
             let expected = (2.0 * std::f64::consts::PI * f0 * (synth_sample + 1) as f64 / sample_rate as f64).sin();
-            assert!((output[n] as f64 - expected).abs() < 1e-3, "{sample_rate} Hz, sample {n}: {} vs {expected}", output[n]);
+            assert!((sample as f64 - expected).abs() < 1e-3, "{sample_rate} Hz, sample {n}: {sample} vs {expected}");
         }
         // One sample earlier the glide is still below full amplitude.
         let before = sounds_at - 1 - engine.synth_delay_samples();
@@ -122,6 +118,7 @@ fn latency_meets_the_target_at_48k() {
     // 250 Hz frames at 48 kHz: 8 ms lookahead + one 4 ms hop = 12 ms, under
     // the 15 ms goal (the model crate's inference thread adds its own delay
     // on top).
-    let engine = Engine::new(&EngineConfig::new(48_000.0, 128), Box::new(AdditiveDecoder::new(AdditiveConfig::default())));
+    let engine =
+        Engine::new(&EngineConfig::new(48_000.0, 128), Box::new(AdditiveDecoder::new(AdditiveConfig::default())));
     assert_eq!(engine.latency_samples(), 384 + 192);
 }

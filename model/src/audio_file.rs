@@ -39,10 +39,7 @@ impl std::error::Error for AudioFileError {}
 /// Reads a WAV file (8–32-bit integer or 32-bit float PCM, any channel
 /// count, any rate).
 pub fn read_wav(path: &Path) -> Result<AudioClip, AudioFileError> {
-    let unreadable = |reason: String| AudioFileError::Unreadable {
-        path: path.to_owned(),
-        reason,
-    };
+    let unreadable = |reason: String| AudioFileError::Unreadable { path: path.to_owned(), reason };
     let mut reader = hound::WavReader::open(path).map_err(|e| unreadable(e.to_string()))?;
     let spec = reader.spec();
     let num_channels = spec.channels as usize;
@@ -66,18 +63,12 @@ pub fn read_wav(path: &Path) -> Result<AudioClip, AudioFileError> {
             channel.push(sample);
         }
     }
-    Ok(AudioClip {
-        channels,
-        sample_rate_hz: spec.sample_rate,
-    })
+    Ok(AudioClip { channels, sample_rate_hz: spec.sample_rate })
 }
 
 /// Writes `clip` as a 32-bit float WAV file.
 pub fn write_wav(path: &Path, clip: &AudioClip) -> Result<(), AudioFileError> {
-    let unwritable = |reason: String| AudioFileError::Unwritable {
-        path: path.to_owned(),
-        reason,
-    };
+    let unwritable = |reason: String| AudioFileError::Unwritable { path: path.to_owned(), reason };
     let spec = hound::WavSpec {
         channels: clip.channels.len() as u16,
         sample_rate: clip.sample_rate_hz,

@@ -7,5 +7,5 @@
 //! `dsp_core::mapping` exactly, so a model trained through it plays the same
 //! in the real-time engine.
 
-pub mod mapping;
 pub mod audio_file;
+pub mod mapping;

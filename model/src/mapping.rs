@@ -34,9 +34,7 @@ pub fn harmonic_distribution(raw: &Tensor, f0_hz: &Tensor, nyquist_hz: f32) -> R
     let frequencies = f0_hz.broadcast_mul(&harmonic_numbers)?;
     let below_nyquist = frequencies.lt(f64::from(nyquist_hz))?.to_dtype(DType::F32)?;
     let distribution = (exp_sigmoid(raw)? * below_nyquist)?;
-    let sum = distribution
-        .sum_keepdim(candle_core::D::Minus1)?
-        .maximum(f64::from(NORMALIZE_EPSILON))?;
+    let sum = distribution.sum_keepdim(candle_core::D::Minus1)?.maximum(f64::from(NORMALIZE_EPSILON))?;
     distribution.broadcast_div(&sum)
 }
 

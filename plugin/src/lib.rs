@@ -26,10 +26,7 @@ pub struct DdspPlugin {
 
 impl Default for DdspPlugin {
     fn default() -> Self {
-        Self {
-            params: Arc::new(DdspParams::default()),
-            engine: None,
-        }
+        Self { params: Arc::new(DdspParams::default()), engine: None }
     }
 }
 

@@ -54,10 +54,7 @@ pub struct DdspParams {
 }
 
 fn linear(range: &RangeInclusive<f32>) -> FloatRange {
-    FloatRange::Linear {
-        min: *range.start(),
-        max: *range.end(),
-    }
+    FloatRange::Linear { min: *range.start(), max: *range.end() }
 }
 
 fn decibels(name: &str, default: f32, range: &RangeInclusive<f32>) -> FloatParam {
@@ -82,10 +79,7 @@ impl Default for DdspParams {
             octave_shift: IntParam::new(
                 "Octave Shift",
                 defaults.octave_shift,
-                IntRange::Linear {
-                    min: *ranges::OCTAVE_SHIFT.start(),
-                    max: *ranges::OCTAVE_SHIFT.end(),
-                },
+                IntRange::Linear { min: *ranges::OCTAVE_SHIFT.start(), max: *ranges::OCTAVE_SHIFT.end() },
             )
             .with_unit(" oct"),
             pitch_shift_semitones: FloatParam::new(

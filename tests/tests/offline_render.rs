@@ -29,12 +29,9 @@ fn engine(sample_rate: f32, max_block: usize, controls: UserControls) -> Engine 
 #[test]
 fn offline_render_is_the_streaming_output_shifted_by_the_latency() {
     let (input, rate) = example();
-    let controls = UserControls {
-        dry_wet: 0.6,
-        ..UserControls::default()
-    };
+    let controls = UserControls { dry_wet: 0.6, ..UserControls::default() };
     let mut offline_engine = engine(rate, 1024, controls);
-    let offline = render_clip(&mut offline_engine, &[input.clone()], |_| {}).remove(0);
+    let offline = render_clip(&mut offline_engine, std::slice::from_ref(&input), |_| {}).remove(0);
     assert_eq!(offline.len(), input.len());
 
     let mut streaming_engine = engine(rate, 128, controls);
@@ -68,15 +65,8 @@ fn pitch_track(signal: &[f32], rate: f32) -> Vec<(f32, f32)> {
 #[test]
 fn rendered_example_follows_the_input_an_octave_down() {
     let (input, rate) = example();
-    let mut engine = engine(
-        rate,
-        1024,
-        UserControls {
-            octave_shift: -1,
-            ..UserControls::default()
-        },
-    );
-    let output = render_clip(&mut engine, &[input.clone()], |_| {}).remove(0);
+    let mut engine = engine(rate, 1024, UserControls { octave_shift: -1, ..UserControls::default() });
+    let output = render_clip(&mut engine, std::slice::from_ref(&input), |_| {}).remove(0);
     let input_track = pitch_track(&input, rate);
     let output_track = pitch_track(&output, rate);
     let (mut voiced, mut within_50_cents) = (0, 0);

@@ -11,16 +11,8 @@ use std::path::Path;
 pub const PATH: &str = "assets/examples/melody.wav";
 const SAMPLE_RATE: u32 = 44_100;
 /// (MIDI note, seconds) of "Frère Jacques"' first two bars, sung slowly.
-const MELODY: [(f64, f64); 8] = [
-    (60.0, 0.5),
-    (62.0, 0.5),
-    (64.0, 0.5),
-    (60.0, 0.5),
-    (60.0, 0.5),
-    (62.0, 0.5),
-    (64.0, 0.5),
-    (60.0, 0.9),
-];
+const MELODY: [(f64, f64); 8] =
+    [(60.0, 0.5), (62.0, 0.5), (64.0, 0.5), (60.0, 0.5), (60.0, 0.5), (62.0, 0.5), (64.0, 0.5), (60.0, 0.9)];
 
 /// Writes the example as 16-bit mono WAV at 44.1 kHz.
 pub fn write(path: &Path) -> Result<(), hound::Error> {
@@ -49,7 +41,8 @@ pub fn write(path: &Path) -> Result<(), hound::Error> {
             phase += f0 / rate;
             // Swell in, hold, and release at the end of each note.
             let envelope = (t_note / 0.04).min(1.0) * ((seconds - t_note) / 0.06).clamp(0.0, 1.0);
-            let formants = [(700.0 + 200.0 * (1.3 * t).sin(), 90.0), (1200.0 + 300.0 * (0.9 * t).cos(), 120.0), (2600.0, 180.0)];
+            let formants =
+                [(700.0 + 200.0 * (1.3 * t).sin(), 90.0), (1200.0 + 300.0 * (0.9 * t).cos(), 120.0), (2600.0, 180.0)];
             let mut voiced = 0.0;
             let mut k = 1;
             while k as f64 * f0 < 0.45 * rate && k <= 40 {

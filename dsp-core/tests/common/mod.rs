@@ -64,10 +64,8 @@ pub fn voice_like(sample_rate_hz: f64, num_samples: usize, seed: u64) -> Vec<f32
             let mut k = 1;
             while k as f64 * f0 < 0.45 * sample_rate_hz && k <= 60 {
                 let frequency = k as f64 * f0;
-                let resonance: f64 = formants
-                    .iter()
-                    .map(|&(centre, width)| 1.0 / (1.0 + ((frequency - centre) / width).powi(2)))
-                    .sum();
+                let resonance: f64 =
+                    formants.iter().map(|&(centre, width)| 1.0 / (1.0 + ((frequency - centre) / width).powi(2))).sum();
                 let source = 1.0 / (k * k) as f64;
                 sample += (0.15 + resonance) * source * (2.0 * PI * k as f64 * phase).sin();
                 k += 1;

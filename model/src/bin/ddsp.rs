@@ -113,18 +113,9 @@ fn render(args: &RenderArgs) -> Result<(), String> {
     let style = ProgressStyle::with_template("rendering {bar:40} {percent:>3}% {elapsed}")
         .unwrap_or_else(|_| ProgressStyle::default_bar());
     let progress = ProgressBar::new(1000).with_style(style);
-    let channels = render_clip(&mut engine, &clip.channels, |done| {
-        progress.set_position((done * 1000.0) as u64)
-    });
+    let channels = render_clip(&mut engine, &clip.channels, |done| progress.set_position((done * 1000.0) as u64));
     progress.finish_and_clear();
-    write_wav(
-        &args.output,
-        &AudioClip {
-            channels,
-            sample_rate_hz: clip.sample_rate_hz,
-        },
-    )
-    .map_err(|e| e.to_string())?;
+    write_wav(&args.output, &AudioClip { channels, sample_rate_hz: clip.sample_rate_hz }).map_err(|e| e.to_string())?;
     eprintln!(
         "wrote {} ({:.2} s at {} Hz; engine latency {} samples, compensated)",
         args.output.display(),
