@@ -43,6 +43,8 @@ pub const MAX_CHANNELS: usize = 2;
 const GAIN_SMOOTHING_MS: f32 = 20.0;
 /// Input samples beyond this magnitude are clipped before analysis.
 const MAX_INPUT_MAGNITUDE: f32 = 16.0;
+/// Lowest host rate the engine will run at, Hz.
+const MIN_SAMPLE_RATE_HZ: f32 = 8_000.0;
 /// Magnitudes below this are flushed to zero (no denormals downstream).
 const DENORMAL_FLOOR: f32 = 1e-20;
 
@@ -69,7 +71,7 @@ impl Default for AnalysisConfig {
 /// a new engine (the plugin does so on activation).
 #[derive(Clone, Debug, PartialEq)]
 pub struct EngineConfig {
-    /// Host sample rate, Hz (clamped to 22.05–192 kHz).
+    /// Host sample rate, Hz (22.05–192 kHz supported and tested).
     pub sample_rate_hz: f32,
     /// Largest block `process` will be handed (larger ones are split).
     pub max_block_samples: usize,
@@ -200,7 +202,10 @@ impl Engine {
     /// An engine running `decoder` with `config`. Plans FFTs and sizes every
     /// buffer: allocates, call at activation or from a background thread.
     pub fn new(config: &EngineConfig, decoder: Box<dyn Decoder>) -> Self {
-        let sample_rate_hz = clamp_f32(config.sample_rate_hz, &ranges::SAMPLE_RATE_HZ);
+        // Run at the true rate, whatever it is (a clamped rate would detune
+        // everything); rates outside 22.05–192 kHz work but are not tested.
+        let sample_rate_hz =
+            if config.sample_rate_hz.is_finite() { config.sample_rate_hz.max(MIN_SAMPLE_RATE_HZ) } else { 48_000.0 };
         let max_block_samples = config.max_block_samples.max(1);
         let info = *decoder.info();
         let frame_rate_hz = clamp_f32(info.frame_rate_hz, &ranges::FRAME_RATE_HZ);

@@ -168,6 +168,18 @@ mod tests {
         }
     }
 
+    /// Backs `AdditiveConfig::full_scale_loudness_db`: a full-scale 1 kHz
+    /// sine measures 10·log10(128² · 1.5 / 257) = 19.81 dB (Hann main lobe of
+    /// a bin-centred sine, A-weighting 0 dB at 1 kHz).
+    #[test]
+    fn full_scale_1k_sine_measures_19_8_db() {
+        let sine: Vec<f32> =
+            (0..16_000).map(|n| (2.0 * std::f32::consts::PI * 1000.0 * n as f32 / 16_000.0).sin()).collect();
+        let track = loudness_track_centred(&sine, 16_000.0, REFERENCE_WINDOW_MS, 64);
+        let level = mean(&track[10..240]);
+        assert!((level - 19.81).abs() < 0.05, "{level}");
+    }
+
     #[test]
     fn silence_is_the_floor() {
         let mut meter = LoudnessMeter::new(48_000.0, REFERENCE_WINDOW_MS);

@@ -200,6 +200,22 @@ mod tests {
         assert!(low > 1000.0 * high, "low {low} high {high}");
     }
 
+    /// A 16 kHz model played at 48 kHz: flat bands fill 0–8 kHz, the
+    /// response fades out by 10 kHz, nothing is left near the host's Nyquist.
+    #[test]
+    fn fades_out_above_the_model_bandwidth() {
+        let sr = 48_000.0;
+        let magnitudes = [1.0f32; 65];
+        let mut noise = FilteredNoise::new(sr, 16_000.0, 65, 192, 5);
+        let mut out = vec![0.0f32; 192 * 24];
+        for segment in out.chunks_mut(192) {
+            noise.render_add(&magnitudes, 1.0, segment);
+        }
+        let inside = band_power(&out[1024..], sr, 2_000.0, 6_000.0);
+        let above = band_power(&out[1024..], sr, 12_000.0, 22_000.0);
+        assert!(inside > 1000.0 * above, "inside {inside} above {above}");
+    }
+
     #[test]
     fn is_deterministic_after_reset() {
         let magnitudes = [0.5f32; 65];

@@ -377,3 +377,31 @@ fn parabolic_peak(values: &[f32], at: usize) -> (f32, f32) {
     let (offset, height) = parabola_vertex([values[at - 1], values[at], values[at + 1]]);
     (at as f32 + offset, height)
 }
+
+/// One frame of an offline pitch track.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TrackedFrame {
+    /// Input samples consumed when the frame completed (its window ends at
+    /// the sample before).
+    pub end_sample: usize,
+    /// The frame's estimate.
+    pub estimate: PitchEstimate,
+}
+
+/// Tracks the pitch of a whole clip frame by frame, exactly as the engine
+/// does live at `frame_rate_hz`. Allocates: for datasets, analysis and tests.
+pub fn track_clip(signal: &[f32], sample_rate_hz: f32, frame_rate_hz: f32, config: PitchConfig) -> Vec<TrackedFrame> {
+    let mut tracker = PitchTracker::new(sample_rate_hz, config);
+    let mut framer = crate::framer::Framer::new(sample_rate_hz as f64, frame_rate_hz as f64);
+    let mut frames = Vec::new();
+    let mut position = 0;
+    while position < signal.len() {
+        let take = framer.samples_to_next_frame().min(signal.len() - position);
+        tracker.push(&signal[position..position + take]);
+        position += take;
+        if framer.advance(take) {
+            frames.push(TrackedFrame { end_sample: position, estimate: tracker.estimate() });
+        }
+    }
+    frames
+}

@@ -140,7 +140,9 @@ impl Reverb {
     /// `host_rate_hz`. Resamples and transforms the IR: allocates, call at
     /// preparation time.
     pub fn new(impulse_response: &[f32], ir_rate_hz: f32, host_rate_hz: f32) -> Self {
-        let mut taps = resample_clip(impulse_response, ir_rate_hz, host_rate_hz);
+        // A corrupt IR must not silence the wet path: non-finite taps are 0.
+        let finite: Vec<f32> = impulse_response.iter().map(|&t| if t.is_finite() { t } else { 0.0 }).collect();
+        let mut taps = resample_clip(&finite, ir_rate_hz, host_rate_hz);
         // Trailing silence costs work and adds nothing.
         let last_audible = taps.iter().rposition(|&t| t.abs() > 1e-7).map_or(0, |i| i + 1);
         taps.truncate(last_audible);
@@ -222,6 +224,29 @@ mod tests {
         }
         let max_error = expected.iter().zip(&wet).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
         assert!(max_error < 1e-4, "max error {max_error}");
+    }
+
+    /// An IR recorded at 16 kHz keeps its timing at 48 kHz: a reflection
+    /// 100 samples (6.25 ms) in lands 300 host samples in.
+    #[test]
+    fn ir_is_resampled_to_the_host_rate() {
+        let mut ir = vec![0.0f32; 400];
+        ir[100] = 1.0;
+        let mut reverb = Reverb::new(&ir, 16_000.0, 48_000.0);
+        let mut impulse = vec![0.0f32; 2000];
+        impulse[0] = 1.0;
+        let mut wet = vec![0.0f32; 2000];
+        reverb.process(&impulse, &mut wet);
+        let peak = wet.iter().enumerate().max_by(|a, b| a.1.abs().total_cmp(&b.1.abs())).unwrap().0;
+        assert_eq!(peak, 300);
+    }
+
+    #[test]
+    fn non_finite_taps_are_dropped() {
+        let mut reverb = Reverb::new(&[0.5, f32::NAN, f32::INFINITY, 0.25], 48_000.0, 48_000.0);
+        let mut wet = [0.0f32; 4];
+        reverb.process(&[1.0, 0.0, 0.0, 0.0], &mut wet);
+        assert_eq!(wet, [0.5, 0.0, 0.0, 0.25]);
     }
 
     #[test]

@@ -4,29 +4,17 @@
 
 mod common;
 
-use dsp_core::framer::Framer;
-use dsp_core::pitch::{PitchConfig, PitchTracker};
+use dsp_core::pitch::{track_clip, PitchConfig, PitchTracker};
 use dsp_core::pitch_units::cents_between;
 use pitch_detection::detector::mcleod::McLeodDetector;
 use pitch_detection::detector::PitchDetector;
 
-/// Runs the tracker over `signal` at 250 frames per second; returns, per
-/// frame, the end sample of its window and the estimate.
+/// (window end, f0, confidence) per frame at 250 frames per second.
 fn track(signal: &[f32], sample_rate: f32) -> Vec<(usize, f32, f32)> {
-    let mut tracker = PitchTracker::new(sample_rate, PitchConfig::default());
-    let mut framer = Framer::new(sample_rate as f64, 250.0);
-    let mut frames = Vec::new();
-    let mut position = 0;
-    while position < signal.len() {
-        let take = framer.samples_to_next_frame().min(signal.len() - position);
-        tracker.push(&signal[position..position + take]);
-        position += take;
-        if framer.advance(take) {
-            let estimate = tracker.estimate();
-            frames.push((position, estimate.f0_hz, estimate.confidence));
-        }
-    }
-    frames
+    track_clip(signal, sample_rate, 250.0, PitchConfig::default())
+        .into_iter()
+        .map(|frame| (frame.end_sample, frame.estimate.f0_hz, frame.estimate.confidence))
+        .collect()
 }
 
 #[test]

@@ -5,8 +5,7 @@
 use std::path::Path;
 
 use ddsp_model::audio_file::read_wav;
-use dsp_core::framer::Framer;
-use dsp_core::pitch::{PitchConfig, PitchTracker};
+use dsp_core::pitch::{track_clip, PitchConfig};
 use dsp_core::pitch_units::cents_between;
 use dsp_core::{render_clip, AdditiveConfig, AdditiveDecoder, Engine, EngineConfig, UserControls};
 
@@ -46,20 +45,10 @@ fn offline_render_is_the_streaming_output_shifted_by_the_latency() {
 
 /// Pitch per frame at 250 Hz: (f0, confidence).
 fn pitch_track(signal: &[f32], rate: f32) -> Vec<(f32, f32)> {
-    let mut tracker = PitchTracker::new(rate, PitchConfig::default());
-    let mut framer = Framer::new(rate as f64, 250.0);
-    let mut track = Vec::new();
-    let mut position = 0;
-    while position < signal.len() {
-        let take = framer.samples_to_next_frame().min(signal.len() - position);
-        tracker.push(&signal[position..position + take]);
-        position += take;
-        if framer.advance(take) {
-            let estimate = tracker.estimate();
-            track.push((estimate.f0_hz, estimate.confidence));
-        }
-    }
-    track
+    track_clip(signal, rate, 250.0, PitchConfig::default())
+        .into_iter()
+        .map(|frame| (frame.estimate.f0_hz, frame.estimate.confidence))
+        .collect()
 }
 
 #[test]
