@@ -1,11 +1,9 @@
-//! The DDSP decoder's tensor side, in candle.
-//!
-//! This crate grows into the decoder network, the checkpoint format, the
-//! inference worker and training. Its first piece is [`mapping`]: the control
-//! mapping between the decoder's raw outputs and the synth's physical
-//! controls, written as differentiable tensor maths that mirror
+//! The DDSP decoder's side of the product, in candle: the decoder network
+//! and its configuration, the control mapping as tensor maths (mirroring
 //! `dsp_core::mapping` exactly, so a model trained through it plays the same
-//! in the real-time engine.
+//! in the real-time engine), audio files, and the `ddsp` command line.
 
 pub mod audio_file;
+pub mod config;
 pub mod mapping;
+pub mod network;

@@ -1,0 +1,280 @@
+//! The decoder network, DDSP's `RnnFcDecoder` (ddsp/training/decoders.py):
+//! a Dense → LayerNorm → leaky ReLU stack per input (f0, loudness), their
+//! outputs concatenated → GRU → the stacks' outputs and the GRU output
+//! concatenated (DDSP's skip connection) → an output stack → one dense layer
+//! whose outputs split into amplitude, harmonic distribution and noise
+//! magnitudes (raw, before the control mapping).
+//!
+//! Two entry points with the same maths: [`Decoder::forward_sequence`] for
+//! whole sequences (training, offline render) and [`Decoder::step`] for one
+//! frame with explicit GRU state (streaming). Tensor names, from the `vb.pp`
+//! calls: `f0_stack.{i}.dense.{weight,bias}`, `f0_stack.{i}.norm.{weight,bias}`,
+//! the same under `loudness_stack` and `out_stack`, `gru.{weight_ih_l0,
+//! weight_hh_l0, bias_ih_l0, bias_hh_l0}` and `dense_out.{weight,bias}`.
+
+use candle_core::{Module, Result, Tensor, D};
+use candle_nn::{layer_norm, linear, LayerNorm, LayerNormConfig, Linear, VarBuilder};
+
+use crate::config::DecoderConfig;
+
+/// Slope of the leaky ReLU for negative inputs (Keras' default, as DDSP).
+const LEAKY_RELU_SLOPE: f64 = 0.2;
+/// LayerNorm epsilon (Keras' default).
+const LAYER_NORM_EPS: f64 = 1e-3;
+
+fn leaky_relu(x: &Tensor) -> Result<Tensor> {
+    x.maximum(&(x * LEAKY_RELU_SLOPE)?)
+}
+
+/// Dense → LayerNorm → leaky ReLU, `num_layers` times (DDSP's `FcStack`).
+#[derive(Clone, Debug)]
+pub struct FcStack {
+    layers: Vec<(Linear, LayerNorm)>,
+}
+
+impl FcStack {
+    /// A stack from `in_dim` to `units`, tensors under `vb`.
+    pub fn new(in_dim: usize, units: usize, num_layers: usize, vb: VarBuilder) -> Result<Self> {
+        let norm_config = LayerNormConfig { eps: LAYER_NORM_EPS, ..LayerNormConfig::default() };
+        let layers = (0..num_layers)
+            .map(|i| {
+                let vb = vb.pp(i.to_string());
+                let dense = linear(if i == 0 { in_dim } else { units }, units, vb.pp("dense"))?;
+                let norm = layer_norm(units, norm_config, vb.pp("norm"))?;
+                Ok((dense, norm))
+            })
+            .collect::<Result<_>>()?;
+        Ok(Self { layers })
+    }
+}
+
+impl Module for FcStack {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        self.layers.iter().try_fold(x.clone(), |x, (dense, norm)| leaky_relu(&norm.forward(&dense.forward(&x)?)?))
+    }
+}
+
+/// A single-layer GRU in the `reset_after` form shared by PyTorch and Keras:
+/// `n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))`, `h' = (1 − z) ⊙ n + z ⊙ h`.
+/// Gate order r, z, n; tensor names as PyTorch's and `candle_nn::GRU`'s.
+/// Our own (not `candle_nn::GRU`) so the input projection of a whole
+/// sequence runs as one matrix product.
+#[derive(Clone, Debug)]
+pub struct Gru {
+    w_ih: Tensor,
+    w_hh: Tensor,
+    b_ih: Tensor,
+    b_hh: Tensor,
+    hidden: usize,
+}
+
+impl Gru {
+    /// A GRU from `in_dim` inputs to `hidden` units, tensors under `vb`.
+    pub fn new(in_dim: usize, hidden: usize, vb: VarBuilder) -> Result<Self> {
+        let init = candle_nn::init::DEFAULT_KAIMING_UNIFORM;
+        Ok(Self {
+            w_ih: vb.get_with_hints((3 * hidden, in_dim), "weight_ih_l0", init)?,
+            w_hh: vb.get_with_hints((3 * hidden, hidden), "weight_hh_l0", init)?,
+            b_ih: vb.get_with_hints(3 * hidden, "bias_ih_l0", candle_nn::Init::Const(0.0))?,
+            b_hh: vb.get_with_hints(3 * hidden, "bias_hh_l0", candle_nn::Init::Const(0.0))?,
+            hidden,
+        })
+    }
+
+    /// Hidden size.
+    pub fn hidden(&self) -> usize {
+        self.hidden
+    }
+
+    /// `W_ih x + b_ih` for inputs `[..., in_dim]`.
+    fn project_input(&self, x: &Tensor) -> Result<Tensor> {
+        x.broadcast_matmul(&self.w_ih.t()?)?.broadcast_add(&self.b_ih)
+    }
+
+    /// One step from a projected input `[batch, 3·hidden]` and state
+    /// `[batch, hidden]`.
+    fn step_projected(&self, projected: &Tensor, h: &Tensor) -> Result<Tensor> {
+        let recurrent = h.matmul(&self.w_hh.t()?)?.broadcast_add(&self.b_hh)?;
+        let x = projected.chunk(3, D::Minus1)?;
+        let r = recurrent.chunk(3, D::Minus1)?;
+        let reset = candle_nn::ops::sigmoid(&(&x[0] + &r[0])?)?;
+        let update = candle_nn::ops::sigmoid(&(&x[1] + &r[1])?)?;
+        let candidate = (&x[2] + (reset * &r[2])?)?.tanh()?;
+        // h' = (1 − z) ⊙ n + z ⊙ h = n + z ⊙ (h − n)
+        &candidate + (update * (h - &candidate)?)?
+    }
+}
+
+/// The GRU state carried between frames: `[batch, gru_units]`.
+#[derive(Clone, Debug)]
+pub struct DecoderState {
+    /// Hidden state.
+    pub h: Tensor,
+}
+
+/// Raw decoder outputs for a sequence: each `[batch, frames, n]`.
+#[derive(Clone, Debug)]
+pub struct RawOutputs {
+    /// Raw amplitude, `n = 1`.
+    pub amplitude: Tensor,
+    /// Raw harmonic distribution, `n = num_harmonics`.
+    pub harmonics: Tensor,
+    /// Raw noise magnitudes, `n = num_noise_bands`.
+    pub noise: Tensor,
+}
+
+/// The decoder network.
+#[derive(Clone, Debug)]
+pub struct Decoder {
+    config: DecoderConfig,
+    f0_stack: FcStack,
+    loudness_stack: FcStack,
+    gru: Gru,
+    out_stack: FcStack,
+    dense_out: Linear,
+}
+
+impl Decoder {
+    /// Builds the network for `config` with tensors from `vb`.
+    pub fn new(config: &DecoderConfig, vb: VarBuilder) -> Result<Self> {
+        let units = config.mlp_units;
+        Ok(Self {
+            f0_stack: FcStack::new(1, units, config.mlp_layers, vb.pp("f0_stack"))?,
+            loudness_stack: FcStack::new(1, units, config.mlp_layers, vb.pp("loudness_stack"))?,
+            gru: Gru::new(2 * units, config.gru_units, vb.pp("gru"))?,
+            out_stack: FcStack::new(2 * units + config.gru_units, units, config.mlp_layers, vb.pp("out_stack"))?,
+            dense_out: linear(units, config.num_outputs(), vb.pp("dense_out"))?,
+            config: config.clone(),
+        })
+    }
+
+    /// The configuration the network was built with.
+    pub fn config(&self) -> &DecoderConfig {
+        &self.config
+    }
+
+    /// A fresh (zero) GRU state for `batch` sequences.
+    pub fn initial_state(&self, batch: usize) -> Result<DecoderState> {
+        let device = self.dense_out.weight().device();
+        Ok(DecoderState { h: Tensor::zeros((batch, self.gru.hidden()), candle_core::DType::F32, device)? })
+    }
+
+    /// Whole sequences: scaled features `f0`, `loudness` `[batch, frames, 1]`
+    /// from `state` → raw outputs `[batch, frames, n]` and the final state.
+    pub fn forward_sequence(
+        &self,
+        f0_scaled: &Tensor,
+        loudness_scaled: &Tensor,
+        state: &DecoderState,
+    ) -> Result<(RawOutputs, DecoderState)> {
+        let f0 = self.f0_stack.forward(f0_scaled)?;
+        let loudness = self.loudness_stack.forward(loudness_scaled)?;
+        let inputs = Tensor::cat(&[&f0, &loudness], D::Minus1)?;
+        let projected = self.gru.project_input(&inputs)?;
+        let num_frames = projected.dim(1)?;
+        let mut h = state.h.clone();
+        let mut hidden_states = Vec::with_capacity(num_frames);
+        for frame in 0..num_frames {
+            h = self.gru.step_projected(&projected.narrow(1, frame, 1)?.squeeze(1)?, &h)?;
+            hidden_states.push(h.clone());
+        }
+        let rnn = Tensor::stack(&hidden_states, 1)?;
+        let raw = self.output_head(&Tensor::cat(&[&inputs, &rnn], D::Minus1)?)?;
+        Ok((raw, DecoderState { h }))
+    }
+
+    /// One frame: scaled features `[batch, 1]` each → raw outputs
+    /// `[batch, 1, n]` and the next state. The same maths as
+    /// [`Self::forward_sequence`] on a one-frame sequence.
+    pub fn step(
+        &self,
+        f0_scaled: &Tensor,
+        loudness_scaled: &Tensor,
+        state: &DecoderState,
+    ) -> Result<(RawOutputs, DecoderState)> {
+        self.forward_sequence(&f0_scaled.unsqueeze(1)?, &loudness_scaled.unsqueeze(1)?, state)
+    }
+
+    fn output_head(&self, x: &Tensor) -> Result<RawOutputs> {
+        let out = self.dense_out.forward(&self.out_stack.forward(x)?)?;
+        let harmonics = self.config.num_harmonics;
+        Ok(RawOutputs {
+            amplitude: out.narrow(D::Minus1, 0, 1)?,
+            harmonics: out.narrow(D::Minus1, 1, harmonics)?,
+            noise: out.narrow(D::Minus1, 1 + harmonics, self.config.num_noise_bands)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use candle_core::{DType, Device};
+    use candle_nn::VarMap;
+
+    use super::*;
+
+    fn random_features(num_frames: usize, seed: u64) -> Result<(Tensor, Tensor)> {
+        let mut state = seed;
+        let mut next = move || {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            (state >> 40) as f32 / (1u64 << 24) as f32
+        };
+        let f0: Vec<f32> = (0..num_frames).map(|_| 0.3 + 0.4 * next()).collect();
+        let loudness: Vec<f32> = (0..num_frames).map(|_| next()).collect();
+        Ok((
+            Tensor::from_vec(f0, (1, num_frames, 1), &Device::Cpu)?,
+            Tensor::from_vec(loudness, (1, num_frames, 1), &Device::Cpu)?,
+        ))
+    }
+
+    /// Whole-sequence forward and frame-by-frame steps agree on 500 frames.
+    #[test]
+    fn sequence_and_step_agree() -> Result<()> {
+        let varmap = VarMap::new();
+        let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
+        let config = DecoderConfig::small_size();
+        let decoder = Decoder::new(&config, vb)?;
+        let (f0, loudness) = random_features(500, 7)?;
+        let (sequence, _) = decoder.forward_sequence(&f0, &loudness, &decoder.initial_state(1)?)?;
+        let sequence = Tensor::cat(&[&sequence.amplitude, &sequence.harmonics, &sequence.noise], D::Minus1)?;
+
+        let mut state = decoder.initial_state(1)?;
+        let mut max_difference = 0.0f32;
+        for frame in 0..500 {
+            let (out, next) = decoder.step(
+                &f0.narrow(1, frame, 1)?.squeeze(1)?,
+                &loudness.narrow(1, frame, 1)?.squeeze(1)?,
+                &state,
+            )?;
+            state = next;
+            let stepped = Tensor::cat(&[&out.amplitude, &out.harmonics, &out.noise], D::Minus1)?;
+            let reference = sequence.narrow(1, frame, 1)?;
+            let difference = (stepped - reference)?.abs()?.max_all()?.to_scalar::<f32>()?;
+            max_difference = max_difference.max(difference);
+        }
+        assert!(max_difference <= 1e-5, "max difference {max_difference}");
+        Ok(())
+    }
+
+    /// The tensor names a checkpoint must hold, for the default size.
+    #[test]
+    fn tensor_names_follow_the_module_paths() -> Result<()> {
+        let varmap = VarMap::new();
+        let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
+        Decoder::new(&DecoderConfig::default_size(), vb)?;
+        let data = varmap.data().lock().unwrap();
+        for name in [
+            "f0_stack.0.dense.weight",
+            "loudness_stack.2.norm.bias",
+            "gru.weight_hh_l0",
+            "out_stack.0.dense.weight",
+            "dense_out.bias",
+        ] {
+            assert!(data.contains_key(name), "missing {name}");
+        }
+        assert_eq!(data["gru.weight_ih_l0"].dims(), &[1536, 512]);
+        assert_eq!(data["out_stack.0.dense.weight"].dims(), &[256, 1024]);
+        assert_eq!(data["dense_out.weight"].dims(), &[166, 256]);
+        Ok(())
+    }
+}
