@@ -4,6 +4,7 @@
 //! in the real-time engine), audio files, and the `ddsp` command line.
 
 pub mod audio_file;
+pub mod checkpoint;
 pub mod config;
 pub mod mapping;
 pub mod network;

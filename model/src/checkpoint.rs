@@ -1,0 +1,429 @@
+//! The checkpoint format: a safetensors file whose metadata map says what the
+//! tensors are. See `model/CHECKPOINT.md` for the format and its
+//! compatibility policy.
+//!
+//! Loading validates everything (metadata present, parsable, in range and
+//! consistent; every expected tensor present, float32, of the right shape
+//! and finite; nothing unexpected) and returns a typed error instead of
+//! panicking. Loading allocates and reads files: never on the audio thread.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use candle_core::{DType, Device, Tensor};
+use candle_nn::{VarBuilder, VarMap};
+use safetensors::tensor::{Dtype, SafeTensorError, SafeTensors};
+use serde::{Deserialize, Serialize};
+
+use crate::config::{DecoderConfig, FeatureScaling};
+use crate::network::Decoder;
+
+/// The `format` metadata value of every checkpoint.
+pub const FORMAT_NAME: &str = "ddsp-timbre-transfer-checkpoint";
+/// The newest format version this build reads and the one it writes.
+pub const FORMAT_VERSION: u32 = 1;
+/// The `architecture` metadata value of DDSP's RnnFcDecoder.
+pub const ARCHITECTURE: &str = "rnn_fc_decoder";
+/// Name of the optional reverb impulse response tensor (1-D, at the model
+/// rate).
+pub const REVERB_IR_TENSOR: &str = "reverb.impulse_response";
+/// Longest reverb impulse response accepted, seconds.
+pub const MAX_REVERB_SECONDS: f32 = 10.0;
+
+/// The pitch and loudness distribution of the training audio.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DatasetStatistics {
+    /// 5 %, 50 %, 95 % pitch quantiles, MIDI note numbers.
+    pub pitch_midi_quantiles: [f32; 3],
+    /// 5 %, 50 %, 95 % loudness quantiles, dB.
+    pub loudness_db_quantiles: [f32; 3],
+    /// Lowest and highest voiced pitch seen, MIDI note numbers.
+    pub pitch_midi_range: [f32; 2],
+    /// Lowest and highest loudness seen, dB.
+    pub loudness_db_range: [f32; 2],
+}
+
+impl DatasetStatistics {
+    /// The part the real-time engine uses.
+    pub fn to_engine(&self) -> dsp_core::DatasetStats {
+        dsp_core::DatasetStats {
+            pitch_midi_quantiles: self.pitch_midi_quantiles,
+            loudness_db_quantiles: self.loudness_db_quantiles,
+        }
+    }
+}
+
+/// Everything a checkpoint says besides its weights.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CheckpointInfo {
+    /// Sizes, rates and feature scaling.
+    pub config: DecoderConfig,
+    /// Training audio's pitch and loudness distribution.
+    pub dataset: DatasetStatistics,
+    /// Instrument name shown to musicians.
+    pub name: String,
+    /// Who trained it.
+    pub author: String,
+    /// When it was made (ISO 8601).
+    pub created: String,
+    /// How it was trained, free text.
+    pub training_note: String,
+}
+
+/// A validated checkpoint: metadata, weights and the optional reverb.
+#[derive(Clone, Debug)]
+pub struct Checkpoint {
+    /// Metadata.
+    pub info: CheckpointInfo,
+    /// The decoder's tensors by name (float32, CPU).
+    pub tensors: HashMap<String, Tensor>,
+    /// Reverb impulse response at `info.config.model_rate_hz`; empty: none.
+    pub reverb_ir: Vec<f32>,
+}
+
+/// Why a checkpoint could not be loaded or saved.
+#[derive(Debug)]
+pub enum CheckpointError {
+    /// The file does not exist.
+    NotFound(PathBuf),
+    /// The file could not be read or written.
+    Io { path: PathBuf, reason: String },
+    /// The file is not a safetensors file.
+    NotSafetensors(String),
+    /// The file ends before its header says it should.
+    Truncated(String),
+    /// A safetensors file, but not one of ours (format or architecture).
+    UnknownFormat(String),
+    /// Written by a newer version of the format than this build reads.
+    NewerVersion { found: u32, supported: u32 },
+    /// A metadata entry is missing or cannot be parsed.
+    BadMetadata { key: String, reason: String },
+    /// A metadata value is outside what the engine can play.
+    OutOfRange { what: String, value: String, allowed: String },
+    /// An expected tensor is absent.
+    MissingTensor(String),
+    /// A tensor has the wrong shape or type.
+    TensorShape { name: String, expected: String, found: String },
+    /// A tensor the network does not use.
+    UnexpectedTensor(String),
+    /// A tensor holds NaN or infinity.
+    NonFiniteWeights(String),
+    /// The tensors could not be assembled into a network.
+    Network(String),
+}
+
+impl fmt::Display for CheckpointError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NotFound(path) => write!(f, "checkpoint {} does not exist", path.display()),
+            Self::Io { path, reason } => write!(f, "cannot access checkpoint {}: {reason}", path.display()),
+            Self::NotSafetensors(reason) => write!(f, "not a safetensors checkpoint: {reason}"),
+            Self::Truncated(reason) => write!(f, "checkpoint is truncated (incomplete download or copy?): {reason}"),
+            Self::UnknownFormat(reason) => write!(f, "not a DDSP timbre-transfer checkpoint: {reason}"),
+            Self::NewerVersion { found, supported } => write!(
+                f,
+                "checkpoint format version {found} is newer than this plugin reads (up to {supported}); update the plugin"
+            ),
+            Self::BadMetadata { key, reason } => write!(f, "checkpoint metadata '{key}' is unusable: {reason}"),
+            Self::OutOfRange { what, value, allowed } => {
+                write!(f, "checkpoint {what} is {value}, outside the supported {allowed}")
+            }
+            Self::MissingTensor(name) => write!(f, "checkpoint lacks the weights '{name}'"),
+            Self::TensorShape { name, expected, found } => {
+                write!(f, "checkpoint weights '{name}' are {found}, expected {expected}")
+            }
+            Self::UnexpectedTensor(name) => write!(f, "checkpoint holds weights '{name}' this decoder does not use"),
+            Self::NonFiniteWeights(name) => write!(f, "checkpoint weights '{name}' contain NaN or infinity"),
+            Self::Network(reason) => write!(f, "checkpoint weights do not form a decoder: {reason}"),
+        }
+    }
+}
+
+impl std::error::Error for CheckpointError {}
+
+fn bad_metadata(key: &str, reason: impl fmt::Display) -> CheckpointError {
+    CheckpointError::BadMetadata { key: key.to_owned(), reason: reason.to_string() }
+}
+
+fn candle_error(error: candle_core::Error) -> CheckpointError {
+    CheckpointError::Network(error.to_string())
+}
+
+/// The names and shapes every checkpoint of `config` must hold, from
+/// building the network itself (so they cannot drift from its `vb.pp` paths).
+pub fn expected_tensor_shapes(config: &DecoderConfig) -> Result<HashMap<String, Vec<usize>>, CheckpointError> {
+    let varmap = VarMap::new();
+    Decoder::new(config, VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu)).map_err(candle_error)?;
+    let data = varmap.data().lock().map_err(|_| CheckpointError::Network("weight map poisoned".into()))?;
+    Ok(data.iter().map(|(name, var)| (name.clone(), var.dims().to_vec())).collect())
+}
+
+/// Checks every value the engine depends on.
+fn validate_info(info: &CheckpointInfo) -> Result<(), CheckpointError> {
+    let config = &info.config;
+    let out_of_range = |what: &str, value: String, allowed: &str| CheckpointError::OutOfRange {
+        what: what.to_owned(),
+        value,
+        allowed: allowed.to_owned(),
+    };
+    if !dsp_core::ranges::FRAME_RATE_HZ.contains(&config.frame_rate_hz) {
+        return Err(out_of_range("frame rate", format!("{} Hz", config.frame_rate_hz), "50–250 Hz"));
+    }
+    if !(8_000.0..=192_000.0).contains(&config.model_rate_hz) {
+        return Err(out_of_range("model sample rate", format!("{} Hz", config.model_rate_hz), "8–192 kHz"));
+    }
+    if !(1..=dsp_core::MAX_HARMONICS).contains(&config.num_harmonics) {
+        return Err(out_of_range("number of harmonics", config.num_harmonics.to_string(), "1–160"));
+    }
+    if !(2..=dsp_core::MAX_NOISE_BANDS).contains(&config.num_noise_bands) {
+        return Err(out_of_range("number of noise bands", config.num_noise_bands.to_string(), "2–128"));
+    }
+    for (what, value, max) in [
+        ("MLP width", config.mlp_units, 4096),
+        ("MLP depth", config.mlp_layers, 16),
+        ("GRU size", config.gru_units, 4096),
+    ] {
+        if !(1..=max).contains(&value) {
+            return Err(out_of_range(what, value.to_string(), &format!("1–{max}")));
+        }
+    }
+    let scaling = &config.feature_scaling;
+    let increasing = |a: f32, b: f32| a.is_finite() && b.is_finite() && a < b;
+    if !increasing(scaling.f0_midi_min, scaling.f0_midi_max)
+        || !increasing(scaling.loudness_db_min, scaling.loudness_db_max)
+    {
+        return Err(out_of_range("feature scaling", format!("{scaling:?}"), "finite, increasing ranges"));
+    }
+    let stats = &info.dataset;
+    let ordered = |values: &[f32]| values.iter().all(|v| v.is_finite()) && values.windows(2).all(|w| w[0] <= w[1]);
+    if !ordered(&stats.pitch_midi_quantiles)
+        || !ordered(&stats.loudness_db_quantiles)
+        || !ordered(&stats.pitch_midi_range)
+        || !ordered(&stats.loudness_db_range)
+    {
+        return Err(out_of_range("dataset statistics", format!("{stats:?}"), "finite, ascending quantiles and ranges"));
+    }
+    Ok(())
+}
+
+fn metadata_value<'a>(metadata: &'a HashMap<String, String>, key: &str) -> Result<&'a str, CheckpointError> {
+    metadata.get(key).map(String::as_str).ok_or_else(|| bad_metadata(key, "missing"))
+}
+
+fn parse_json<T: for<'de> Deserialize<'de>>(
+    metadata: &HashMap<String, String>,
+    key: &str,
+) -> Result<T, CheckpointError> {
+    serde_json::from_str(metadata_value(metadata, key)?).map_err(|e| bad_metadata(key, e))
+}
+
+fn parse_number<T: std::str::FromStr>(metadata: &HashMap<String, String>, key: &str) -> Result<T, CheckpointError>
+where
+    T::Err: fmt::Display,
+{
+    metadata_value(metadata, key)?.parse().map_err(|e| bad_metadata(key, e))
+}
+
+/// Reads the metadata map into a [`CheckpointInfo`], checking format,
+/// version, architecture and the redundant summary entries.
+fn parse_info(metadata: &HashMap<String, String>) -> Result<CheckpointInfo, CheckpointError> {
+    let format = metadata.get("format").map(String::as_str).unwrap_or("(none)");
+    if format != FORMAT_NAME {
+        return Err(CheckpointError::UnknownFormat(format!("format '{format}', expected '{FORMAT_NAME}'")));
+    }
+    let version: u32 = parse_number(metadata, "format_version")?;
+    if version > FORMAT_VERSION {
+        return Err(CheckpointError::NewerVersion { found: version, supported: FORMAT_VERSION });
+    }
+    if version == 0 {
+        return Err(bad_metadata("format_version", "0 is not a version"));
+    }
+    let architecture = metadata_value(metadata, "architecture")?;
+    if architecture != ARCHITECTURE {
+        return Err(CheckpointError::UnknownFormat(format!(
+            "architecture '{architecture}', expected '{ARCHITECTURE}'"
+        )));
+    }
+    let config: DecoderConfig = parse_json(metadata, "config")?;
+    let scaling: FeatureScaling = parse_json(metadata, "feature_scaling")?;
+    // The summary entries repeat the config for tools that read metadata
+    // only; they must agree with it.
+    let summary_matches = scaling == config.feature_scaling
+        && parse_number::<f32>(metadata, "model_rate_hz")? == config.model_rate_hz
+        && parse_number::<f32>(metadata, "frame_rate_hz")? == config.frame_rate_hz
+        && parse_number::<usize>(metadata, "num_harmonics")? == config.num_harmonics
+        && parse_number::<usize>(metadata, "num_noise_bands")? == config.num_noise_bands;
+    if !summary_matches {
+        return Err(bad_metadata("config", "the summary entries disagree with the config"));
+    }
+    let text = |key: &str| metadata_value(metadata, key).map(str::to_owned);
+    let info = CheckpointInfo {
+        dataset: parse_json(metadata, "dataset_statistics")?,
+        name: text("name")?,
+        author: text("author")?,
+        created: text("created")?,
+        training_note: text("training_note")?,
+        config,
+    };
+    validate_info(&info)?;
+    Ok(info)
+}
+
+fn format_shape(dtype: Dtype, shape: &[usize]) -> String {
+    format!("{dtype:?} {shape:?}")
+}
+
+/// Reads float32 little-endian data into a `Vec<f32>`.
+fn f32_values(bytes: &[u8]) -> Vec<f32> {
+    bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()
+}
+
+/// Maps safetensors' parse errors onto ours.
+fn classify_parse_error(error: SafeTensorError, file_len: usize, header_len: Option<usize>) -> CheckpointError {
+    match error {
+        SafeTensorError::InvalidHeaderLength => match header_len {
+            Some(n) if n < 100_000_000 && n + 8 > file_len => {
+                CheckpointError::Truncated(format!("header of {n} bytes, file of {file_len}"))
+            }
+            _ => CheckpointError::NotSafetensors("implausible header length".into()),
+        },
+        SafeTensorError::MetadataIncompleteBuffer => {
+            CheckpointError::Truncated(format!("the tensor data does not fill the {file_len}-byte file as declared"))
+        }
+        SafeTensorError::HeaderTooSmall => CheckpointError::NotSafetensors(format!("only {file_len} bytes")),
+        other => CheckpointError::NotSafetensors(other.to_string()),
+    }
+}
+
+/// Parses and validates checkpoint bytes.
+pub fn parse_checkpoint(bytes: &[u8]) -> Result<Checkpoint, CheckpointError> {
+    let header_len = bytes.get(..8).map(|b| u64::from_le_bytes(b.try_into().unwrap_or([0; 8])) as usize);
+    let safetensors = SafeTensors::deserialize(bytes).map_err(|e| classify_parse_error(e, bytes.len(), header_len))?;
+    let (_, raw_metadata) =
+        SafeTensors::read_metadata(bytes).map_err(|e| classify_parse_error(e, bytes.len(), header_len))?;
+    let metadata =
+        raw_metadata.metadata().clone().ok_or_else(|| CheckpointError::UnknownFormat("no metadata map".into()))?;
+    let info = parse_info(&metadata)?;
+
+    let expected = expected_tensor_shapes(&info.config)?;
+    let mut tensors = HashMap::with_capacity(expected.len());
+    let mut names: Vec<&str> = expected.keys().map(String::as_str).collect();
+    names.sort_unstable();
+    for name in names {
+        let view = safetensors.tensor(name).map_err(|_| CheckpointError::MissingTensor(name.to_owned()))?;
+        let shape = &expected[name];
+        if view.dtype() != Dtype::F32 || view.shape() != shape.as_slice() {
+            return Err(CheckpointError::TensorShape {
+                name: name.to_owned(),
+                expected: format_shape(Dtype::F32, shape),
+                found: format_shape(view.dtype(), view.shape()),
+            });
+        }
+        let values = f32_values(view.data());
+        if values.iter().any(|v| !v.is_finite()) {
+            return Err(CheckpointError::NonFiniteWeights(name.to_owned()));
+        }
+        let tensor = Tensor::from_vec(values, shape.as_slice(), &Device::Cpu).map_err(candle_error)?;
+        tensors.insert(name.to_owned(), tensor);
+    }
+
+    let mut reverb_ir = Vec::new();
+    for name in safetensors.names() {
+        if name == REVERB_IR_TENSOR {
+            let view = safetensors.tensor(name).map_err(|e| CheckpointError::NotSafetensors(e.to_string()))?;
+            let max_len = (MAX_REVERB_SECONDS * info.config.model_rate_hz) as usize;
+            if view.dtype() != Dtype::F32 || view.shape().len() != 1 || view.shape()[0] > max_len {
+                return Err(CheckpointError::TensorShape {
+                    name: name.to_owned(),
+                    expected: format!("F32 [n ≤ {max_len}]"),
+                    found: format_shape(view.dtype(), view.shape()),
+                });
+            }
+            reverb_ir = f32_values(view.data());
+            if reverb_ir.iter().any(|v| !v.is_finite()) {
+                return Err(CheckpointError::NonFiniteWeights(name.to_owned()));
+            }
+        } else if !expected.contains_key(name) {
+            return Err(CheckpointError::UnexpectedTensor(name.to_owned()));
+        }
+    }
+    Ok(Checkpoint { info, tensors, reverb_ir })
+}
+
+/// Loads and validates the checkpoint at `path`.
+pub fn load_checkpoint(path: &Path) -> Result<Checkpoint, CheckpointError> {
+    let bytes = std::fs::read(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => CheckpointError::NotFound(path.to_owned()),
+        _ => CheckpointError::Io { path: path.to_owned(), reason: e.to_string() },
+    })?;
+    parse_checkpoint(&bytes)
+}
+
+fn json<T: Serialize>(key: &str, value: &T) -> Result<String, CheckpointError> {
+    serde_json::to_string(value).map_err(|e| bad_metadata(key, e))
+}
+
+/// The metadata map for `info`, in the current format version.
+fn metadata_map(info: &CheckpointInfo) -> Result<HashMap<String, String>, CheckpointError> {
+    let config = &info.config;
+    Ok(HashMap::from([
+        ("format".to_owned(), FORMAT_NAME.to_owned()),
+        ("format_version".to_owned(), FORMAT_VERSION.to_string()),
+        ("architecture".to_owned(), ARCHITECTURE.to_owned()),
+        ("config".to_owned(), json("config", config)?),
+        ("feature_scaling".to_owned(), json("feature_scaling", &config.feature_scaling)?),
+        ("dataset_statistics".to_owned(), json("dataset_statistics", &info.dataset)?),
+        ("model_rate_hz".to_owned(), config.model_rate_hz.to_string()),
+        ("frame_rate_hz".to_owned(), config.frame_rate_hz.to_string()),
+        ("num_harmonics".to_owned(), config.num_harmonics.to_string()),
+        ("num_noise_bands".to_owned(), config.num_noise_bands.to_string()),
+        ("name".to_owned(), info.name.clone()),
+        ("author".to_owned(), info.author.clone()),
+        ("created".to_owned(), info.created.clone()),
+        ("training_note".to_owned(), info.training_note.clone()),
+    ]))
+}
+
+/// Serialises `checkpoint` (validated first) to safetensors bytes.
+pub fn checkpoint_bytes(checkpoint: &Checkpoint) -> Result<Vec<u8>, CheckpointError> {
+    validate_info(&checkpoint.info)?;
+    let mut tensors: Vec<(String, Tensor)> =
+        checkpoint.tensors.iter().map(|(name, tensor)| (name.clone(), tensor.clone())).collect();
+    if !checkpoint.reverb_ir.is_empty() {
+        let ir = Tensor::from_slice(&checkpoint.reverb_ir, checkpoint.reverb_ir.len(), &Device::Cpu)
+            .map_err(candle_error)?;
+        tensors.push((REVERB_IR_TENSOR.to_owned(), ir));
+    }
+    tensors.sort_by(|a, b| a.0.cmp(&b.0));
+    safetensors::tensor::serialize(tensors, Some(metadata_map(&checkpoint.info)?))
+        .map_err(|e| CheckpointError::Network(e.to_string()))
+}
+
+/// Writes `checkpoint` to `path` (through a temporary file, so a crash never
+/// leaves half a checkpoint under the final name).
+pub fn save_checkpoint(path: &Path, checkpoint: &Checkpoint) -> Result<(), CheckpointError> {
+    let bytes = checkpoint_bytes(checkpoint)?;
+    let io_error = |e: std::io::Error| CheckpointError::Io { path: path.to_owned(), reason: e.to_string() };
+    let temporary = path.with_extension("safetensors.partial");
+    std::fs::write(&temporary, bytes).map_err(io_error)?;
+    std::fs::rename(&temporary, path).map_err(io_error)
+}
+
+impl Checkpoint {
+    /// A checkpoint with freshly initialised (untrained) weights for
+    /// `config`; training starts here.
+    pub fn initialised(info: CheckpointInfo) -> Result<Self, CheckpointError> {
+        let varmap = VarMap::new();
+        Decoder::new(&info.config, VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu)).map_err(candle_error)?;
+        let data = varmap.data().lock().map_err(|_| CheckpointError::Network("weight map poisoned".into()))?;
+        let tensors = data.iter().map(|(name, var)| (name.clone(), var.as_tensor().clone())).collect();
+        Ok(Self { info, tensors, reverb_ir: Vec::new() })
+    }
+
+    /// Builds the decoder network from the weights.
+    pub fn decoder(&self) -> Result<Decoder, CheckpointError> {
+        let vb = VarBuilder::from_tensors(self.tensors.clone(), DType::F32, &Device::Cpu);
+        Decoder::new(&self.info.config, vb).map_err(candle_error)
+    }
+}
