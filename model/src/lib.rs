@@ -7,4 +7,5 @@ pub mod audio_file;
 pub mod checkpoint;
 pub mod config;
 pub mod mapping;
+pub mod metrics;
 pub mod network;
