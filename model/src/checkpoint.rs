@@ -417,7 +417,8 @@ impl Checkpoint {
         let varmap = VarMap::new();
         Decoder::new(&info.config, VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu)).map_err(candle_error)?;
         let data = varmap.data().lock().map_err(|_| CheckpointError::Network("weight map poisoned".into()))?;
-        let tensors = data.iter().map(|(name, var)| (name.clone(), var.as_tensor().clone())).collect();
+        // Detached: a checkpoint holds values, not a training graph.
+        let tensors = data.iter().map(|(name, var)| (name.clone(), var.as_tensor().detach())).collect();
         Ok(Self { info, tensors, reverb_ir: Vec::new() })
     }
 

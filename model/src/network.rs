@@ -186,13 +186,17 @@ impl Decoder {
     /// One frame: scaled features `[batch, 1]` each → raw outputs
     /// `[batch, 1, n]` and the next state. The same maths as
     /// [`Self::forward_sequence`] on a one-frame sequence.
+    ///
+    /// The returned state is detached from any autograd history, so a
+    /// stream of steps never grows a graph.
     pub fn step(
         &self,
         f0_scaled: &Tensor,
         loudness_scaled: &Tensor,
         state: &DecoderState,
     ) -> Result<(RawOutputs, DecoderState)> {
-        self.forward_sequence(&f0_scaled.unsqueeze(1)?, &loudness_scaled.unsqueeze(1)?, state)
+        let (raw, next) = self.forward_sequence(&f0_scaled.unsqueeze(1)?, &loudness_scaled.unsqueeze(1)?, state)?;
+        Ok((raw, DecoderState { h: next.h.detach() }))
     }
 
     fn output_head(&self, x: &Tensor) -> Result<RawOutputs> {
