@@ -154,13 +154,13 @@ fn components(c: &mut Criterion) {
         group.bench_function(name, |b| {
             let mut config = EngineConfig::new(SAMPLE_RATE, BLOCK);
             config.reverb_ir = ir.clone();
-            let decoder = AdditiveDecoder::new(AdditiveConfig {
+            let decoder = AdditiveDecoder::boxed(AdditiveConfig {
                 num_harmonics: NUM_HARMONICS,
                 num_noise_bands: NUM_NOISE_BANDS,
                 frame_rate_hz: FRAME_RATE,
                 ..AdditiveConfig::default()
             });
-            let mut engine = Engine::new(&config, Box::new(decoder));
+            let mut engine = Engine::new(&config, decoder);
             let mut buffer = input.clone();
             b.iter(|| {
                 buffer.copy_from_slice(&input);

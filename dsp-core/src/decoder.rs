@@ -45,7 +45,7 @@ pub struct DecoderInfo {
     pub dataset: DatasetStats,
 }
 
-/// Whether [`Decoder::decode`] produced this frame's output.
+/// Whether [`Decoder::receive`] delivered the frame's output.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DecodeStatus {
     /// `out` holds the output for the frame.
@@ -55,15 +55,19 @@ pub enum DecodeStatus {
     Late,
 }
 
-/// A decoder driven by the engine once per frame on the audio thread.
-/// Implementations must be real-time safe in `decode` and `reset`.
+/// A decoder driven by the engine on the audio thread: each frame's features
+/// are submitted as soon as the frame is analysed, and its output is
+/// received when the synth needs it, `extra_latency_samples` later at the
+/// earliest. Implementations must be real-time safe in every method the
+/// engine calls: `submit`, `receive` (with `wait == false`) and `reset`.
 pub trait Decoder: Send {
     /// Sizes and rates; constant for the decoder's life.
     fn info(&self) -> &DecoderInfo;
 
     /// Extra output delay, host samples, this decoder needs at `host_rate_hz`
-    /// with blocks of up to `max_block_samples` (0 for a decoder that answers
-    /// within the call). Counted in the engine's latency.
+    /// with blocks of up to `max_block_samples`, beyond one hop (0 for a
+    /// decoder that computes within `submit`). Counted in the engine's
+    /// latency.
     fn extra_latency_samples(&self, host_rate_hz: f32, max_block_samples: usize) -> usize {
         let _ = (host_rate_hz, max_block_samples);
         0
@@ -72,9 +76,68 @@ pub trait Decoder: Send {
     /// Forgets all state (a new take starts). Real-time safe.
     fn reset(&mut self);
 
-    /// Decodes one frame of (user-controlled) features into `out`.
-    /// Real-time safe.
-    fn decode(&mut self, features: &FeatureFrame, out: &mut DecoderOutput) -> DecodeStatus;
+    /// Hands over the (user-controlled) features of frame `frame_index`.
+    /// Frames arrive in order. Never blocks. Real-time safe.
+    fn submit(&mut self, frame_index: u64, features: &FeatureFrame);
+
+    /// Writes the output for `frame_index` (submitted earlier, received in
+    /// order) into `out`. With `wait` false it returns at once, `Late` if
+    /// the output is not ready (real-time mode; real-time safe). With `wait`
+    /// true it blocks until the output is ready (offline mode: bounces are
+    /// deterministic).
+    fn receive(&mut self, frame_index: u64, wait: bool, out: &mut DecoderOutput) -> DecodeStatus;
+}
+
+/// A decoder that computes each frame within the call: implement this and
+/// the [`Decoder`] methods follow.
+pub trait SyncDecoder: Send {
+    /// Sizes and rates.
+    fn info(&self) -> &DecoderInfo;
+    /// Forgets all state. Real-time safe.
+    fn reset(&mut self);
+    /// Decodes one frame into `out`. Real-time safe.
+    fn decode(&mut self, features: &FeatureFrame, out: &mut DecoderOutput);
+}
+
+/// Outputs a [`Synchronous`] decoder keeps: frames submitted but not yet
+/// received. A synchronous decoder adds no latency, so at most two frames
+/// are ever pending; four leaves room.
+const SYNC_OUTPUTS_KEPT: usize = 4;
+
+/// Runs a [`SyncDecoder`] behind the [`Decoder`] interface: `submit`
+/// decodes into a small ring, `receive` hands out the requested frame's
+/// output.
+pub struct Synchronous<D> {
+    decoder: D,
+    outputs: [DecoderOutput; SYNC_OUTPUTS_KEPT],
+}
+
+impl<D: SyncDecoder> Synchronous<D> {
+    /// Wraps `decoder`.
+    pub fn new(decoder: D) -> Self {
+        let info = *decoder.info();
+        Self { decoder, outputs: [DecoderOutput::silent(info.num_harmonics, info.num_noise_bands); SYNC_OUTPUTS_KEPT] }
+    }
+}
+
+impl<D: SyncDecoder> Decoder for Synchronous<D> {
+    fn info(&self) -> &DecoderInfo {
+        self.decoder.info()
+    }
+
+    fn reset(&mut self) {
+        self.decoder.reset();
+    }
+
+    fn submit(&mut self, frame_index: u64, features: &FeatureFrame) {
+        let slot = (frame_index % SYNC_OUTPUTS_KEPT as u64) as usize;
+        self.decoder.decode(features, &mut self.outputs[slot]);
+    }
+
+    fn receive(&mut self, frame_index: u64, _wait: bool, out: &mut DecoderOutput) -> DecodeStatus {
+        *out = self.outputs[(frame_index % SYNC_OUTPUTS_KEPT as u64) as usize];
+        DecodeStatus::Ready
+    }
 }
 
 /// Settings of the [`AdditiveDecoder`].
@@ -122,6 +185,11 @@ pub struct AdditiveDecoder {
 }
 
 impl AdditiveDecoder {
+    /// The decoder behind the engine's [`Decoder`] interface.
+    pub fn boxed(config: AdditiveConfig) -> Box<dyn Decoder> {
+        Box::new(Synchronous::new(Self::new(config)))
+    }
+
     /// A decoder with `config` (sizes clamped to the wire capacities).
     pub fn new(config: AdditiveConfig) -> Self {
         let num_harmonics = config.num_harmonics.clamp(1, MAX_HARMONICS);
@@ -146,14 +214,14 @@ impl AdditiveDecoder {
     }
 }
 
-impl Decoder for AdditiveDecoder {
+impl SyncDecoder for AdditiveDecoder {
     fn info(&self) -> &DecoderInfo {
         &self.info
     }
 
     fn reset(&mut self) {}
 
-    fn decode(&mut self, features: &FeatureFrame, out: &mut DecoderOutput) -> DecodeStatus {
+    fn decode(&mut self, features: &FeatureFrame, out: &mut DecoderOutput) {
         let amplitude = 10f32.powf((features.loudness_db - self.config.full_scale_loudness_db) / 20.0).min(1.0);
         out.amplitude_raw = exp_sigmoid_inverse(amplitude);
         out.num_harmonics = self.info.num_harmonics;
@@ -162,6 +230,5 @@ impl Decoder for AdditiveDecoder {
         let noise = amplitude * 10f32.powf(self.config.noise_level_db / 20.0);
         let noise_raw = exp_sigmoid_inverse(noise) - NOISE_INITIAL_BIAS;
         out.noise_raw[..self.info.num_noise_bands].fill(noise_raw);
-        DecodeStatus::Ready
     }
 }

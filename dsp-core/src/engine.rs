@@ -6,12 +6,22 @@
 //! [`crate::framer`]); its pitch and loudness windows end with sample
 //! `b_k − 1`. The frame stands for input sample `b_k − 1 − lookahead`, and its
 //! controls sound at exactly output sample `b_k − 1 − lookahead + latency`.
-//! The synth renders the segment that glides from frame `k − 1` to frame `k`
-//! (synth samples `b_{k−1} .. b_k`, reaching frame `k` on the last one) as
-//! soon as frame `k` is decoded, into a queue that starts with `max_hop +
-//! decoder delay` samples of silence, so synth sample `s` is output sample
-//! `s + max_hop + decoder delay`, and `latency = lookahead + max_hop +
-//! decoder delay`. The dry signal is delayed by the same amount. Everything is driven
+//! Frame `k`'s features go to the decoder as soon as it is analysed. The
+//! synth segment that glides from frame `k − 1` to frame `k` (synth samples
+//! `b_{k−1} .. b_k`, reaching frame `k` on the last one) is rendered when
+//! its first sample is due, into a queue that starts with `max_hop + decoder
+//! delay` samples of silence; synth sample `s` is output sample `s + max_hop
+//! + decoder delay`, so `latency = lookahead + max_hop + decoder delay`. The
+//! dry signal is delayed by the same amount. A decoder that answers on
+//! another thread asks for a delay of one maximum block, so every frame's
+//! output is needed in a later `process` call than the one that submitted it.
+//!
+//! # Late frames
+//! In real-time mode, an output that has not arrived by its deadline is
+//! late: the segment glides on with the previous controls (at the new
+//! pitch), and [`Engine::late_frames`] counts it. In offline mode the engine
+//! waits for every output, so a bounce is deterministic and equals a
+//! real-time run without late frames. Everything is driven
 //! by input sample positions, never by block boundaries, so the output does
 //! not depend on how the host cuts blocks.
 //!
@@ -19,6 +29,8 @@
 //! [`Engine::new`] plans every FFT and sizes every buffer; [`Engine::process`],
 //! [`Engine::set_controls`] and [`Engine::reset`] never allocate, lock or
 //! wait.
+
+use std::collections::VecDeque;
 
 use crate::controls::FeatureControls;
 use crate::decoder::{DecodeStatus, Decoder};
@@ -164,6 +176,14 @@ fn sanitize(x: f32) -> f32 {
     }
 }
 
+/// A frame analysed and submitted, waiting for its segment to be rendered.
+#[derive(Clone, Copy, Debug)]
+struct PendingFrame {
+    index: u64,
+    segment_samples: usize,
+    f0_hz: f32,
+}
+
 /// The real-time DDSP engine.
 pub struct Engine {
     sample_rate_hz: f32,
@@ -186,6 +206,10 @@ pub struct Engine {
     lookahead_samples: usize,
     synth_delay_samples: usize,
     samples_since_frame: usize,
+    pending: VecDeque<PendingFrame>,
+    next_frame_index: u64,
+    offline: bool,
+    nyquist_hz: f32,
     mono: Vec<f32>,
     wet: Vec<f32>,
     segment: Vec<f32>,
@@ -219,6 +243,8 @@ impl Engine {
         let synth_delay_samples = max_hop + decoder.extra_latency_samples(sample_rate_hz, max_block_samples);
         let latency = lookahead_samples + synth_delay_samples;
         let controls = UserControls::default();
+        let min_hop = (framer.hop_samples().floor() as usize).max(1);
+        let max_pending_frames = synth_delay_samples / min_hop + 4;
         let mut engine = Self {
             sample_rate_hz,
             max_block_samples,
@@ -245,6 +271,10 @@ impl Engine {
             lookahead_samples,
             synth_delay_samples,
             samples_since_frame: 0,
+            pending: VecDeque::with_capacity(max_pending_frames),
+            next_frame_index: 0,
+            offline: false,
+            nyquist_hz: 0.5 * sample_rate_hz.min(info.model_rate_hz),
             mono: vec![0.0; max_block_samples],
             wet: vec![0.0; max_block_samples],
             segment: vec![0.0; max_hop],
@@ -299,6 +329,13 @@ impl Engine {
         self.late_frames
     }
 
+    /// Offline mode (a DAW bounce, a command-line render): wait for every
+    /// decoder output instead of holding late ones. Real-time safe to call,
+    /// but `process` then blocks on the decoder: only for offline hosts.
+    pub fn set_offline(&mut self, offline: bool) {
+        self.offline = offline;
+    }
+
     /// Frames processed since the last reset.
     pub fn frames(&self) -> u64 {
         self.frames
@@ -334,6 +371,8 @@ impl Engine {
         self.params = SynthParams::silent(DEFAULT_F0_HZ, info.num_harmonics, info.num_noise_bands);
         self.last_features = FeatureFrame::silent(DEFAULT_F0_HZ);
         self.samples_since_frame = 0;
+        self.pending.clear();
+        self.next_frame_index = 0;
         self.late_frames = 0;
         self.frames = 0;
     }
@@ -381,8 +420,9 @@ impl Engine {
             self.loudness_history.push(input);
             self.samples_since_frame += take;
             if self.framer.advance(take) {
-                self.run_frame();
+                self.analyse_frame();
             }
+            self.render_until(take);
             self.wet_queue.pop(&mut self.wet[done..done + take]);
             done += take;
         }
@@ -399,9 +439,9 @@ impl Engine {
         }
     }
 
-    /// One frame: analyse, control, decode, map, synthesise a segment.
-    fn run_frame(&mut self) {
-        let segment_len = self.samples_since_frame;
+    /// One frame: analyse, apply the user controls, submit to the decoder.
+    fn analyse_frame(&mut self) {
+        let segment_samples = self.samples_since_frame;
         self.samples_since_frame = 0;
         self.frames += 1;
 
@@ -410,12 +450,33 @@ impl Engine {
         self.last_features = FeatureFrame { f0_hz: pitch.f0_hz, confidence: pitch.confidence, loudness_db };
         let info = *self.decoder.info();
         let features = self.feature_controls.process(&self.last_features, &self.controls, &info.dataset);
-        if self.decoder.decode(&features, &mut self.decoder_output) == DecodeStatus::Late {
-            self.late_frames += 1;
+        let index = self.next_frame_index;
+        self.next_frame_index += 1;
+        self.decoder.submit(index, &features);
+        // The queue is sized in `new` for every frame that can be pending;
+        // dropping the oldest keeps the timeline should that ever fail.
+        if self.pending.len() == self.pending.capacity() {
+            self.pending.pop_front();
         }
-        let nyquist_hz = 0.5 * self.sample_rate_hz.min(info.model_rate_hz);
-        map_decoder_output(&self.decoder_output, features.f0_hz, nyquist_hz, &mut self.params);
-        self.render_segment(segment_len);
+        self.pending.push_back(PendingFrame { index, segment_samples, f0_hz: features.f0_hz });
+    }
+
+    /// Renders pending frames until `num_samples` of wet signal are queued.
+    fn render_until(&mut self, num_samples: usize) {
+        while self.wet_queue.len() < num_samples {
+            let Some(frame) = self.pending.pop_front() else {
+                // Unreachable by the latency arithmetic; silence keeps time.
+                let missing = num_samples - self.wet_queue.len();
+                self.segment[..missing].fill(0.0);
+                self.wet_queue.push(&self.segment[..missing]);
+                return;
+            };
+            if self.decoder.receive(frame.index, self.offline, &mut self.decoder_output) == DecodeStatus::Late {
+                self.late_frames += 1;
+            }
+            map_decoder_output(&self.decoder_output, frame.f0_hz, self.nyquist_hz, &mut self.params);
+            self.render_segment(frame.segment_samples);
+        }
     }
 
     fn render_segment(&mut self, segment_len: usize) {

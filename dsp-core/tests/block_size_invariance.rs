@@ -7,7 +7,7 @@ use dsp_core::{AdditiveConfig, AdditiveDecoder, Engine, UserControls};
 
 fn render_with_blocks(sample_rate: f32, input: &[f32], block_sizes: &[usize]) -> Vec<f32> {
     let config = common::config_with_reverb(sample_rate, 4096, 1.0);
-    let mut engine = Engine::new(&config, Box::new(AdditiveDecoder::new(AdditiveConfig::default())));
+    let mut engine = Engine::new(&config, AdditiveDecoder::boxed(AdditiveConfig::default()));
     engine.set_controls(UserControls { octave_shift: 1, autotune: 0.3, dry_wet: 0.8, ..UserControls::default() });
     let mut output = input.to_vec();
     let mut start = 0;

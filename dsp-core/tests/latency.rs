@@ -4,7 +4,7 @@
 
 mod common;
 
-use dsp_core::decoder::{DatasetStats, DecodeStatus, Decoder, DecoderInfo};
+use dsp_core::decoder::{DatasetStats, DecoderInfo, SyncDecoder, Synchronous};
 use dsp_core::framer::Framer;
 use dsp_core::mapping::{exp_sigmoid_inverse, harmonic_amplitude, SILENT_RAW};
 use dsp_core::{AdditiveConfig, AdditiveDecoder, DecoderOutput, Engine, EngineConfig, FeatureFrame, UserControls};
@@ -14,10 +14,8 @@ fn dry_impulse_lands_exactly_latency_samples_later() {
     for &(sample_rate, block) in
         &[(44_100.0f32, 128usize), (48_000.0, 128), (22_050.0, 7), (96_000.0, 480), (192_000.0, 64)]
     {
-        let mut engine = Engine::new(
-            &EngineConfig::new(sample_rate, block),
-            Box::new(AdditiveDecoder::new(AdditiveConfig::default())),
-        );
+        let mut engine =
+            Engine::new(&EngineConfig::new(sample_rate, block), AdditiveDecoder::boxed(AdditiveConfig::default()));
         engine.set_controls(UserControls { dry_wet: 0.0, ..UserControls::default() });
         engine.reset();
         let mut input = vec![0.0f32; 3 * engine.latency_samples() + 1000];
@@ -40,7 +38,7 @@ struct StepDecoder {
     loud_from_frame: usize,
 }
 
-impl Decoder for StepDecoder {
+impl SyncDecoder for StepDecoder {
     fn info(&self) -> &DecoderInfo {
         &self.info
     }
@@ -49,11 +47,10 @@ impl Decoder for StepDecoder {
         self.frame = 0;
     }
 
-    fn decode(&mut self, _features: &FeatureFrame, out: &mut DecoderOutput) -> DecodeStatus {
+    fn decode(&mut self, _features: &FeatureFrame, out: &mut DecoderOutput) {
         self.frame += 1;
         *out = DecoderOutput::silent(1, 2);
         out.amplitude_raw = if self.frame >= self.loud_from_frame { exp_sigmoid_inverse(1.0) } else { SILENT_RAW };
-        DecodeStatus::Ready
     }
 }
 
@@ -72,7 +69,7 @@ fn each_frame_sounds_exactly_where_the_latency_says() {
             frame: 0,
             loud_from_frame,
         };
-        let mut engine = Engine::new(&EngineConfig::new(sample_rate, 256), Box::new(decoder));
+        let mut engine = Engine::new(&EngineConfig::new(sample_rate, 256), Box::new(Synchronous::new(decoder)));
         let input = vec![0.0f32; (sample_rate * 0.3) as usize];
         let output = common::render_mono(&mut engine, &input, 256);
 
@@ -118,7 +115,6 @@ fn latency_meets_the_target_at_48k() {
     // 250 Hz frames at 48 kHz: 8 ms lookahead + one 4 ms hop = 12 ms, under
     // the 15 ms goal (the model crate's inference thread adds its own delay
     // on top).
-    let engine =
-        Engine::new(&EngineConfig::new(48_000.0, 128), Box::new(AdditiveDecoder::new(AdditiveConfig::default())));
+    let engine = Engine::new(&EngineConfig::new(48_000.0, 128), AdditiveDecoder::boxed(AdditiveConfig::default()));
     assert_eq!(engine.latency_samples(), 384 + 192);
 }

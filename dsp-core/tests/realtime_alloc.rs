@@ -61,7 +61,7 @@ fn process_never_allocates_at_any_rate_or_block_size() {
         input[2000] = f32::INFINITY;
         input[3000] = 1e-39;
         let config = common::config_with_reverb(sample_rate, 4096, 1.5);
-        let mut engine = Engine::new(&config, Box::new(AdditiveDecoder::new(AdditiveConfig::default())));
+        let mut engine = Engine::new(&config, AdditiveDecoder::boxed(AdditiveConfig::default()));
         for &block_size in &[1usize, 7, 64, 480, 4096] {
             let mut buffer = input.clone();
             let mut controls = UserControls::default();
@@ -85,7 +85,7 @@ fn process_never_allocates_at_any_rate_or_block_size() {
 #[test]
 fn stereo_process_never_allocates() {
     let config = common::config_with_reverb(48_000.0, 512, 1.5);
-    let mut engine = Engine::new(&config, Box::new(AdditiveDecoder::new(AdditiveConfig::default())));
+    let mut engine = Engine::new(&config, AdditiveDecoder::boxed(AdditiveConfig::default()));
     let input = common::voice_like(48_000.0, 48_000, 2);
     let (mut left, mut right) = (input.clone(), input);
     guarded(|| {

@@ -7,7 +7,7 @@ use dsp_core::{AdditiveConfig, AdditiveDecoder, Engine, UserControls};
 
 fn engine(sample_rate: f32) -> Engine {
     let config = common::config_with_reverb(sample_rate, 512, 1.0);
-    let mut engine = Engine::new(&config, Box::new(AdditiveDecoder::new(AdditiveConfig::default())));
+    let mut engine = Engine::new(&config, AdditiveDecoder::boxed(AdditiveConfig::default()));
     engine.set_controls(UserControls { dry_wet: 0.5, ..UserControls::default() });
     engine.reset();
     engine

@@ -69,7 +69,7 @@ impl Plugin for DdspPlugin {
         context: &mut impl ActivateContext<Self>,
     ) -> bool {
         let config = EngineConfig::new(buffer_config.sample_rate, buffer_config.max_buffer_size as usize);
-        let mut engine = Engine::new(&config, Box::new(AdditiveDecoder::new(AdditiveConfig::default())));
+        let mut engine = Engine::new(&config, AdditiveDecoder::boxed(AdditiveConfig::default()));
         engine.set_controls(self.params.user_controls());
         engine.reset();
         context.set_latency_samples(engine.latency_samples() as u32);

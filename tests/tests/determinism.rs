@@ -9,7 +9,7 @@ fn engine() -> Engine {
     let mut config = EngineConfig::new(44_100.0, 512);
     config.reverb_ir = (0..8000).map(|n| 0.01 * (-(n as f32) / 2000.0).exp() * ((n * 37 % 17) as f32 - 8.0)).collect();
     config.reverb_ir_rate_hz = 16_000.0;
-    let mut engine = Engine::new(&config, Box::new(AdditiveDecoder::new(AdditiveConfig::default())));
+    let mut engine = Engine::new(&config, AdditiveDecoder::boxed(AdditiveConfig::default()));
     engine.set_controls(UserControls {
         octave_shift: -1,
         autotune: 0.5,

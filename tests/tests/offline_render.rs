@@ -16,10 +16,8 @@ fn example() -> (Vec<f32>, f32) {
 }
 
 fn engine(sample_rate: f32, max_block: usize, controls: UserControls) -> Engine {
-    let mut engine = Engine::new(
-        &EngineConfig::new(sample_rate, max_block),
-        Box::new(AdditiveDecoder::new(AdditiveConfig::default())),
-    );
+    let mut engine =
+        Engine::new(&EngineConfig::new(sample_rate, max_block), AdditiveDecoder::boxed(AdditiveConfig::default()));
     engine.set_controls(controls);
     engine.reset();
     engine

@@ -105,8 +105,9 @@ fn render(args: &RenderArgs) -> Result<(), String> {
             clip.channels.len()
         ));
     }
-    let decoder = AdditiveDecoder::new(AdditiveConfig::default());
-    let mut engine = Engine::new(&EngineConfig::new(rate, 1024), Box::new(decoder));
+    let mut engine = Engine::new(&EngineConfig::new(rate, 1024), AdditiveDecoder::boxed(AdditiveConfig::default()));
+    // A file render is a bounce: wait for every decoder output.
+    engine.set_offline(true);
     engine.set_controls(args.controls());
     engine.reset();
 
