@@ -9,3 +9,4 @@ pub mod config;
 pub mod mapping;
 pub mod metrics;
 pub mod network;
+pub mod worker;

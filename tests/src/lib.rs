@@ -1,6 +1,8 @@
 //! End-to-end tests across the workspace's crates live in `tests/tests/`;
 //! this library holds what they share.
 
+pub mod realtime_guard;
+
 /// A deterministic sung-like test melody: a 1/k harmonic tone with 5.5 Hz
 /// vibrato that moves through `notes_midi`, `note_seconds` each.
 pub fn sung_melody(sample_rate_hz: f64, notes_midi: &[f64], note_seconds: f64) -> Vec<f32> {
@@ -17,6 +19,18 @@ pub fn sung_melody(sample_rate_hz: f64, notes_midi: &[f64], note_seconds: f64) -
                 .filter(|&k| k as f64 * f0 < 0.45 * sample_rate_hz)
                 .map(|k| 0.2 / k as f64 * (2.0 * std::f64::consts::PI * k as f64 * phase).sin())
                 .sum::<f64>() as f32
+        })
+        .collect()
+}
+
+/// A decaying-noise reverb impulse response of `seconds` at `rate_hz`.
+pub fn test_reverb_ir(seconds: f32, rate_hz: f32) -> Vec<f32> {
+    let mut state = 99u64;
+    (0..(seconds * rate_hz) as usize)
+        .map(|n| {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            let noise = (state >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0;
+            0.05 * noise * (-(n as f32) / (0.3 * rate_hz)).exp()
         })
         .collect()
 }
