@@ -25,6 +25,13 @@
 //! by input sample positions, never by block boundaries, so the output does
 //! not depend on how the host cuts blocks.
 //!
+//! # Swapping decoders
+//! [`Engine::connect_slot`] returns a [`DecoderSender`]: a decoder sent
+//! through it is swapped in at the next frame, lock-free. Frames already
+//! submitted to the old decoder play its last output; from the first frame
+//! of the new one, the synth controls crossfade over `CROSSFADE_MS`. The old
+//! decoder goes back through the slot, to be freed by the sender's thread.
+//!
 //! # Real time
 //! [`Engine::new`] plans every FFT and sizes every buffer; [`Engine::process`],
 //! [`Engine::set_controls`] and [`Engine::reset`] never allocate, lock or
@@ -47,7 +54,8 @@ use crate::ranges::{self, clamp_f32};
 use crate::reverb::Reverb;
 use crate::rng::DEFAULT_NOISE_SEED;
 use crate::smoothing::Smoother;
-use crate::wire::{DecoderOutput, FeatureFrame, SynthParams, UserControls, MAX_HARMONICS};
+use crate::swap::{decoder_slot, DecoderSender, DecoderSlot, SwapRequirements};
+use crate::wire::{DecoderOutput, FeatureFrame, SynthParams, UserControls, MAX_HARMONICS, MAX_NOISE_BANDS};
 
 /// Most channels the engine processes (the analysis hears their mean).
 pub const MAX_CHANNELS: usize = 2;
@@ -55,6 +63,8 @@ pub const MAX_CHANNELS: usize = 2;
 const GAIN_SMOOTHING_MS: f32 = 20.0;
 /// Input samples beyond this magnitude are clipped before analysis.
 const MAX_INPUT_MAGNITUDE: f32 = 16.0;
+/// Length of the control crossfade after a decoder swap, ms.
+const CROSSFADE_MS: f32 = 30.0;
 /// Lowest host rate the engine will run at, Hz.
 const MIN_SAMPLE_RATE_HZ: f32 = 8_000.0;
 /// Magnitudes below this are flushed to zero (no denormals downstream).
@@ -184,6 +194,65 @@ struct PendingFrame {
     f0_hz: f32,
 }
 
+/// Blends synth controls from a snapshot into the live ones over a few
+/// frames (after a decoder swap).
+struct ControlCrossfade {
+    num_frames: usize,
+    frames_left: usize,
+    pending: bool,
+    from_harmonics: [f32; MAX_HARMONICS],
+    from_noise: [f32; MAX_NOISE_BANDS],
+    /// The controls of the last rendered segment (before level gains).
+    last_harmonics: [f32; MAX_HARMONICS],
+    last_noise: [f32; MAX_NOISE_BANDS],
+}
+
+impl ControlCrossfade {
+    fn new(num_frames: usize) -> Self {
+        Self {
+            num_frames: num_frames.max(1),
+            frames_left: 0,
+            pending: false,
+            from_harmonics: [0.0; MAX_HARMONICS],
+            from_noise: [0.0; MAX_NOISE_BANDS],
+            last_harmonics: [0.0; MAX_HARMONICS],
+            last_noise: [0.0; MAX_NOISE_BANDS],
+        }
+    }
+
+    fn reset(&mut self) {
+        self.frames_left = 0;
+        self.pending = false;
+        self.last_harmonics = [0.0; MAX_HARMONICS];
+        self.last_noise = [0.0; MAX_NOISE_BANDS];
+    }
+
+    /// Starts fading from the last rendered controls.
+    fn start(&mut self) {
+        self.from_harmonics = self.last_harmonics;
+        self.from_noise = self.last_noise;
+        self.frames_left = self.num_frames;
+        self.pending = false;
+    }
+
+    /// Blends `harmonics` and `noise` (full-capacity arrays, in place) and
+    /// remembers the result.
+    fn apply(&mut self, harmonics: &mut [f32; MAX_HARMONICS], noise: &mut [f32; MAX_NOISE_BANDS]) {
+        if self.frames_left > 0 {
+            let t = 1.0 - self.frames_left as f32 / (self.num_frames + 1) as f32;
+            for (value, &from) in harmonics.iter_mut().zip(&self.from_harmonics) {
+                *value = from + (*value - from) * t;
+            }
+            for (value, &from) in noise.iter_mut().zip(&self.from_noise) {
+                *value = from + (*value - from) * t;
+            }
+            self.frames_left -= 1;
+        }
+        self.last_harmonics = *harmonics;
+        self.last_noise = *noise;
+    }
+}
+
 /// The real-time DDSP engine.
 pub struct Engine {
     sample_rate_hz: f32,
@@ -217,6 +286,10 @@ pub struct Engine {
     decoder_output: DecoderOutput,
     params: SynthParams,
     harmonic_amplitudes: [f32; MAX_HARMONICS],
+    crossfade: ControlCrossfade,
+    slot: Option<DecoderSlot>,
+    swap_requirements: SwapRequirements,
+    first_frame_of_decoder: u64,
     last_features: FeatureFrame,
     late_frames: u64,
     frames: u64,
@@ -244,6 +317,12 @@ impl Engine {
         let latency = lookahead_samples + synth_delay_samples;
         let controls = UserControls::default();
         let min_hop = (framer.hop_samples().floor() as usize).max(1);
+        let swap_requirements = SwapRequirements {
+            info,
+            host_rate_hz: sample_rate_hz,
+            max_block_samples,
+            extra_latency_samples: synth_delay_samples - max_hop,
+        };
         let max_pending_frames = synth_delay_samples / min_hop + 4;
         let mut engine = Self {
             sample_rate_hz,
@@ -282,6 +361,10 @@ impl Engine {
             decoder_output: DecoderOutput::silent(info.num_harmonics, info.num_noise_bands),
             params: SynthParams::silent(DEFAULT_F0_HZ, info.num_harmonics, info.num_noise_bands),
             harmonic_amplitudes: [0.0; MAX_HARMONICS],
+            crossfade: ControlCrossfade::new((CROSSFADE_MS * 1e-3 * frame_rate_hz).ceil() as usize),
+            slot: None,
+            swap_requirements,
+            first_frame_of_decoder: 0,
             last_features: FeatureFrame::silent(DEFAULT_F0_HZ),
             late_frames: 0,
             frames: 0,
@@ -329,6 +412,15 @@ impl Engine {
         self.late_frames
     }
 
+    /// Connects a decoder slot and returns its sending side; a previously
+    /// connected sender stops reaching this engine. Allocates: call at
+    /// activation, not on the audio thread.
+    pub fn connect_slot(&mut self) -> DecoderSender {
+        let (sender, slot) = decoder_slot(self.swap_requirements);
+        self.slot = Some(slot);
+        sender
+    }
+
     /// Offline mode (a DAW bounce, a command-line render): wait for every
     /// decoder output instead of holding late ones. Real-time safe to call,
     /// but `process` then blocks on the decoder: only for offline hosts.
@@ -373,6 +465,8 @@ impl Engine {
         self.samples_since_frame = 0;
         self.pending.clear();
         self.next_frame_index = 0;
+        self.first_frame_of_decoder = 0;
+        self.crossfade.reset();
         self.late_frames = 0;
         self.frames = 0;
     }
@@ -448,10 +542,11 @@ impl Engine {
         let loudness_db = self.loudness.measure_db(self.loudness_history.latest(self.loudness.window_samples()));
         let pitch = self.pitch.estimate();
         self.last_features = FeatureFrame { f0_hz: pitch.f0_hz, confidence: pitch.confidence, loudness_db };
-        let info = *self.decoder.info();
-        let features = self.feature_controls.process(&self.last_features, &self.controls, &info.dataset);
         let index = self.next_frame_index;
         self.next_frame_index += 1;
+        self.swap_in_waiting_decoder(index);
+        let info = *self.decoder.info();
+        let features = self.feature_controls.process(&self.last_features, &self.controls, &info.dataset);
         self.decoder.submit(index, &features);
         // The queue is sized in `new` for every frame that can be pending;
         // dropping the oldest keeps the timeline should that ever fail.
@@ -459,6 +554,17 @@ impl Engine {
             self.pending.pop_front();
         }
         self.pending.push_back(PendingFrame { index, segment_samples, f0_hz: features.f0_hz });
+    }
+
+    /// Swaps in a decoder waiting in the slot, if any, from frame `index` on.
+    fn swap_in_waiting_decoder(&mut self, index: u64) {
+        let Some(slot) = &mut self.slot else { return };
+        let Some(mut decoder) = slot.take() else { return };
+        decoder.reset();
+        let old = std::mem::replace(&mut self.decoder, decoder);
+        slot.retire(old);
+        self.first_frame_of_decoder = index;
+        self.crossfade.pending = true;
     }
 
     /// Renders pending frames until `num_samples` of wet signal are queued.
@@ -471,8 +577,14 @@ impl Engine {
                 self.wet_queue.push(&self.segment[..missing]);
                 return;
             };
-            if self.decoder.receive(frame.index, self.offline, &mut self.decoder_output) == DecodeStatus::Late {
-                self.late_frames += 1;
+            // Frames submitted to a swapped-out decoder hold its last output.
+            if frame.index >= self.first_frame_of_decoder {
+                if self.crossfade.pending {
+                    self.crossfade.start();
+                }
+                if self.decoder.receive(frame.index, self.offline, &mut self.decoder_output) == DecodeStatus::Late {
+                    self.late_frames += 1;
+                }
             }
             map_decoder_output(&self.decoder_output, frame.f0_hz, self.nyquist_hz, &mut self.params);
             self.render_segment(frame.segment_samples);
@@ -483,16 +595,21 @@ impl Engine {
         let params = &self.params;
         let harmonic_gain = self.harmonic_level.step();
         let noise_gain = self.noise_level.step();
-        let num_harmonics = params.num_harmonics;
-        for (amplitude, &share) in
-            self.harmonic_amplitudes[..num_harmonics].iter_mut().zip(&params.harmonic_distribution[..num_harmonics])
-        {
-            let value = params.amplitude * share * harmonic_gain;
-            *amplitude = if value.is_finite() { value } else { 0.0 };
+        let mut harmonics = [0.0f32; MAX_HARMONICS];
+        for (value, &share) in harmonics.iter_mut().zip(&params.harmonic_distribution[..params.num_harmonics]) {
+            let amplitude = params.amplitude * share;
+            *value = if amplitude.is_finite() { amplitude } else { 0.0 };
         }
+        let mut noise = params.noise_magnitudes;
+        noise[params.num_noise_bands..].fill(0.0);
+        self.crossfade.apply(&mut harmonics, &mut noise);
+        for (amplitude, &value) in self.harmonic_amplitudes.iter_mut().zip(&harmonics) {
+            *amplitude = value * harmonic_gain;
+        }
+        let num_harmonics = MAX_HARMONICS - harmonics.iter().rev().take_while(|&&v| v == 0.0).count();
         let segment = &mut self.segment[..segment_len];
         self.harmonic.render(params.f0_hz, &self.harmonic_amplitudes[..num_harmonics], segment);
-        self.noise.render_add(&params.noise_magnitudes[..params.num_noise_bands], noise_gain, segment);
+        self.noise.render_add(&noise[..params.num_noise_bands], noise_gain, segment);
         if !self.reverb.is_off() {
             let wet = &mut self.reverb_wet[..segment_len];
             self.reverb.process(segment, wet);

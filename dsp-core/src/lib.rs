@@ -26,6 +26,7 @@ pub mod resample;
 pub mod reverb;
 pub mod rng;
 pub mod smoothing;
+pub mod swap;
 pub mod wire;
 
 pub use decoder::{AdditiveConfig, AdditiveDecoder, DatasetStats, DecodeStatus, Decoder, DecoderInfo};
