@@ -1,6 +1,6 @@
 //! Cost of one streaming decoder step (one frame) on one thread, for the
 //! default size (GRU 512, 256-wide stacks, 100 harmonics, 65 bands) and the
-//! small size (GRU 128): time per frame, cost per second of audio at 250
+//! small size (GRU 128), each with float32 and 8-bit (Q8_0) weights: time per frame, cost per second of audio at 250
 //! frames/s (time per frame × 250), and the p99 over 10,000 frames.
 //!
 //! Run: `RAYON_NUM_THREADS=1 cargo bench -p ddsp-model --bench decoder_step`
@@ -62,10 +62,14 @@ fn p99_report(name: &str, decoder: &Decoder) {
 
 fn steps(c: &mut Criterion) {
     let mut group = c.benchmark_group("decoder_step");
-    for (name, config) in
-        [("default_gru512", DecoderConfig::default_size()), ("small_gru128", DecoderConfig::small_size())]
-    {
-        let decoder = decoder(config);
+    let sizes = [("default_gru512", DecoderConfig::default_size()), ("small_gru128", DecoderConfig::small_size())];
+    let decoders = sizes.into_iter().flat_map(|(name, config)| {
+        let float = decoder(config);
+        let quantized = float.quantized().unwrap();
+        [(name.to_string(), float), (format!("{name}_q8"), quantized)]
+    });
+    for (name, decoder) in decoders {
+        let name = name.as_str();
         p99_report(name, &decoder);
         let mut state = decoder.initial_state(1).unwrap();
         let mut frame = 0;
