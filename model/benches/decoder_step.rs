@@ -10,25 +10,12 @@ use std::time::Instant;
 
 use candle_core::{Device, Tensor};
 use criterion::{criterion_group, criterion_main, Criterion};
-use ddsp_model::checkpoint::{Checkpoint, CheckpointInfo, DatasetStatistics};
+use ddsp_model::checkpoint::{Checkpoint, CheckpointInfo};
 use ddsp_model::config::DecoderConfig;
 use ddsp_model::network::Decoder;
 
 fn decoder(config: DecoderConfig) -> Decoder {
-    let info = CheckpointInfo {
-        config,
-        dataset: DatasetStatistics {
-            pitch_midi_quantiles: [50.0, 60.0, 70.0],
-            loudness_db_quantiles: [-40.0, -20.0, -5.0],
-            pitch_midi_range: [40.0, 80.0],
-            loudness_db_range: [-80.0, 0.0],
-        },
-        name: "bench".into(),
-        author: String::new(),
-        created: String::new(),
-        training_note: String::new(),
-    };
-    Checkpoint::initialised(info).unwrap().decoder().unwrap()
+    Checkpoint::initialised(CheckpointInfo::untrained(config)).unwrap().decoder().unwrap()
 }
 
 fn step_once(decoder: &Decoder, state: &mut ddsp_model::network::DecoderState, frame: usize) {

@@ -71,6 +71,27 @@ pub struct CheckpointInfo {
     pub training_note: String,
 }
 
+impl CheckpointInfo {
+    /// Metadata for a decoder not trained yet (training's starting point,
+    /// benchmarks, tests): neutral dataset statistics spanning a melodic
+    /// range (MIDI 48–72 around 60, −50…−10 dB around −30 dB).
+    pub fn untrained(config: DecoderConfig) -> Self {
+        Self {
+            config,
+            dataset: DatasetStatistics {
+                pitch_midi_quantiles: [48.0, 60.0, 72.0],
+                loudness_db_quantiles: [-50.0, -30.0, -10.0],
+                pitch_midi_range: [36.0, 96.0],
+                loudness_db_range: [-80.0, 0.0],
+            },
+            name: "untrained".into(),
+            author: String::new(),
+            created: String::new(),
+            training_note: "untrained weights".into(),
+        }
+    }
+}
+
 /// A validated checkpoint: metadata, weights and the optional reverb.
 #[derive(Clone, Debug)]
 pub struct Checkpoint {

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use ddsp_model::checkpoint::{Checkpoint, CheckpointInfo, DatasetStatistics};
+use ddsp_model::checkpoint::{Checkpoint, CheckpointInfo};
 use ddsp_model::config::DecoderConfig;
 use ddsp_model::worker::{decoder_info, CandleFrameModel, FrameModel, InferenceDecoder};
 use dsp_core::decoder::{SyncDecoder, Synchronous};
@@ -132,20 +132,7 @@ fn real_time_worker_holds_late_frames_without_silence() {
 }
 
 fn small_checkpoint() -> Checkpoint {
-    Checkpoint::initialised(CheckpointInfo {
-        config: DecoderConfig::small_size(),
-        dataset: DatasetStatistics {
-            pitch_midi_quantiles: [55.0, 62.0, 72.0],
-            loudness_db_quantiles: [-40.0, -25.0, -10.0],
-            pitch_midi_range: [48.0, 80.0],
-            loudness_db_range: [-80.0, 0.0],
-        },
-        name: "untrained".into(),
-        author: "tests".into(),
-        created: "2026-11-21T00:00:00Z".into(),
-        training_note: "random weights".into(),
-    })
-    .unwrap()
+    Checkpoint::initialised(CheckpointInfo::untrained(DecoderConfig::small_size())).unwrap()
 }
 
 #[test]

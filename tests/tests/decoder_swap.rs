@@ -3,7 +3,7 @@
 
 use ddsp_e2e::realtime_guard::guarded;
 use ddsp_e2e::sung_melody;
-use ddsp_model::checkpoint::{Checkpoint, CheckpointInfo, DatasetStatistics};
+use ddsp_model::checkpoint::{Checkpoint, CheckpointInfo};
 use ddsp_model::config::DecoderConfig;
 use ddsp_model::worker::InferenceDecoder;
 use dsp_core::swap::SwapError;
@@ -46,30 +46,17 @@ fn additive_swap_is_allocation_free_and_frees_off_thread() {
     assert_eq!(sender.free_retired(), 1, "the old decoder did not come back");
 }
 
-fn small_checkpoint(seed_name: &str) -> Checkpoint {
-    Checkpoint::initialised(CheckpointInfo {
-        config: DecoderConfig::small_size(),
-        dataset: DatasetStatistics {
-            pitch_midi_quantiles: [55.0, 62.0, 72.0],
-            loudness_db_quantiles: [-40.0, -25.0, -10.0],
-            pitch_midi_range: [48.0, 80.0],
-            loudness_db_range: [-80.0, 0.0],
-        },
-        name: seed_name.into(),
-        author: "tests".into(),
-        created: "2026-11-21T00:00:00Z".into(),
-        training_note: "random weights".into(),
-    })
-    .unwrap()
+fn small_checkpoint() -> Checkpoint {
+    Checkpoint::initialised(CheckpointInfo::untrained(DecoderConfig::small_size())).unwrap()
 }
 
 #[test]
 fn worker_swap_is_allocation_free_and_joins_off_thread() {
     let input = sung_melody(RATE as f64, &[57.0, 64.0], 0.4);
-    let first = InferenceDecoder::spawn(&small_checkpoint("first")).unwrap();
+    let first = InferenceDecoder::spawn(&small_checkpoint()).unwrap();
     let mut engine = Engine::new(&EngineConfig::new(RATE, BLOCK), Box::new(first));
     let mut sender = engine.connect_slot();
-    let second = small_checkpoint("second");
+    let second = small_checkpoint();
     process(&mut engine, &input, |index| {
         if index == 40 {
             // Built and warmed up here, off the audio thread.
@@ -92,7 +79,7 @@ fn incompatible_decoders_are_refused_before_reaching_the_engine() {
     assert!(sender.send(AdditiveDecoder::boxed(other_bands)).is_err());
     // A worker needs more latency than an engine built for a synchronous
     // decoder has.
-    let worker = InferenceDecoder::spawn(&small_checkpoint("needs latency")).unwrap();
+    let worker = InferenceDecoder::spawn(&small_checkpoint()).unwrap();
     assert!(sender.send(Box::new(worker)).is_err());
 }
 

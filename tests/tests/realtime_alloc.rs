@@ -6,7 +6,7 @@
 
 use ddsp_e2e::realtime_guard::guarded;
 use ddsp_e2e::{sung_melody, test_reverb_ir};
-use ddsp_model::checkpoint::{Checkpoint, CheckpointInfo, DatasetStatistics};
+use ddsp_model::checkpoint::{Checkpoint, CheckpointInfo};
 use ddsp_model::config::DecoderConfig;
 use ddsp_model::worker::InferenceDecoder;
 use dsp_core::{AdditiveConfig, AdditiveDecoder, Decoder, Engine, EngineConfig, UserControls};
@@ -72,20 +72,7 @@ fn stereo_never_allocates() {
 }
 
 fn small_checkpoint() -> Checkpoint {
-    Checkpoint::initialised(CheckpointInfo {
-        config: DecoderConfig::small_size(),
-        dataset: DatasetStatistics {
-            pitch_midi_quantiles: [55.0, 62.0, 72.0],
-            loudness_db_quantiles: [-40.0, -25.0, -10.0],
-            pitch_midi_range: [48.0, 80.0],
-            loudness_db_range: [-80.0, 0.0],
-        },
-        name: "untrained".into(),
-        author: "tests".into(),
-        created: "2026-11-21T00:00:00Z".into(),
-        training_note: "random weights".into(),
-    })
-    .unwrap()
+    Checkpoint::initialised(CheckpointInfo::untrained(DecoderConfig::small_size())).unwrap()
 }
 
 #[test]
