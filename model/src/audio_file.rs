@@ -1,5 +1,6 @@
-//! Reading and writing audio files for the command line (WAV through
-//! `hound`), with errors that say what went wrong and where.
+//! Reading audio files (WAV, FLAC, MP3, Ogg Vorbis through `symphonia`)
+//! and writing WAV (through `hound`), with errors that say what went wrong
+//! and where.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -36,34 +37,71 @@ impl fmt::Display for AudioFileError {
 
 impl std::error::Error for AudioFileError {}
 
-/// Reads a WAV file (8–32-bit integer or 32-bit float PCM, any channel
-/// count, any rate).
-pub fn read_wav(path: &Path) -> Result<AudioClip, AudioFileError> {
+/// Reads an audio file: WAV, FLAC, MP3 or Ogg Vorbis (through symphonia),
+/// any channel count and rate. The format is recognised from the contents,
+/// with the file extension as a hint.
+pub fn read_audio(path: &Path) -> Result<AudioClip, AudioFileError> {
+    use symphonia::core::audio::SampleBuffer;
+    use symphonia::core::codecs::DecoderOptions;
+    use symphonia::core::errors::Error as SymphoniaError;
+    use symphonia::core::formats::FormatOptions;
+    use symphonia::core::io::MediaSourceStream;
+    use symphonia::core::meta::MetadataOptions;
+    use symphonia::core::probe::Hint;
+
     let unreadable = |reason: String| AudioFileError::Unreadable { path: path.to_owned(), reason };
-    let mut reader = hound::WavReader::open(path).map_err(|e| unreadable(e.to_string()))?;
-    let spec = reader.spec();
-    let num_channels = spec.channels as usize;
-    if num_channels == 0 || spec.sample_rate == 0 {
-        return Err(AudioFileError::Unsupported {
-            path: path.to_owned(),
-            reason: "the header declares no channels or a zero sample rate".into(),
-        });
+    let unsupported = |reason: String| AudioFileError::Unsupported { path: path.to_owned(), reason };
+    let file = std::fs::File::open(path).map_err(|e| unreadable(e.to_string()))?;
+    let stream = MediaSourceStream::new(Box::new(file), Default::default());
+    let mut hint = Hint::new();
+    if let Some(extension) = path.extension().and_then(|e| e.to_str()) {
+        hint.with_extension(extension);
     }
-    let interleaved: Vec<f32> = match spec.sample_format {
-        hound::SampleFormat::Float => reader.samples::<f32>().collect::<Result<_, _>>(),
-        hound::SampleFormat::Int => {
-            let scale = 1.0 / (1u64 << (spec.bits_per_sample - 1)) as f32;
-            reader.samples::<i32>().map(|s| s.map(|v| v as f32 * scale)).collect::<Result<_, _>>()
+    let probed = symphonia::default::get_probe()
+        .format(&hint, stream, &FormatOptions::default(), &MetadataOptions::default())
+        .map_err(|e| unsupported(format!("not a recognised audio format ({e})")))?;
+    let mut format = probed.format;
+    let track = format.default_track().ok_or_else(|| unsupported("no audio track".into()))?;
+    let track_id = track.id;
+    let sample_rate_hz = track.codec_params.sample_rate.ok_or_else(|| unsupported("no sample rate".into()))?;
+    let mut decoder = symphonia::default::get_codecs()
+        .make(&track.codec_params, &DecoderOptions::default())
+        .map_err(|e| unsupported(format!("unsupported codec ({e})")))?;
+
+    let mut channels: Vec<Vec<f32>> = Vec::new();
+    loop {
+        let packet = match format.next_packet() {
+            Ok(packet) => packet,
+            Err(SymphoniaError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
+            Err(SymphoniaError::ResetRequired) => break,
+            Err(e) => return Err(unreadable(e.to_string())),
+        };
+        if packet.track_id() != track_id {
+            continue;
+        }
+        let decoded = match decoder.decode(&packet) {
+            Ok(decoded) => decoded,
+            // A damaged packet loses its samples, not the file.
+            Err(SymphoniaError::DecodeError(_)) => continue,
+            Err(e) => return Err(unreadable(e.to_string())),
+        };
+        let spec = *decoded.spec();
+        let num_channels = spec.channels.count();
+        if channels.is_empty() {
+            channels = vec![Vec::new(); num_channels];
+        }
+        let mut buffer = SampleBuffer::<f32>::new(decoded.capacity() as u64, spec);
+        buffer.copy_interleaved_ref(decoded);
+        for frame in buffer.samples().chunks_exact(num_channels) {
+            for (channel, &sample) in channels.iter_mut().zip(frame) {
+                channel.push(sample);
+            }
         }
     }
-    .map_err(|e| unreadable(e.to_string()))?;
-    let mut channels = vec![Vec::with_capacity(interleaved.len() / num_channels); num_channels];
-    for frame in interleaved.chunks_exact(num_channels) {
-        for (channel, &sample) in channels.iter_mut().zip(frame) {
-            channel.push(sample);
-        }
+    if channels.is_empty() {
+        return Err(unsupported("no audio in the file".into()));
     }
-    Ok(AudioClip { channels, sample_rate_hz: spec.sample_rate })
+    Ok(AudioClip { channels, sample_rate_hz })
 }
 
 /// Writes `clip` as a 32-bit float WAV file.

@@ -4,14 +4,14 @@
 
 use std::path::Path;
 
-use ddsp_model::audio_file::read_wav;
+use ddsp_model::audio_file::read_audio;
 use dsp_core::pitch::{track_clip, PitchConfig};
 use dsp_core::pitch_units::cents_between;
 use dsp_core::{render_clip, AdditiveConfig, AdditiveDecoder, Engine, EngineConfig, UserControls};
 
 fn example() -> (Vec<f32>, f32) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/examples/melody.wav");
-    let clip = read_wav(&path).expect("the example input ships in assets/examples");
+    let clip = read_audio(&path).expect("the example input ships in assets/examples");
     (clip.channels[0].clone(), clip.sample_rate_hz as f32)
 }
 
