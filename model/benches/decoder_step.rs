@@ -15,7 +15,7 @@ use ddsp_model::config::DecoderConfig;
 use ddsp_model::network::Decoder;
 
 fn decoder(config: DecoderConfig) -> Decoder {
-    Checkpoint::initialised(CheckpointInfo::untrained(config)).unwrap().decoder().unwrap()
+    Checkpoint::initialised(CheckpointInfo::untrained(config), 1).unwrap().decoder().unwrap()
 }
 
 fn step_once(decoder: &Decoder, state: &mut ddsp_model::network::DecoderState, frame: usize) {

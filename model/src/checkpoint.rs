@@ -431,15 +431,52 @@ pub fn save_checkpoint(path: &Path, checkpoint: &Checkpoint) -> Result<(), Check
     std::fs::rename(&temporary, path).map_err(io_error)
 }
 
+/// Reproducible initial weights for `config`: every dense and GRU weight
+/// and bias uniform in ±`scale`/√fan-in (fan-in: the weight's input width;
+/// scale 1 is PyTorch's default initialisation), LayerNorm gains 1 and
+/// offsets 0, drawn from a xorshift generator seeded with `seed`.
+pub fn initial_tensors(
+    config: &DecoderConfig,
+    seed: u64,
+    scale: f32,
+) -> Result<HashMap<String, Tensor>, CheckpointError> {
+    let shapes = expected_tensor_shapes(config)?;
+    let mut names: Vec<&String> = shapes.keys().collect();
+    names.sort();
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut tensors = HashMap::with_capacity(names.len());
+    for name in names {
+        let shape = &shapes[name];
+        let count: usize = shape.iter().product();
+        let values: Vec<f32> = if name.ends_with("norm.weight") {
+            vec![1.0; count]
+        } else if name.ends_with("norm.bias") {
+            vec![0.0; count]
+        } else {
+            // A bias takes the fan-in of its layer's weight.
+            let weight_name = name.replace("bias", "weight");
+            let fan_in = shapes.get(&weight_name).and_then(|s| s.last()).copied().unwrap_or(count);
+            let bound = scale / (fan_in.max(1) as f32).sqrt();
+            (0..count)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    ((state >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0) * bound
+                })
+                .collect()
+        };
+        tensors.insert(name.clone(), Tensor::from_vec(values, shape.as_slice(), &Device::Cpu).map_err(candle_error)?);
+    }
+    Ok(tensors)
+}
+
 impl Checkpoint {
     /// A checkpoint with freshly initialised (untrained) weights for
-    /// `config`; training starts here.
-    pub fn initialised(info: CheckpointInfo) -> Result<Self, CheckpointError> {
-        let varmap = VarMap::new();
-        Decoder::new(&info.config, VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu)).map_err(candle_error)?;
-        let data = varmap.data().lock().map_err(|_| CheckpointError::Network("weight map poisoned".into()))?;
-        // Detached: a checkpoint holds values, not a training graph.
-        let tensors = data.iter().map(|(name, var)| (name.clone(), var.as_tensor().detach())).collect();
+    /// `config`, reproducible from `seed` ([`initial_tensors`] at scale 1);
+    /// training starts here.
+    pub fn initialised(info: CheckpointInfo, seed: u64) -> Result<Self, CheckpointError> {
+        let tensors = initial_tensors(&info.config, seed, 1.0)?;
         Ok(Self { info, tensors, reverb_ir: Vec::new() })
     }
 

@@ -239,8 +239,10 @@ impl Decoder {
 
     /// The network for streaming inference: every dense layer whose input
     /// width allows it gets 8-bit weights (see [`Dense`]). Same structure
-    /// and maths; the synth controls stay within 1 dB of amplitude and 0.01
-    /// of harmonic share of the float32 network's (tested).
+    /// and maths; the synth controls stay within 2 dB of amplitude in the
+    /// worst frame (0.2–1.5 dB measured) and 0.005 of harmonic share of the
+    /// float32 network's, on untrained Kaiming-scale weights; to be
+    /// re-measured on trained models.
     pub fn quantized(&self) -> Result<Self> {
         Ok(Self {
             config: self.config.clone(),
@@ -327,10 +329,7 @@ mod tests {
     /// Whole-sequence forward and frame-by-frame steps agree on 500 frames.
     #[test]
     fn sequence_and_step_agree() -> Result<()> {
-        let varmap = VarMap::new();
-        let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
-        let config = DecoderConfig::small_size();
-        let decoder = Decoder::new(&config, vb)?;
+        let decoder = seeded_decoder(&DecoderConfig::small_size(), 3, 6f32.sqrt())?;
         let (f0, loudness) = random_features(500, 7)?;
         let (sequence, _) = decoder.forward_sequence(&f0, &loudness, &decoder.initial_state(1)?)?;
         let sequence = Tensor::cat(&[&sequence.amplitude, &sequence.harmonics, &sequence.noise], D::Minus1)?;
@@ -353,19 +352,21 @@ mod tests {
         Ok(())
     }
 
-    /// The 8-bit streaming network stays close to the float32 one over 500
-    /// streamed frames, measured in the synth controls the engine plays
-    /// (after the control mapping): the overall amplitude within 1 dB
-    /// (0.68 dB measured on these untrained weights) and every harmonic's
-    /// share within 0.01 (0.001 measured; shares sum to 1).
-    #[test]
-    fn quantized_network_tracks_the_float_network() -> Result<()> {
-        let varmap = VarMap::new();
-        let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
-        let config = DecoderConfig::default_size();
-        let float = Decoder::new(&config, vb)?;
+    /// A decoder with reproducible weights at `scale` × PyTorch's default
+    /// initialisation scale (√6: Kaiming-uniform, candle's GRU default).
+    fn seeded_decoder(config: &DecoderConfig, seed: u64, scale: f32) -> Result<Decoder> {
+        let tensors = crate::checkpoint::initial_tensors(config, seed, scale)
+            .map_err(|e| candle_core::Error::Msg(e.to_string()))?;
+        Decoder::new(config, VarBuilder::from_tensors(tensors, DType::F32, &Device::Cpu))
+    }
+
+    /// Worst (amplitude dB, harmonic share) difference between the float and
+    /// 8-bit versions of a seeded default-size decoder over 500 streamed
+    /// frames, in the synth controls the engine plays.
+    fn quantisation_drift(seed: u64, scale: f32) -> Result<(f32, f32)> {
+        let float = seeded_decoder(&DecoderConfig::default_size(), seed, scale)?;
         let quantized = float.quantized()?;
-        let (f0, loudness) = random_features(500, 11)?;
+        let (f0, loudness) = random_features(500, seed)?;
         let (mut float_state, mut quantized_state) = (float.initial_state(1)?, quantized.initial_state(1)?);
         let (mut worst_db, mut worst_share) = (0.0f32, 0.0f32);
         for frame in 0..500 {
@@ -389,9 +390,33 @@ mod tests {
                 worst_share = worst_share.max((x - y).abs());
             }
         }
-        println!("worst amplitude difference {worst_db:.4} dB, worst share difference {worst_share:.5}");
-        assert!(worst_db < 1.0, "{worst_db} dB");
-        assert!(worst_share < 0.01, "{worst_share}");
+        Ok((worst_db, worst_share))
+    }
+
+    /// The 8-bit network stays within 2 dB of amplitude (worst frame) and
+    /// 0.005 of harmonic share of the float one, on Kaiming-scale weights
+    /// (training's starting scale). Survey over 8 seeds
+    /// (`quantisation_drift_survey`): worst frames 0.2–1.5 dB and shares
+    /// ≤ 0.0013 at this scale, 0.15–0.41 dB at PyTorch's default scale.
+    #[test]
+    fn quantized_network_tracks_the_float_network() -> Result<()> {
+        for seed in [1, 5, 7] {
+            let (db, share) = quantisation_drift(seed, 6f32.sqrt())?;
+            assert!(db < 2.0, "seed {seed}: {db} dB");
+            assert!(share < 0.005, "seed {seed}: share {share}");
+        }
+        Ok(())
+    }
+
+    #[test]
+    #[ignore = "measurement over many seeds; run with --ignored --nocapture"]
+    fn quantisation_drift_survey() -> Result<()> {
+        for scale in [1.0, 6f32.sqrt()] {
+            for seed in 1..=8 {
+                let (db, share) = quantisation_drift(seed, scale)?;
+                println!("scale {scale:.2}, seed {seed}: amplitude {db:.3} dB, share {share:.5}");
+            }
+        }
         Ok(())
     }
 

@@ -39,7 +39,7 @@ fn info(config: DecoderConfig) -> CheckpointInfo {
 }
 
 fn tiny_checkpoint() -> Checkpoint {
-    let mut checkpoint = Checkpoint::initialised(info(tiny_config())).unwrap();
+    let mut checkpoint = Checkpoint::initialised(info(tiny_config()), 1).unwrap();
     checkpoint.reverb_ir = vec![0.0, 0.5, -0.25, 0.125];
     checkpoint
 }

@@ -45,7 +45,7 @@ fn renders_the_example_aligned_with_its_input() {
 #[test]
 fn renders_with_a_checkpoint() {
     let model = temp("untrained.safetensors");
-    let mut checkpoint = Checkpoint::initialised(CheckpointInfo::untrained(DecoderConfig::small_size())).unwrap();
+    let mut checkpoint = Checkpoint::initialised(CheckpointInfo::untrained(DecoderConfig::small_size()), 1).unwrap();
     checkpoint.reverb_ir = vec![0.0, 0.2, 0.1, 0.05];
     save_checkpoint(&model, &checkpoint).unwrap();
     let out = temp("checkpoint-out.wav");

@@ -132,7 +132,7 @@ fn real_time_worker_holds_late_frames_without_silence() {
 }
 
 fn small_checkpoint() -> Checkpoint {
-    Checkpoint::initialised(CheckpointInfo::untrained(DecoderConfig::small_size())).unwrap()
+    Checkpoint::initialised(CheckpointInfo::untrained(DecoderConfig::small_size()), 1).unwrap()
 }
 
 #[test]

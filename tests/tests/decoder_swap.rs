@@ -46,17 +46,17 @@ fn additive_swap_is_allocation_free_and_frees_off_thread() {
     assert_eq!(sender.free_retired(), 1, "the old decoder did not come back");
 }
 
-fn small_checkpoint() -> Checkpoint {
-    Checkpoint::initialised(CheckpointInfo::untrained(DecoderConfig::small_size())).unwrap()
+fn small_checkpoint(seed: u64) -> Checkpoint {
+    Checkpoint::initialised(CheckpointInfo::untrained(DecoderConfig::small_size()), seed).unwrap()
 }
 
 #[test]
 fn worker_swap_is_allocation_free_and_joins_off_thread() {
     let input = sung_melody(RATE as f64, &[57.0, 64.0], 0.4);
-    let first = InferenceDecoder::spawn(&small_checkpoint()).unwrap();
+    let first = InferenceDecoder::spawn(&small_checkpoint(1)).unwrap();
     let mut engine = Engine::new(&EngineConfig::new(RATE, BLOCK), Box::new(first));
     let mut sender = engine.connect_slot();
-    let second = small_checkpoint();
+    let second = small_checkpoint(2);
     process(&mut engine, &input, |index| {
         if index == 40 {
             // Built and warmed up here, off the audio thread.
@@ -79,7 +79,7 @@ fn incompatible_decoders_are_refused_before_reaching_the_engine() {
     assert!(sender.send(AdditiveDecoder::boxed(other_bands)).is_err());
     // A worker needs more latency than an engine built for a synchronous
     // decoder has.
-    let worker = InferenceDecoder::spawn(&small_checkpoint()).unwrap();
+    let worker = InferenceDecoder::spawn(&small_checkpoint(3)).unwrap();
     assert!(sender.send(Box::new(worker)).is_err());
 }
 

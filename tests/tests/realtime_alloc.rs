@@ -72,7 +72,7 @@ fn stereo_never_allocates() {
 }
 
 fn small_checkpoint() -> Checkpoint {
-    Checkpoint::initialised(CheckpointInfo::untrained(DecoderConfig::small_size())).unwrap()
+    Checkpoint::initialised(CheckpointInfo::untrained(DecoderConfig::small_size()), 1).unwrap()
 }
 
 #[test]
