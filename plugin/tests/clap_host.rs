@@ -2,7 +2,6 @@
 //! loaded through a real CLAP host library, activated, asked for its
 //! latency and run on audio.
 
-use std::ffi::CStr;
 use std::path::PathBuf;
 
 use clack_extensions::latency::PluginLatency;
@@ -60,7 +59,7 @@ fn sung(sample_rate: f32, seconds: f32) -> Vec<f32> {
 fn run(sample_rate: f32, block: usize, input: &[f32]) -> (u32, [Vec<f32>; 2]) {
     let bundle = unsafe { PluginEntry::load(plugin_library()) }.expect("the plugin library loads");
     let factory = bundle.get_plugin_factory().expect("a plugin factory");
-    let id = CStr::from_bytes_with_nul(b"audio.ddsp-timbre-transfer.plugin\0").unwrap();
+    let id = c"audio.ddsp-timbre-transfer.plugin";
     assert_eq!(id.to_str().unwrap(), DdspPlugin::CLAP_ID);
     assert!(factory.plugin_descriptors().any(|d| d.id() == Some(id)), "plugin id not exported");
     let host_info = HostInfo::new("ddsp tests", "ddsp", "https://example.invalid", "1.0").unwrap();
