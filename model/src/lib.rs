@@ -1,7 +1,9 @@
 //! The DDSP decoder's side of the product, in candle: the decoder network
-//! and its configuration, the control mapping as tensor maths (mirroring
-//! `dsp_core::mapping` exactly, so a model trained through it plays the same
-//! in the real-time engine), audio files, and the `ddsp` command line.
+//! and its configuration, the versioned checkpoint format, the inference
+//! worker beside the audio thread, the control mapping and the harmonic
+//! synth as differentiable tensor maths (mirroring `dsp-core` exactly, so a
+//! model trained through them plays the same in the real-time engine),
+//! resynthesis metrics, audio files, and the `ddsp` command line.
 
 pub mod audio_file;
 pub mod checkpoint;
@@ -9,4 +11,5 @@ pub mod config;
 pub mod mapping;
 pub mod metrics;
 pub mod network;
+pub mod synth;
 pub mod worker;
