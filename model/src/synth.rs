@@ -116,7 +116,8 @@ mod tests {
         let (sample_rate, hop, num_frames, num_harmonics) = (16_000.0f32, 64, 30, 40);
         let (f0, amplitudes) = controls(num_frames, num_harmonics);
         let tensor = Tensor::from_vec(amplitudes.clone(), (1, num_frames, num_harmonics), &Device::Cpu)?;
-        let ours = harmonic_synth(&[f0.clone()], &tensor, hop, sample_rate)?.flatten_all()?.to_vec1::<f32>()?;
+        let ours =
+            harmonic_synth(std::slice::from_ref(&f0), &tensor, hop, sample_rate)?.flatten_all()?.to_vec1::<f32>()?;
 
         let mut bank = HarmonicBank::new(sample_rate);
         let mut reference = vec![0.0f32; num_frames * hop];
