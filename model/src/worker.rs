@@ -19,6 +19,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use candle_core::{Device, Tensor};
+use dsp_core::decoder::SyncDecoder;
 use dsp_core::{DecodeStatus, Decoder as EngineDecoder, DecoderInfo, DecoderOutput, FeatureFrame};
 
 use crate::checkpoint::{Checkpoint, CheckpointError};
@@ -41,25 +42,19 @@ const MIN_WORKER_BUDGET_MS: f32 = 2.0;
 /// Warm-up steps before a model goes live (first calls allocate caches).
 const WARM_UP_FRAMES: usize = 8;
 
-/// A model that turns one frame of features into raw decoder outputs, run on
-/// the worker thread (it may allocate).
-pub trait FrameModel: Send {
-    /// Forgets the recurrent state.
-    fn reset(&mut self);
-    /// Decodes one frame into `out`.
-    fn step(&mut self, features: &FeatureFrame, out: &mut DecoderOutput);
-}
-
 /// GRU size from which streaming inference uses 8-bit weights: there the
 /// float32 weights outgrow the L2 cache and the step is memory-bound (the
 /// default size runs 3.5× faster, 121 µs instead of 418 µs per frame on the
 /// reference machine); below it float32 is as fast and exact.
 pub const QUANTIZE_FROM_GRU_UNITS: usize = 256;
 
-/// The candle decoder as a [`FrameModel`], with 8-bit weights from
+/// The candle decoder as a [`SyncDecoder`] for the worker thread (it
+/// allocates, so it never runs on the audio thread itself), with 8-bit
+/// weights from
 /// [`QUANTIZE_FROM_GRU_UNITS`] up (in real time and offline alike, so a
 /// bounce equals a live run).
 pub struct CandleFrameModel {
+    info: DecoderInfo,
     decoder: Decoder,
     state: DecoderState,
     scaling: FeatureScaling,
@@ -73,7 +68,7 @@ impl CandleFrameModel {
             decoder = decoder.quantized().map_err(|e| CheckpointError::Network(e.to_string()))?;
         }
         let state = decoder.initial_state(1).map_err(|e| CheckpointError::Network(e.to_string()))?;
-        Ok(Self { decoder, state, scaling: checkpoint.info.config.feature_scaling })
+        Ok(Self { info: decoder_info(checkpoint), decoder, state, scaling: checkpoint.info.config.feature_scaling })
     }
 
     fn try_step(&mut self, features: &FeatureFrame, out: &mut DecoderOutput) -> candle_core::Result<()> {
@@ -93,14 +88,18 @@ impl CandleFrameModel {
     }
 }
 
-impl FrameModel for CandleFrameModel {
+impl SyncDecoder for CandleFrameModel {
+    fn info(&self) -> &DecoderInfo {
+        &self.info
+    }
+
     fn reset(&mut self) {
         if let Ok(state) = self.decoder.initial_state(1) {
             self.state = state;
         }
     }
 
-    fn step(&mut self, features: &FeatureFrame, out: &mut DecoderOutput) {
+    fn decode(&mut self, features: &FeatureFrame, out: &mut DecoderOutput) {
         if self.try_step(features, out).is_err() {
             // candle failing on valid shapes would be a bug; play silence
             // and start over rather than stop the worker.
@@ -154,12 +153,14 @@ impl InferenceDecoder {
     /// Allocates and spawns a thread: call off the audio thread.
     pub fn spawn(checkpoint: &Checkpoint) -> Result<Self, CheckpointError> {
         let model = CandleFrameModel::new(checkpoint)?;
-        Self::spawn_with(Box::new(model), decoder_info(checkpoint))
+        Self::spawn_with(Box::new(model))
             .map_err(|e| CheckpointError::Network(format!("cannot start the inference thread: {e}")))
     }
 
-    /// Starts a worker running `model`, described to the engine by `info`.
-    pub fn spawn_with(mut model: Box<dyn FrameModel>, info: DecoderInfo) -> std::io::Result<Self> {
+    /// Starts a worker running `model` (which may allocate: it runs on the
+    /// worker thread).
+    pub fn spawn_with(mut model: Box<dyn SyncDecoder>) -> std::io::Result<Self> {
+        let info = *model.info();
         // Single-threaded matrix products: the host needs the other cores.
         // This is a threshold of this library's own copy of gemm, so it
         // touches nothing outside the plugin.
@@ -167,7 +168,7 @@ impl InferenceDecoder {
         let mut scratch = DecoderOutput::silent(info.num_harmonics, info.num_noise_bands);
         for frame in 0..WARM_UP_FRAMES {
             let features = FeatureFrame { f0_hz: 220.0 + frame as f32, confidence: 1.0, loudness_db: -30.0 };
-            model.step(&features, &mut scratch);
+            model.decode(&features, &mut scratch);
         }
         model.reset();
 
@@ -188,7 +189,7 @@ impl InferenceDecoder {
                     generation = request.generation;
                     model.reset();
                 }
-                model.step(&request.features, &mut output);
+                model.decode(&request.features, &mut output);
                 let mut response = Response { generation, index: request.index, output };
                 // Wait for room rather than lose a frame; the audio side
                 // drains every block.

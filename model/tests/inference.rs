@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use ddsp_model::checkpoint::{Checkpoint, CheckpointInfo};
 use ddsp_model::config::DecoderConfig;
-use ddsp_model::worker::{decoder_info, CandleFrameModel, FrameModel, InferenceDecoder};
+use ddsp_model::worker::{CandleFrameModel, InferenceDecoder};
 use dsp_core::decoder::{SyncDecoder, Synchronous};
 use dsp_core::{AdditiveConfig, AdditiveDecoder, DecoderInfo, DecoderOutput, Engine, EngineConfig, FeatureFrame};
 
@@ -27,37 +27,22 @@ impl SlowAdditive {
     }
 }
 
-impl FrameModel for SlowAdditive {
+impl SyncDecoder for SlowAdditive {
+    fn info(&self) -> &DecoderInfo {
+        self.decoder.info()
+    }
+
     fn reset(&mut self) {
         self.frame = 0;
     }
 
-    fn step(&mut self, features: &FeatureFrame, out: &mut DecoderOutput) {
+    fn decode(&mut self, features: &FeatureFrame, out: &mut DecoderOutput) {
         self.frame += 1;
         if self.stall_every > 0 && self.frame.is_multiple_of(self.stall_every) {
             std::thread::sleep(self.stall);
         }
         self.decoder.decode(features, out);
     }
-}
-
-/// Runs a worker model synchronously, for reference renders.
-struct Inline(Box<dyn FrameModel>, DecoderInfo);
-
-impl SyncDecoder for Inline {
-    fn info(&self) -> &DecoderInfo {
-        &self.1
-    }
-    fn reset(&mut self) {
-        self.0.reset();
-    }
-    fn decode(&mut self, features: &FeatureFrame, out: &mut DecoderOutput) {
-        self.0.step(features, out);
-    }
-}
-
-fn additive_info() -> DecoderInfo {
-    *AdditiveDecoder::new(AdditiveConfig::default()).info()
 }
 
 fn sung(seconds: f32) -> Vec<f32> {
@@ -93,11 +78,8 @@ fn offline_worker_equals_the_synchronous_decoder_and_ignores_stalls() {
     let reference = render(&mut reference_engine, &input, true, false);
 
     let render_worker = |stall_every| {
-        let worker = InferenceDecoder::spawn_with(
-            Box::new(SlowAdditive::new(stall_every, Duration::from_millis(15))),
-            additive_info(),
-        )
-        .unwrap();
+        let worker =
+            InferenceDecoder::spawn_with(Box::new(SlowAdditive::new(stall_every, Duration::from_millis(15)))).unwrap();
         let mut engine = Engine::new(&EngineConfig::new(RATE, BLOCK), Box::new(worker));
         let shift = engine.latency_samples() - reference_engine.latency_samples();
         let output = render(&mut engine, &input, true, false);
@@ -116,9 +98,7 @@ fn offline_worker_equals_the_synchronous_decoder_and_ignores_stalls() {
 fn real_time_worker_holds_late_frames_without_silence() {
     let input = sung(1.5);
     // A 40 ms stall every 50 frames is far past any deadline (a few ms).
-    let worker =
-        InferenceDecoder::spawn_with(Box::new(SlowAdditive::new(50, Duration::from_millis(40))), additive_info())
-            .unwrap();
+    let worker = InferenceDecoder::spawn_with(Box::new(SlowAdditive::new(50, Duration::from_millis(40)))).unwrap();
     let mut engine = Engine::new(&EngineConfig::new(RATE, BLOCK), Box::new(worker));
     let output = render(&mut engine, &input, false, true);
     assert!(engine.late_frames() > 0, "no late frame counted");
@@ -138,9 +118,8 @@ fn small_checkpoint() -> Checkpoint {
 #[test]
 fn candle_model_through_the_worker_equals_running_it_inline() {
     let checkpoint = small_checkpoint();
-    let info = decoder_info(&checkpoint);
     let input = sung(0.6);
-    let inline = Synchronous::new(Inline(Box::new(CandleFrameModel::new(&checkpoint).unwrap()), info));
+    let inline = Synchronous::new(CandleFrameModel::new(&checkpoint).unwrap());
     let mut reference_engine = Engine::new(&EngineConfig::new(RATE, BLOCK), Box::new(inline));
     let reference = render(&mut reference_engine, &input, true, false);
     assert!(reference.iter().any(|x| x.abs() > 1e-4), "the model is silent");
@@ -163,8 +142,7 @@ fn thread_count() -> usize {
 fn workers_stop_when_dropped() {
     let before = thread_count();
     for _ in 0..20 {
-        let worker =
-            InferenceDecoder::spawn_with(Box::new(SlowAdditive::new(0, Duration::ZERO)), additive_info()).unwrap();
+        let worker = InferenceDecoder::spawn_with(Box::new(SlowAdditive::new(0, Duration::ZERO))).unwrap();
         let mut engine = Engine::new(&EngineConfig::new(RATE, BLOCK), Box::new(worker));
         render(&mut engine, &sung(0.05), true, false);
     }
@@ -175,7 +153,7 @@ fn workers_stop_when_dropped() {
 
 #[test]
 fn latency_at_48k_with_128_sample_blocks() {
-    let worker = InferenceDecoder::spawn_with(Box::new(SlowAdditive::new(0, Duration::ZERO)), additive_info()).unwrap();
+    let worker = InferenceDecoder::spawn_with(Box::new(SlowAdditive::new(0, Duration::ZERO))).unwrap();
     let engine = Engine::new(&EngineConfig::new(RATE, BLOCK), Box::new(worker));
     // 8 ms lookahead + one 4 ms hop + one 128-sample block for the worker.
     assert_eq!(engine.latency_samples(), 384 + 192 + 128);
