@@ -184,6 +184,20 @@ mod tests {
         power / (k_hi - k_lo).max(1) as f32
     }
 
+    /// `num_segments` consecutive segments of `segment_samples` each.
+    fn render_segments(
+        noise: &mut FilteredNoise,
+        magnitudes: &[f32],
+        segment_samples: usize,
+        num_segments: usize,
+    ) -> Vec<f32> {
+        let mut out = vec![0.0f32; segment_samples * num_segments];
+        for segment in out.chunks_mut(segment_samples) {
+            noise.render_add(magnitudes, 1.0, segment);
+        }
+        out
+    }
+
     #[test]
     fn follows_the_band_magnitudes() {
         // Low half of the bands open, high half closed.
@@ -191,10 +205,7 @@ mod tests {
         let mut magnitudes = [0.0f32; 65];
         magnitudes[..20].fill(1.0);
         let mut noise = FilteredNoise::new(sr, 48_000.0, 65, 192, 7);
-        let mut out = vec![0.0f32; 192 * 24];
-        for segment in out.chunks_mut(192) {
-            noise.render_add(&magnitudes, 1.0, segment);
-        }
+        let out = render_segments(&mut noise, &magnitudes, 192, 24);
         let low = band_power(&out[1024..], sr, 1_000.0, 5_000.0);
         let high = band_power(&out[1024..], sr, 12_000.0, 20_000.0);
         assert!(low > 1000.0 * high, "low {low} high {high}");
@@ -207,10 +218,7 @@ mod tests {
         let sr = 48_000.0;
         let magnitudes = [1.0f32; 65];
         let mut noise = FilteredNoise::new(sr, 16_000.0, 65, 192, 5);
-        let mut out = vec![0.0f32; 192 * 24];
-        for segment in out.chunks_mut(192) {
-            noise.render_add(&magnitudes, 1.0, segment);
-        }
+        let out = render_segments(&mut noise, &magnitudes, 192, 24);
         let inside = band_power(&out[1024..], sr, 2_000.0, 6_000.0);
         let above = band_power(&out[1024..], sr, 12_000.0, 22_000.0);
         assert!(inside > 1000.0 * above, "inside {inside} above {above}");
