@@ -12,6 +12,7 @@ pub mod controls;
 pub mod decoder;
 pub mod delay;
 pub mod engine;
+pub mod feature_track;
 pub mod fifo;
 pub mod framer;
 pub mod harmonic;

@@ -139,9 +139,31 @@ impl FilteredNoise {
         self.overlap[len - num_samples..].fill(0.0);
     }
 
+    /// Length of the FIR, host samples.
+    pub fn impulse_response_len(&self) -> usize {
+        self.ir_len
+    }
+
+    /// The causal FIR (`impulse_response_len()` taps) the synth filters its
+    /// white noise with for `magnitudes` at gain 1. The design is linear in
+    /// the magnitudes, so training builds its differentiable copy of this
+    /// synth from the responses of single bands. Allocates: for training
+    /// and tests, not the audio thread.
+    pub fn impulse_response(&mut self, magnitudes: &[f32]) -> Vec<f32> {
+        self.design_impulse_response(magnitudes, 1.0);
+        self.time_buffer[..self.ir_len].to_vec()
+    }
+
     /// Builds the causal windowed FIR for `magnitudes` and stores its
     /// spectrum in `filter_spectrum`.
     fn design_filter(&mut self, magnitudes: &[f32], gain: f32) {
+        self.design_impulse_response(magnitudes, gain);
+        let _ = self.forward.process_with_scratch(&mut self.time_buffer, &mut self.filter_spectrum, &mut self.scratch);
+    }
+
+    /// Writes the causal windowed FIR for `magnitudes` into `time_buffer`
+    /// (zero past its length).
+    fn design_impulse_response(&mut self, magnitudes: &[f32], gain: f32) {
         let bin_hz = self.host_rate_hz / self.ir_len as f32;
         let level = gain * self.noise_gain;
         for k in 0..self.ir_response.len() {
@@ -158,7 +180,6 @@ impl FilteredNoise {
             let source = (n + self.ir_len - half) % self.ir_len;
             self.time_buffer[n] = self.ir_time[source] * scale * self.ir_window[n];
         }
-        let _ = self.forward.process_with_scratch(&mut self.time_buffer, &mut self.filter_spectrum, &mut self.scratch);
     }
 }
 
