@@ -118,9 +118,24 @@ impl FcStack {
     }
 }
 
+/// Layer normalisation that gradients pass through: candle's fused
+/// LayerNorm operation has no backward pass (it silently stops the
+/// gradient), so wherever autograd is tracking, the same maths runs as
+/// plain tensor operations; inference keeps the fused, faster kernel.
+fn layer_norm_forward(norm: &LayerNorm, x: &Tensor) -> Result<Tensor> {
+    let weight = norm.weight();
+    let tracking = x.track_op() || weight.track_op() || norm.bias().is_some_and(|b| b.track_op());
+    match norm.bias() {
+        Some(bias) if tracking => candle_nn::ops::layer_norm_slow(x, weight, bias, LAYER_NORM_EPS as f32),
+        _ => norm.forward(x),
+    }
+}
+
 impl Module for FcStack {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        self.layers.iter().try_fold(x.clone(), |x, (dense, norm)| leaky_relu(&norm.forward(&dense.forward(&x)?)?))
+        self.layers
+            .iter()
+            .try_fold(x.clone(), |x, (dense, norm)| leaky_relu(&layer_norm_forward(norm, &dense.forward(&x)?)?))
     }
 }
 
