@@ -5,11 +5,15 @@
 //! model trained through them plays the same in the real-time engine),
 //! resynthesis metrics, audio files, and the `ddsp` command line.
 
+pub mod analysis;
 pub mod audio_file;
 pub mod checkpoint;
 pub mod config;
+pub mod evaluate;
 pub mod mapping;
 pub mod metrics;
 pub mod network;
+pub mod plot;
 pub mod synth;
+pub mod train;
 pub mod worker;

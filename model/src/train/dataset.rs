@@ -1,0 +1,242 @@
+//! Training data: audio files decoded, mixed to mono, resampled to the model
+//! rate, analysed by `dsp-core`'s engine (the features the plugin computes
+//! live), measured for frame targets, and cut into fixed-length examples
+//! with a held-out validation split.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use dsp_core::feature_track::{feature_track, FeatureTrack};
+use dsp_core::pitch_units::hz_to_midi;
+use dsp_core::resample::resample_clip;
+use dsp_core::{AnalysisConfig, DatasetStats, DecoderInfo, UserControls};
+
+use crate::audio_file::{read_audio, AudioFileError};
+use crate::checkpoint::DatasetStatistics;
+use crate::config::DecoderConfig;
+use crate::train::targets::{measure_targets, FrameTargets};
+
+/// Audio file extensions picked up from a directory.
+pub const AUDIO_EXTENSIONS: [&str; 5] = ["wav", "flac", "mp3", "ogg", "oga"];
+/// Least usable (voiced, audible) audio accepted for training, seconds.
+pub const MIN_VOICED_SECONDS: f32 = 10.0;
+/// Share of every file held out for validation (its end).
+pub const VALIDATION_SHARE: f64 = 0.1;
+/// A frame counts as voiced at this confidence or above.
+const VOICED_CONFIDENCE: f32 = 0.5;
+/// A frame counts as audible at this loudness or above, dB.
+const AUDIBLE_DB: f32 = -70.0;
+
+/// Why training data could not be prepared.
+#[derive(Debug)]
+pub enum DatasetError {
+    /// A path given does not exist.
+    Missing(PathBuf),
+    /// No audio files were found under the paths given.
+    NoAudioFiles(Vec<PathBuf>),
+    /// A file could not be decoded.
+    Audio(AudioFileError),
+    /// Too little voiced, audible audio to learn an instrument from.
+    TooLittleAudio { voiced_seconds: f32 },
+}
+
+impl fmt::Display for DatasetError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Missing(path) => write!(f, "{} does not exist", path.display()),
+            Self::NoAudioFiles(paths) => {
+                let list: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+                write!(f, "no audio files ({}) found in {}", AUDIO_EXTENSIONS.join(", "), list.join(", "))
+            }
+            Self::Audio(error) => write!(f, "{error}"),
+            Self::TooLittleAudio { voiced_seconds } => write!(
+                f,
+                "only {voiced_seconds:.1} s of the audio is pitched and audible; training needs at least \
+                 {MIN_VOICED_SECONDS} s (10–20 minutes of one instrument playing is ideal)"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for DatasetError {}
+
+/// One prepared file.
+#[derive(Clone, Debug)]
+pub struct Clip {
+    /// Where it came from.
+    pub path: PathBuf,
+    /// Mono samples at the model rate.
+    pub signal: Vec<f32>,
+    /// Decoder inputs per frame.
+    pub track: FeatureTrack,
+    /// Frame targets.
+    pub targets: FrameTargets,
+}
+
+impl Clip {
+    /// Features of `count` frames from `first`.
+    pub fn frames_of(&self, first: usize, count: usize) -> &[dsp_core::FeatureFrame] {
+        &self.track.frames[first..first + count]
+    }
+}
+
+/// A training or validation example: `frames` frames of clip `clip` from `first_frame`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Example {
+    /// Index into [`Dataset::clips`].
+    pub clip: usize,
+    /// First frame.
+    pub first_frame: usize,
+}
+
+/// Prepared training data.
+#[derive(Clone, Debug)]
+pub struct Dataset {
+    /// The files.
+    pub clips: Vec<Clip>,
+    /// Frames per example.
+    pub example_frames: usize,
+    /// Training examples.
+    pub train: Vec<Example>,
+    /// Held-out examples (the end of every file).
+    pub validation: Vec<Example>,
+    /// Pitch and loudness distribution of the voiced frames.
+    pub statistics: DatasetStatistics,
+    /// Total audio, seconds.
+    pub total_seconds: f32,
+}
+
+/// Every audio file named by `paths` (files as given, directories searched
+/// recursively for [`AUDIO_EXTENSIONS`]), sorted.
+pub fn collect_audio_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, DatasetError> {
+    fn walk(path: &Path, out: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(path) else { return };
+        let mut entries: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        entries.sort();
+        for entry in entries {
+            if entry.is_dir() {
+                walk(&entry, out);
+            } else if entry
+                .extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| AUDIO_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+            {
+                out.push(entry);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    for path in paths {
+        if !path.exists() {
+            return Err(DatasetError::Missing(path.clone()));
+        }
+        if path.is_dir() {
+            walk(path, &mut files);
+        } else {
+            files.push(path.clone());
+        }
+    }
+    if files.is_empty() {
+        return Err(DatasetError::NoAudioFiles(paths.to_vec()));
+    }
+    Ok(files)
+}
+
+/// The engine-facing description of a decoder of `config` (statistics do
+/// not matter for analysis with default controls).
+pub fn analysis_info(config: &DecoderConfig) -> DecoderInfo {
+    DecoderInfo {
+        frame_rate_hz: config.frame_rate_hz,
+        model_rate_hz: config.model_rate_hz,
+        num_harmonics: config.num_harmonics,
+        num_noise_bands: config.num_noise_bands,
+        dataset: DatasetStats {
+            pitch_midi_quantiles: [48.0, 60.0, 72.0],
+            loudness_db_quantiles: [-50.0, -30.0, -10.0],
+        },
+    }
+}
+
+/// Decodes `path`, mixes it to mono and resamples it to `rate_hz`, keeping
+/// at most `max_seconds`.
+pub fn load_mono(path: &Path, rate_hz: f32, max_seconds: f32) -> Result<Vec<f32>, DatasetError> {
+    let clip = read_audio(path).map_err(DatasetError::Audio)?;
+    let len = clip.channels.iter().map(Vec::len).min().unwrap_or(0);
+    let keep = len.min((max_seconds as f64 * clip.sample_rate_hz as f64) as usize);
+    let scale = 1.0 / clip.channels.len().max(1) as f32;
+    let mono: Vec<f32> = (0..keep).map(|n| clip.channels.iter().map(|c| c[n]).sum::<f32>() * scale).collect();
+    Ok(resample_clip(&mono, clip.sample_rate_hz as f32, rate_hz))
+}
+
+/// Prepares `files` for a decoder of `config`: at most `max_minutes` of
+/// audio in all, examples of `example_frames` frames. `on_file` is called
+/// after each file with (done, total).
+pub fn prepare_dataset(
+    files: &[PathBuf],
+    config: &DecoderConfig,
+    max_minutes: f32,
+    example_frames: usize,
+    mut on_file: impl FnMut(usize, usize),
+) -> Result<Dataset, DatasetError> {
+    let rate = config.model_rate_hz;
+    let info = analysis_info(config);
+    let mut clips = Vec::new();
+    let mut seconds_left = max_minutes * 60.0;
+    for (done, path) in files.iter().enumerate() {
+        if seconds_left <= 0.0 {
+            break;
+        }
+        let signal = load_mono(path, rate, seconds_left)?;
+        seconds_left -= signal.len() as f32 / rate;
+        let track = feature_track(&signal, rate, &info, AnalysisConfig::default(), UserControls::default());
+        let targets = measure_targets(&signal, rate, &track, config.num_harmonics, config.num_noise_bands);
+        clips.push(Clip { path: path.clone(), signal, track, targets });
+        on_file(done + 1, files.len());
+    }
+    let voiced = |f: &dsp_core::FeatureFrame| f.confidence >= VOICED_CONFIDENCE && f.loudness_db >= AUDIBLE_DB;
+    let voiced_frames: Vec<&dsp_core::FeatureFrame> =
+        clips.iter().flat_map(|c| c.track.frames.iter()).filter(|f| voiced(f)).collect();
+    let voiced_seconds = voiced_frames.len() as f32 / config.frame_rate_hz;
+    if voiced_seconds < MIN_VOICED_SECONDS {
+        return Err(DatasetError::TooLittleAudio { voiced_seconds });
+    }
+    let pitches: Vec<f32> = voiced_frames.iter().map(|f| hz_to_midi(f.f0_hz)).collect();
+    let loudness: Vec<f32> = voiced_frames.iter().map(|f| f.loudness_db).collect();
+    let statistics = DatasetStatistics {
+        pitch_midi_quantiles: quantiles(&pitches),
+        loudness_db_quantiles: quantiles(&loudness),
+        pitch_midi_range: min_max(&pitches),
+        loudness_db_range: min_max(&loudness),
+    };
+    let (mut train, mut validation) = (Vec::new(), Vec::new());
+    for (index, clip) in clips.iter().enumerate() {
+        let frames = &clip.track.frames;
+        let split = ((frames.len() as f64 * (1.0 - VALIDATION_SHARE)) as usize).min(frames.len());
+        for (range, list) in [(0..split, &mut train), (split..frames.len(), &mut validation)] {
+            let mut first = range.start;
+            while first + example_frames <= range.end {
+                // Silent stretches teach nothing once the model knows silence.
+                if frames[first..first + example_frames].iter().any(|f| f.loudness_db >= AUDIBLE_DB) {
+                    list.push(Example { clip: index, first_frame: first });
+                }
+                first += example_frames;
+            }
+        }
+    }
+    let total_seconds = clips.iter().map(|c| c.signal.len()).sum::<usize>() as f32 / rate;
+    if train.is_empty() || validation.is_empty() {
+        return Err(DatasetError::TooLittleAudio { voiced_seconds });
+    }
+    Ok(Dataset { clips, example_frames, train, validation, statistics, total_seconds })
+}
+
+fn quantiles(values: &[f32]) -> [f32; 3] {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f32::total_cmp);
+    let at = |q: f32| sorted[((sorted.len() - 1) as f32 * q).round() as usize];
+    [at(0.05), at(0.5), at(0.95)]
+}
+
+fn min_max(values: &[f32]) -> [f32; 2] {
+    values.iter().fold([f32::INFINITY, f32::NEG_INFINITY], |[lo, hi], &v| [lo.min(v), hi.max(v)])
+}
