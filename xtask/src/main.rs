@@ -1,16 +1,68 @@
 //! Project chores, run as `cargo xtask …`:
 //! - `cargo xtask bundle ddsp-plugin --release`: the VST3 and CLAP bundles in
 //!   `target/bundled/`, through nice-plug's own bundler;
-//! - `cargo xtask example-input`: regenerates `assets/examples/melody.wav`.
+//! - `cargo xtask example-input`: regenerates `assets/examples/melody.wav`;
+//! - `cargo xtask instrument-audio`: writes the default instruments' MIDI
+//!   phrases and renders their training and validation audio;
+//! - `cargo xtask default-instruments [NAME…]`: all of the above, then
+//!   trains every default instrument (or those named) with `ddsp train`,
+//!   evaluates it on its held-out audio with `ddsp eval`, and copies the
+//!   model, its loss curve and its numbers into `assets/instruments/`.
 
+mod default_instruments;
 mod example_input;
+mod phrases;
+mod soundfont;
 
-fn main() -> nice_plug_xtask::Result<()> {
+use std::path::Path;
+
+fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
-    if args.next().as_deref() == Some("example-input") {
-        example_input::write(std::path::Path::new(example_input::PATH))?;
-        println!("wrote {}", example_input::PATH);
-        return Ok(());
+    match args.next().as_deref() {
+        Some("example-input") => {
+            example_input::write(Path::new(example_input::PATH))?;
+            println!("wrote {}", example_input::PATH);
+            Ok(())
+        }
+        Some("instrument-audio") => {
+            for spec in &phrases::DEFAULT_INSTRUMENTS {
+                let paths = render_instrument_audio(spec)?;
+                println!("{}: {} and {}", spec.name, paths.0.display(), paths.1.display());
+            }
+            Ok(())
+        }
+        Some("default-instruments") => {
+            let only: Vec<String> = args.collect();
+            default_instruments::build(&only)
+        }
+        _ => nice_plug_xtask::main().map_err(|e| anyhow::anyhow!("{e}")),
     }
-    nice_plug_xtask::main()
+}
+
+/// Minutes of training audio per instrument.
+const TRAINING_MINUTES: f32 = 16.0;
+/// Minutes of held-out validation audio per instrument.
+const VALIDATION_MINUTES: f32 = 2.0;
+
+/// Training audio (FluidR3 GM) and held-out validation audio (other
+/// melodies, MuseScore General) for `spec`.
+pub(crate) fn render_instrument_audio(
+    spec: &phrases::InstrumentSpec,
+) -> anyhow::Result<(std::path::PathBuf, std::path::PathBuf)> {
+    let dir = soundfont::data_dir().join(spec.name);
+    std::fs::create_dir_all(&dir)?;
+    let seed = 1 + spec.gm_program as u64;
+    let mut out = Vec::new();
+    for (label, minutes, seed, font) in [
+        ("train", TRAINING_MINUTES, seed, soundfont::TRAINING_SOUNDFONT),
+        ("validation", VALIDATION_MINUTES, seed + 1000, soundfont::VALIDATION_SOUNDFONT),
+    ] {
+        let midi = dir.join(format!("{label}.mid"));
+        let wav = dir.join(format!("{label}.wav"));
+        phrases::write_phrases(spec, minutes, seed).save(&midi)?;
+        soundfont::render(Path::new(font), &midi, &wav)?;
+        soundfont::normalise(&wav)?;
+        out.push(wav);
+    }
+    Ok((out.remove(0), out.remove(0)))
 }

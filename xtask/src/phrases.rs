@@ -1,0 +1,203 @@
+//! Expressive monophonic MIDI phrases for rendering training data: legato
+//! and detached notes inside each instrument's playable range, vibrato as
+//! pitch bend, dynamics as CC11 (expression) swells, rests between phrases.
+//! Seeded, so the same seed writes the same file.
+//!
+//! Time is kept in milliseconds: one tick is 1 ms (1000 ticks per quarter
+//! at one quarter per second).
+
+use dsp_core::rng::NoiseRng;
+use midly::num::{u15, u24, u28, u4, u7};
+use midly::{Format, Header, MetaMessage, MidiMessage, PitchBend, Smf, Timing, TrackEvent, TrackEventKind};
+
+/// An instrument of the General MIDI set, as the phrases use it.
+#[derive(Clone, Copy, Debug)]
+pub struct InstrumentSpec {
+    /// File-name stem of the shipped model, e.g. `violin`.
+    pub name: &'static str,
+    /// Name shown to musicians.
+    pub display_name: &'static str,
+    /// General MIDI program, 0-based.
+    pub gm_program: u8,
+    /// Lowest and highest MIDI note written.
+    pub note_range: (u8, u8),
+    /// Peak vibrato depth, cents.
+    pub vibrato_cents: f32,
+}
+
+/// The default instruments: what ships in `assets/instruments/`.
+pub const DEFAULT_INSTRUMENTS: [InstrumentSpec; 4] = [
+    InstrumentSpec {
+        name: "violin",
+        display_name: "Violin",
+        gm_program: 40,
+        note_range: (55, 93),
+        vibrato_cents: 30.0,
+    },
+    InstrumentSpec { name: "flute", display_name: "Flute", gm_program: 73, note_range: (60, 93), vibrato_cents: 15.0 },
+    InstrumentSpec {
+        name: "trumpet",
+        display_name: "Trumpet",
+        gm_program: 56,
+        note_range: (55, 82),
+        vibrato_cents: 12.0,
+    },
+    InstrumentSpec {
+        name: "tenor-sax",
+        display_name: "Tenor saxophone",
+        gm_program: 66,
+        note_range: (44, 75),
+        vibrato_cents: 20.0,
+    },
+];
+
+/// Pitch-bend range set by RPN 0 at the start, semitones.
+const BEND_RANGE_SEMITONES: f32 = 2.0;
+/// Spacing of pitch-bend and expression events, ms.
+const CONTROL_STEP_MS: u32 = 10;
+const CHANNEL: u8 = 0;
+
+struct Events {
+    list: Vec<(u32, u32, TrackEventKind<'static>)>,
+}
+
+impl Events {
+    fn push(&mut self, time_ms: u32, message: MidiMessage) {
+        let order = self.list.len() as u32;
+        self.list.push((time_ms, order, TrackEventKind::Midi { channel: u4::new(CHANNEL), message }));
+    }
+
+    fn controller(&mut self, time_ms: u32, controller: u8, value: u8) {
+        self.push(time_ms, MidiMessage::Controller { controller: u7::new(controller), value: u7::new(value.min(127)) });
+    }
+
+    fn bend_cents(&mut self, time_ms: u32, cents: f32) {
+        let value = (cents / (BEND_RANGE_SEMITONES * 100.0) * 8192.0).round() as i16;
+        self.push(time_ms, MidiMessage::PitchBend { bend: PitchBend::from_int(value) });
+    }
+}
+
+/// Uniform in [lo, hi).
+fn uniform(rng: &mut NoiseRng, lo: f32, hi: f32) -> f32 {
+    lo + (hi - lo) * 0.5 * (rng.next_sample() + 1.0)
+}
+
+fn chance(rng: &mut NoiseRng, probability: f32) -> bool {
+    uniform(rng, 0.0, 1.0) < probability
+}
+
+/// Phrases for `spec` lasting about `minutes`, from `seed`.
+pub fn write_phrases(spec: &InstrumentSpec, minutes: f32, seed: u64) -> Smf<'static> {
+    let mut rng = NoiseRng::new(seed);
+    let mut events = Events { list: Vec::new() };
+    events.push(0, MidiMessage::ProgramChange { program: u7::new(spec.gm_program) });
+    for (controller, value) in [(101, 0), (100, 0), (6, BEND_RANGE_SEMITONES as u8), (38, 0), (7, 110)] {
+        events.controller(0, controller, value);
+    }
+    let (low, high) = (spec.note_range.0 as f32, spec.note_range.1 as f32);
+    let end_ms = (minutes * 60_000.0) as u32;
+    let mut time_ms = 200u32;
+    let mut note = uniform(&mut rng, low, high).round();
+    while time_ms < end_ms {
+        let num_notes = uniform(&mut rng, 3.0, 11.0) as usize;
+        let (start_level, end_level) = (uniform(&mut rng, 35.0, 127.0), uniform(&mut rng, 35.0, 127.0));
+        let base_velocity = uniform(&mut rng, 55.0, 115.0);
+        let legato_phrase = chance(&mut rng, 0.5);
+        let phrase_start = time_ms;
+        let mut notes = Vec::with_capacity(num_notes);
+        for _ in 0..num_notes {
+            let step = match uniform(&mut rng, 0.0, 1.0) {
+                p if p < 0.55 => uniform(&mut rng, -2.99, 3.0).trunc(),
+                p if p < 0.9 => uniform(&mut rng, -5.99, 6.0).trunc(),
+                _ => uniform(&mut rng, -12.99, 13.0).trunc(),
+            };
+            let mut next = note + step;
+            if next < low || next > high {
+                next = note - step;
+            }
+            note = next.clamp(low, high);
+            let duration_ms = [140.0, 220.0, 330.0, 500.0, 750.0, 1100.0, 1600.0]
+                [(uniform(&mut rng, 0.0, 6.99)) as usize]
+                * uniform(&mut rng, 0.85, 1.2);
+            let detached = !legato_phrase || chance(&mut rng, 0.2);
+            let sounding_ms = if detached { duration_ms * uniform(&mut rng, 0.55, 0.8) } else { duration_ms };
+            notes.push((time_ms, sounding_ms as u32, note as u8));
+            time_ms += duration_ms as u32;
+        }
+        let phrase_end = time_ms;
+        // Expression: a swell from start to end level, with a bulge in the middle.
+        let bulge = uniform(&mut rng, -25.0, 25.0);
+        let mut t = phrase_start;
+        while t <= phrase_end {
+            let x = (t - phrase_start) as f32 / (phrase_end - phrase_start).max(1) as f32;
+            let level = start_level + (end_level - start_level) * x + bulge * (std::f32::consts::PI * x).sin();
+            events.controller(t, 11, level.clamp(20.0, 127.0) as u8);
+            t += 2 * CONTROL_STEP_MS;
+        }
+        for &(start, sounding_ms, key) in &notes {
+            let velocity = (base_velocity + uniform(&mut rng, -12.0, 12.0)).clamp(30.0, 127.0) as u8;
+            events.bend_cents(start, 0.0);
+            events.push(start, MidiMessage::NoteOn { key: u7::new(key), vel: u7::new(velocity) });
+            if sounding_ms > 350 {
+                write_vibrato(&mut events, &mut rng, spec, start, sounding_ms);
+            }
+            // A legato note's off lands with the next note's on (sorted after it).
+            let off = start + sounding_ms;
+            events.push(off, MidiMessage::NoteOff { key: u7::new(key), vel: u7::new(64) });
+        }
+        time_ms += if chance(&mut rng, 0.1) { 2000 } else { uniform(&mut rng, 250.0, 1100.0) as u32 };
+    }
+    events.bend_cents(time_ms, 0.0);
+    finish(events, time_ms + 1000)
+}
+
+/// Delayed vibrato that fades in over the note.
+fn write_vibrato(events: &mut Events, rng: &mut NoiseRng, spec: &InstrumentSpec, start: u32, sounding_ms: u32) {
+    let rate_hz = uniform(rng, 4.5, 6.5);
+    let depth_cents = spec.vibrato_cents * uniform(rng, 0.4, 1.0);
+    let delay_ms = uniform(rng, 120.0, 300.0) as u32;
+    let mut t = delay_ms;
+    while t + CONTROL_STEP_MS < sounding_ms {
+        let fade = ((t - delay_ms) as f32 / 300.0).min(1.0);
+        let phase = 2.0 * std::f32::consts::PI * rate_hz * (t - delay_ms) as f32 * 1e-3;
+        events.bend_cents(start + t, depth_cents * fade * phase.sin());
+        t += CONTROL_STEP_MS;
+    }
+}
+
+fn finish(mut events: Events, end_ms: u32) -> Smf<'static> {
+    events.list.sort_by_key(|&(time, order, _)| (time, order));
+    let mut track = Vec::with_capacity(events.list.len() + 2);
+    track.push(TrackEvent { delta: u28::new(0), kind: TrackEventKind::Meta(MetaMessage::Tempo(u24::new(1_000_000))) });
+    let mut last = 0;
+    for (time, _, kind) in events.list {
+        track.push(TrackEvent { delta: u28::new(time - last), kind });
+        last = time;
+    }
+    track.push(TrackEvent { delta: u28::new(end_ms - last), kind: TrackEventKind::Meta(MetaMessage::EndOfTrack) });
+    Smf { header: Header::new(Format::SingleTrack, Timing::Metrical(u15::new(1000))), tracks: vec![track] }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_seed_same_file_and_notes_stay_in_range() {
+        let spec = &DEFAULT_INSTRUMENTS[0];
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        write_phrases(spec, 0.5, 3).write_std(&mut a).unwrap();
+        write_phrases(spec, 0.5, 3).write_std(&mut b).unwrap();
+        assert_eq!(a, b);
+        let smf = write_phrases(spec, 0.5, 3);
+        let keys: Vec<u8> = smf.tracks[0]
+            .iter()
+            .filter_map(|e| match e.kind {
+                TrackEventKind::Midi { message: MidiMessage::NoteOn { key, .. }, .. } => Some(key.as_int()),
+                _ => None,
+            })
+            .collect();
+        assert!(keys.len() > 20);
+        assert!(keys.iter().all(|&k| (55..=93).contains(&k)));
+    }
+}
