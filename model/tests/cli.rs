@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use ddsp_model::audio_file::read_audio;
+use ddsp_model::audio_file::{read_audio, write_wav, AudioClip};
 use ddsp_model::checkpoint::{save_checkpoint, Checkpoint, CheckpointInfo};
 use ddsp_model::config::DecoderConfig;
 
@@ -98,4 +98,91 @@ fn info_describes_a_checkpoint() {
     for expected in ["Test Violin", "6 harmonics, 4 noise bands", "250 frames/s", "G4 (392 Hz)"] {
         assert!(stdout.contains(expected), "missing '{expected}' in:\n{stdout}");
     }
+}
+
+/// `seconds` of mono audio at 16 kHz from `sample`, written to `name`.
+fn wav(name: &str, seconds: f32, sample: impl Fn(f32) -> f32) -> String {
+    let path = temp(name);
+    let samples = (0..(seconds * 16_000.0) as usize).map(|n| sample(n as f32 / 16_000.0)).collect();
+    write_wav(&path, &AudioClip { channels: vec![samples], sample_rate_hz: 16_000 }).unwrap();
+    path.display().to_string()
+}
+
+fn tone(t: f32) -> f32 {
+    let f0 = if (t * 2.0) as i32 % 2 == 0 { 220.0 } else { 330.0 };
+    (1..=8).map(|h| 0.3 / h as f32 * (2.0 * std::f32::consts::PI * f0 * h as f32 * t).sin()).sum()
+}
+
+#[test]
+fn train_rejects_bad_data_cleanly() {
+    let model = temp("never.safetensors");
+    let model = model.to_str().unwrap();
+    assert_clean_failure(&ddsp(&["train", "/nonexistent/takes", "-o", model]), "does not exist");
+    let fake = temp("not-audio-train.wav");
+    std::fs::write(&fake, b"text, not audio").unwrap();
+    assert_clean_failure(&ddsp(&["train", fake.to_str().unwrap(), "-o", model]), "not a recognised audio format");
+    let silence = wav("silence.wav", 20.0, |_| 0.0);
+    assert_clean_failure(&ddsp(&["train", &silence, "-o", model]), "pitched and audible");
+    let short = wav("short.wav", 3.0, tone);
+    assert_clean_failure(&ddsp(&["train", &short, "-o", model]), "pitched and audible");
+    let empty_dir = temp("no-audio-here");
+    std::fs::create_dir_all(&empty_dir).unwrap();
+    assert_clean_failure(&ddsp(&["train", empty_dir.to_str().unwrap(), "-o", model]), "no audio files");
+    assert_clean_failure(&ddsp(&["train", &short, "-o", model, "--size", "huge"]), "unknown --size");
+    assert!(!Path::new(model).exists());
+}
+
+#[test]
+fn train_writes_a_model_its_loss_curve_and_a_report() {
+    let take = wav("take.wav", 16.0, tone);
+    let model = temp("cli-trained.safetensors");
+    let output = ddsp(&[
+        "train",
+        &take,
+        "-o",
+        model.to_str().unwrap(),
+        "--frame-steps",
+        "3",
+        "--audio-steps",
+        "1",
+        "--name",
+        "Test tone",
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("held-out resynthesis"), "{stderr}");
+    assert_eq!(ddsp_model::checkpoint::load_checkpoint(&model).unwrap().info.name, "Test tone");
+    assert!(model.with_file_name("cli-trained.loss.png").exists());
+    assert!(model.with_file_name("cli-trained.train-state.safetensors").exists());
+    // The trained model renders and evaluates.
+    let output = ddsp(&["eval", "--model", model.to_str().unwrap(), &take]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("spectral loss"));
+}
+
+#[test]
+fn eval_and_analyze_reject_bad_inputs_cleanly() {
+    let take = wav("eval-take.wav", 2.0, tone);
+    assert_clean_failure(&ddsp(&["eval", "--model", "/nonexistent/m.safetensors", &take]), "does not exist");
+    assert_clean_failure(&ddsp(&["eval", "--model", &example(), &take]), "not a safetensors checkpoint");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/format_v1_tiny.safetensors");
+    assert_clean_failure(&ddsp(&["eval", "--model", fixture.to_str().unwrap(), "/nonexistent/x.wav"]), "does not exist");
+    let blip = wav("blip.wav", 0.2, tone);
+    assert_clean_failure(&ddsp(&["eval", "--model", fixture.to_str().unwrap(), &blip]), "shorter than a second");
+    assert_clean_failure(&ddsp(&["analyze", "/nonexistent/x.wav"]), "cannot read audio file");
+}
+
+#[test]
+fn analyze_writes_csv_and_a_picture() {
+    let (csv, png) = (temp("analysis.csv"), temp("analysis.png"));
+    let output = ddsp(&["analyze", &example(), "--csv", csv.to_str().unwrap(), "--plot", png.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "seconds,f0_hz,confidence,loudness_db");
+    assert!(lines.len() > 1000, "{} frames", lines.len());
+    // The example sings C4–E4.
+    let f0: f32 = lines[500].split(',').nth(1).unwrap().parse().unwrap();
+    assert!((250.0..340.0).contains(&f0), "{f0}");
+    assert!(std::fs::metadata(&png).unwrap().len() > 10_000);
 }
