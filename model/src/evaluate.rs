@@ -29,21 +29,34 @@ pub struct Resynthesis {
     pub pitch: PitchScores,
 }
 
-/// An engine that plays `checkpoint` at `sample_rate_hz` with `controls`,
-/// in offline mode, as `ddsp render` builds it (with the checkpoint's reverb).
-pub fn offline_engine(
+/// An engine that plays `checkpoint` at `sample_rate_hz` in blocks of up
+/// to `max_block_samples`, with the checkpoint's reverb, the model running
+/// on an inference thread beside the audio thread: how the plugin and
+/// `ddsp render` build theirs. Allocates and starts a thread: never on the
+/// audio thread.
+pub fn model_engine(
     checkpoint: &Checkpoint,
     sample_rate_hz: f32,
-    controls: UserControls,
+    max_block_samples: usize,
 ) -> Result<Engine, CheckpointError> {
-    let mut config = EngineConfig::new(sample_rate_hz, 1024);
+    let mut config = EngineConfig::new(sample_rate_hz, max_block_samples);
     config.reverb_ir = checkpoint.reverb_ir.clone();
     config.reverb_ir_rate_hz = checkpoint.info.config.model_rate_hz;
     let decoder: Box<dyn Decoder> = Box::new(
         InferenceDecoder::spawn(checkpoint)
             .map_err(|e| CheckpointError::Network(format!("cannot start the inference thread: {e}")))?,
     );
-    let mut engine = Engine::new(&config, decoder);
+    Ok(Engine::new(&config, decoder))
+}
+
+/// [`model_engine`] in offline mode (every frame waited for) with
+/// `controls`, in 1024-sample blocks: what `ddsp render` plays.
+pub fn offline_engine(
+    checkpoint: &Checkpoint,
+    sample_rate_hz: f32,
+    controls: UserControls,
+) -> Result<Engine, CheckpointError> {
+    let mut engine = model_engine(checkpoint, sample_rate_hz, 1024)?;
     engine.set_offline(true);
     engine.set_controls(controls);
     engine.reset();
@@ -74,9 +87,15 @@ pub fn compare(input: &[f32], output: &[f32], sample_rate_hz: f32) -> Resynthesi
 }
 
 /// Resynthesises `input` (mono, at `sample_rate_hz`) with `checkpoint` and
-/// compares. Allocates and runs the model: offline only.
-pub fn evaluate(checkpoint: &Checkpoint, input: &[f32], sample_rate_hz: f32) -> Result<Resynthesis, CheckpointError> {
+/// compares; `on_progress` hears the share rendered (0–1). Allocates and
+/// runs the model: offline only.
+pub fn evaluate(
+    checkpoint: &Checkpoint,
+    input: &[f32],
+    sample_rate_hz: f32,
+    on_progress: impl FnMut(f32),
+) -> Result<Resynthesis, CheckpointError> {
     let mut engine = offline_engine(checkpoint, sample_rate_hz, resynthesis_controls())?;
-    let output = render_clip(&mut engine, &[input.to_vec()], |_| {});
+    let output = render_clip(&mut engine, &[input.to_vec()], on_progress);
     Ok(compare(input, &output[0], sample_rate_hz))
 }

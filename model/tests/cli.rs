@@ -166,7 +166,10 @@ fn eval_and_analyze_reject_bad_inputs_cleanly() {
     assert_clean_failure(&ddsp(&["eval", "--model", "/nonexistent/m.safetensors", &take]), "does not exist");
     assert_clean_failure(&ddsp(&["eval", "--model", &example(), &take]), "not a safetensors checkpoint");
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/format_v1_tiny.safetensors");
-    assert_clean_failure(&ddsp(&["eval", "--model", fixture.to_str().unwrap(), "/nonexistent/x.wav"]), "does not exist");
+    assert_clean_failure(
+        &ddsp(&["eval", "--model", fixture.to_str().unwrap(), "/nonexistent/x.wav"]),
+        "does not exist",
+    );
     let blip = wav("blip.wav", 0.2, tone);
     assert_clean_failure(&ddsp(&["eval", "--model", fixture.to_str().unwrap(), &blip]), "shorter than a second");
     assert_clean_failure(&ddsp(&["analyze", "/nonexistent/x.wav"]), "cannot read audio file");
@@ -185,4 +188,27 @@ fn analyze_writes_csv_and_a_picture() {
     let f0: f32 = lines[500].split(',').nth(1).unwrap().parse().unwrap();
     assert!((250.0..340.0).contains(&f0), "{f0}");
     assert!(std::fs::metadata(&png).unwrap().len() > 10_000);
+}
+
+/// `ddsp render` with no model plays the bundled default instrument, and
+/// its file equals the engine's own offline render, sample for sample.
+#[test]
+fn render_equals_the_engines_offline_render_of_the_default_instrument() {
+    use ddsp_model::evaluate::offline_engine;
+    use ddsp_model::instruments::{bundled_instrument, DEFAULT_INSTRUMENT};
+    use dsp_core::{render_clip, UserControls};
+
+    let out = temp("default-instrument.wav");
+    let output = ddsp(&["render", &example(), "-o", out.to_str().unwrap(), "--octave-shift", "1"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let rendered = read_audio(&out).unwrap();
+
+    let input = read_audio(Path::new(&example())).unwrap();
+    let checkpoint = bundled_instrument(DEFAULT_INSTRUMENT).unwrap().checkpoint().unwrap();
+    let controls = UserControls { octave_shift: 1, dry_wet: 1.0, ..UserControls::default() };
+    let mut engine = offline_engine(&checkpoint, input.sample_rate_hz as f32, controls).unwrap();
+    let expected = render_clip(&mut engine, &input.channels, |_| {});
+    assert_eq!(rendered.channels, expected);
+    let rms = (expected[0].iter().map(|x| x * x).sum::<f32>() / expected[0].len() as f32).sqrt();
+    assert!(rms > 0.01, "rms {rms}");
 }

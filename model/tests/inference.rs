@@ -159,3 +159,64 @@ fn latency_at_48k_with_128_sample_blocks() {
     assert_eq!(engine.latency_samples(), 384 + 192 + 128);
     assert!(engine.latency_samples() as f32 / RATE * 1e3 <= 15.0);
 }
+
+/// The 8-bit streaming network against float32 on a trained model: the
+/// worst-frame amplitude difference (dB) and harmonic-share difference over
+/// the example melody's frames. A measurement, not a gate:
+/// `DDSP_DRIFT_MODEL=path.safetensors cargo test --release -p ddsp-model
+/// --test inference -- --ignored --nocapture trained_quantisation_drift`.
+#[test]
+#[ignore = "needs a default-size trained model in DDSP_DRIFT_MODEL"]
+fn trained_quantisation_drift() {
+    use candle_core::{Device, Tensor};
+    use dsp_core::feature_track::feature_track;
+
+    let path = std::env::var("DDSP_DRIFT_MODEL").expect("DDSP_DRIFT_MODEL");
+    let checkpoint = ddsp_model::checkpoint::load_checkpoint(std::path::Path::new(&path)).unwrap();
+    let config = checkpoint.info.config.clone();
+    let float = checkpoint.decoder().unwrap();
+    let quantized = float.quantized().unwrap();
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/examples/melody.wav");
+    let clip = ddsp_model::audio_file::read_audio(&example).unwrap();
+    let info = ddsp_model::worker::decoder_info(&checkpoint);
+    let track = feature_track(
+        &clip.channels[0],
+        clip.sample_rate_hz as f32,
+        &info,
+        dsp_core::AnalysisConfig::default(),
+        dsp_core::UserControls::default(),
+    );
+    let (mut a_state, mut b_state) = (float.initial_state(1).unwrap(), quantized.initial_state(1).unwrap());
+    let (mut worst_db, mut worst_share, mut mean_db) = (0.0f32, 0.0f32, 0.0f32);
+    let nyquist = 0.5 * config.model_rate_hz;
+    for frame in &track.frames {
+        let f0 =
+            Tensor::new(&[config.feature_scaling.scale_f0(frame.f0_hz)], &Device::Cpu).unwrap().unsqueeze(0).unwrap();
+        let ld = Tensor::new(&[config.feature_scaling.scale_loudness(frame.loudness_db)], &Device::Cpu)
+            .unwrap()
+            .unsqueeze(0)
+            .unwrap();
+        let (a, next_a) = float.step(&f0, &ld, &a_state).unwrap();
+        let (b, next_b) = quantized.step(&f0, &ld, &b_state).unwrap();
+        (a_state, b_state) = (next_a, next_b);
+        let amplitude = |raw: &ddsp_model::network::RawOutputs| {
+            dsp_core::mapping::harmonic_amplitude(raw.amplitude.flatten_all().unwrap().to_vec1::<f32>().unwrap()[0])
+        };
+        let db = 20.0 * (amplitude(&a) / amplitude(&b)).log10().abs();
+        worst_db = worst_db.max(db);
+        mean_db += db / track.frames.len() as f32;
+        let shares = |raw: &ddsp_model::network::RawOutputs| {
+            let values = raw.harmonics.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+            let mut out = vec![0.0; values.len()];
+            dsp_core::mapping::harmonic_distribution(&values, frame.f0_hz, nyquist, &mut out);
+            out
+        };
+        for (x, y) in shares(&a).iter().zip(&shares(&b)) {
+            worst_share = worst_share.max((x - y).abs());
+        }
+    }
+    println!(
+        "{path}: amplitude mean {mean_db:.3} dB, worst {worst_db:.3} dB; harmonic share worst {worst_share:.5} over {} frames",
+        track.frames.len()
+    );
+}

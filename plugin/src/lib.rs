@@ -3,19 +3,36 @@
 //!
 //! The engine is built (FFTs planned, buffers sized) in `activate`, which also
 //! reports its exact latency to the host; `process` only hands the host's
-//! buffers and the current parameter values to the engine. Until trained
-//! models arrive through the model crate, the engine runs the additive
-//! resynthesis decoder, which stays as the fallback instrument.
+//! buffers and the current parameter values to the engine. The engine plays
+//! the bundled default instrument (the model crate's inference worker runs
+//! it beside the audio thread); should it ever fail to load, the additive
+//! resynthesis decoder plays instead, never silence. Offline processing (a
+//! bounce) waits for every model output, so bounces are deterministic.
 
 mod params;
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
+use ddsp_model::evaluate::model_engine;
+use ddsp_model::instruments::{bundled_instrument, DEFAULT_INSTRUMENT};
 use dsp_core::{AdditiveConfig, AdditiveDecoder, Engine, EngineConfig};
 use nice_plug::prelude::*;
 
 pub use params::DdspParams;
+
+/// The engine the plugin starts with at `sample_rate_hz` and blocks of up
+/// to `max_block_samples`: the default instrument, or the additive one if
+/// the default cannot be loaded. Allocates: call in `activate`.
+pub fn default_engine(sample_rate_hz: f32, max_block_samples: usize) -> Engine {
+    bundled_instrument(DEFAULT_INSTRUMENT)
+        .and_then(|instrument| instrument.checkpoint().ok())
+        .and_then(|checkpoint| model_engine(&checkpoint, sample_rate_hz, max_block_samples).ok())
+        .unwrap_or_else(|| {
+            let config = EngineConfig::new(sample_rate_hz, max_block_samples);
+            Engine::new(&config, AdditiveDecoder::boxed(AdditiveConfig::default()))
+        })
+}
 
 /// The plugin instance.
 pub struct DdspPlugin {
@@ -68,8 +85,8 @@ impl Plugin for DdspPlugin {
         buffer_config: &BufferConfig,
         context: &mut impl ActivateContext<Self>,
     ) -> bool {
-        let config = EngineConfig::new(buffer_config.sample_rate, buffer_config.max_buffer_size as usize);
-        let mut engine = Engine::new(&config, AdditiveDecoder::boxed(AdditiveConfig::default()));
+        let mut engine = default_engine(buffer_config.sample_rate, buffer_config.max_buffer_size as usize);
+        engine.set_offline(buffer_config.process_mode == ProcessMode::Offline);
         engine.set_controls(self.params.user_controls());
         engine.reset();
         context.set_latency_samples(engine.latency_samples() as u32);

@@ -7,7 +7,6 @@ use std::path::PathBuf;
 use clack_extensions::latency::PluginLatency;
 use clack_host::prelude::*;
 use ddsp_plugin::DdspPlugin;
-use dsp_core::{AdditiveConfig, AdditiveDecoder, Engine, EngineConfig};
 use nice_plug::prelude::ClapPlugin;
 
 struct TestHostShared;
@@ -55,7 +54,10 @@ fn sung(sample_rate: f32, seconds: f32) -> Vec<f32> {
 }
 
 /// Loads the plugin, activates it at `sample_rate` with `block` frames,
-/// returns (reported latency, stereo output of `input`).
+/// returns (reported latency, stereo output of `input`). Blocks are handed
+/// over at the pace of real time, as a host's audio thread does: the
+/// model's inference thread works beside it, and a host that runs faster
+/// than real time in real-time mode only gets late (held) frames.
 fn run(sample_rate: f32, block: usize, input: &[f32]) -> (u32, [Vec<f32>; 2]) {
     let bundle = unsafe { PluginEntry::load(plugin_library()) }.expect("the plugin library loads");
     let factory = bundle.get_plugin_factory().expect("a plugin factory");
@@ -79,7 +81,10 @@ fn run(sample_rate: f32, block: usize, input: &[f32]) -> (u32, [Vec<f32>; 2]) {
     let mut output_ports = AudioPorts::with_capacity(2, 1);
     let events = EventBuffer::new();
     let mut output_events = EventBuffer::new();
+    let started = std::time::Instant::now();
     for start in (0..input.len()).step_by(block) {
+        let due = std::time::Duration::from_secs_f64(start as f64 / sample_rate as f64);
+        std::thread::sleep(due.saturating_sub(started.elapsed()));
         let end = (start + block).min(input.len());
         let mut left_in = input[start..end].to_vec();
         let mut right_in = input[start..end].to_vec();
@@ -118,9 +123,12 @@ fn reports_the_engine_latency_and_plays_through_a_clap_host() {
     for sample_rate in [44_100.0f32, 48_000.0] {
         let input = sung(sample_rate, 1.0);
         let (latency, [left, right]) = run(sample_rate, 128, &input);
-        let engine =
-            Engine::new(&EngineConfig::new(sample_rate, 128), AdditiveDecoder::boxed(AdditiveConfig::default()));
+        let engine = ddsp_plugin::default_engine(sample_rate, 128);
         assert_eq!(latency as usize, engine.latency_samples(), "{sample_rate} Hz");
+        // The default instrument, behind the inference thread (one block
+        // more than a synchronous decoder's 8 ms lookahead + one hop).
+        assert_eq!(engine.decoder_info().num_harmonics, 100);
+        assert_eq!(latency, if sample_rate == 48_000.0 { 704 } else { 658 }, "{sample_rate} Hz");
         // Both channels carry the re-synthesis, after the latency.
         assert_eq!(left, right);
         let tail = &left[latency as usize + 4800..];

@@ -13,14 +13,14 @@ use ddsp_model::analysis::{analysis_points, mono_mix, spectrogram_db};
 use ddsp_model::audio_file::{read_audio, write_wav, AudioClip};
 use ddsp_model::checkpoint::{load_checkpoint, Checkpoint};
 use ddsp_model::config::DecoderConfig;
-use ddsp_model::evaluate::{compare, evaluate, resynthesis_controls, Resynthesis};
+use ddsp_model::evaluate::{compare, evaluate, offline_engine, resynthesis_controls, Resynthesis};
+use ddsp_model::instruments::{bundled_instrument, BUNDLED_INSTRUMENTS, DEFAULT_INSTRUMENT};
 use ddsp_model::plot::{analysis_png, AnalysisPoint};
 use ddsp_model::train::dataset::{collect_audio_files, prepare_dataset};
 use ddsp_model::train::report::{training_report, EXAMPLE_FRAMES};
 use ddsp_model::train::trainer::{state_path, TrainSettings, Trainer};
-use ddsp_model::worker::InferenceDecoder;
 use dsp_core::pitch_units::{hz_to_midi, midi_to_hz};
-use dsp_core::{ranges, render_clip, AdditiveConfig, AdditiveDecoder, Decoder, Engine, EngineConfig, UserControls};
+use dsp_core::{ranges, render_clip, AdditiveConfig, AdditiveDecoder, Engine, EngineConfig, UserControls};
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// Real-time neural timbre transfer (DDSP): follow the pitch and loudness of
@@ -92,13 +92,42 @@ enum Command {
     ///
     /// Example: ddsp info my-violin.safetensors
     Info {
-        /// The checkpoint (.safetensors).
-        model: PathBuf,
+        /// The checkpoint (.safetensors) or a bundled instrument's name.
+        model: String,
     },
 }
 
-/// The instrument `render` plays when no checkpoint is given.
-const BUILT_IN_MODEL: &str = "additive";
+/// `println!` that never panics: output piped into `head` and closed early
+/// is not an error worth a panic.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// The plain additive instrument built into the engine (no model).
+const ADDITIVE_MODEL: &str = "additive";
+
+/// A checkpoint named by `model`: a bundled instrument's id, or a file.
+/// `None` for the additive instrument.
+fn load_model(model: &str) -> Result<Option<Checkpoint>, String> {
+    if model == ADDITIVE_MODEL {
+        return Ok(None);
+    }
+    if let Some(instrument) = bundled_instrument(model) {
+        return instrument.checkpoint().map(Some).map_err(|e| format!("bundled instrument '{model}': {e}"));
+    }
+    let path = PathBuf::from(model);
+    if !path.exists() && !model.contains('.') && !model.contains('/') {
+        let names: Vec<&str> = BUNDLED_INSTRUMENTS.iter().map(|i| i.id).collect();
+        return Err(format!(
+            "no instrument '{model}': use one of {}, {ADDITIVE_MODEL}, or a .safetensors file",
+            names.join(", ")
+        ));
+    }
+    load_checkpoint(&path).map(Some).map_err(|e| e.to_string())
+}
 
 #[derive(Args)]
 struct RenderArgs {
@@ -107,9 +136,10 @@ struct RenderArgs {
     /// Where to write the result (WAV, 32-bit float).
     #[arg(short, long)]
     output: PathBuf,
-    /// The instrument: a checkpoint file (.safetensors), or "additive" for
-    /// the built-in additive instrument.
-    #[arg(short, long, default_value = BUILT_IN_MODEL)]
+    /// The instrument: a bundled one (violin, flute, trumpet, tenor-sax), a
+    /// checkpoint file (.safetensors) from `ddsp train`, or "additive" for
+    /// the plain additive instrument.
+    #[arg(short, long, default_value = DEFAULT_INSTRUMENT)]
     model: String,
     /// Whole octaves added to the tracked pitch (−2 … 2).
     #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
@@ -220,20 +250,18 @@ fn render(args: &RenderArgs) -> Result<(), String> {
             clip.channels.len()
         ));
     }
-    let mut config = EngineConfig::new(rate, 1024);
-    let decoder: Box<dyn Decoder> = if args.model == BUILT_IN_MODEL {
-        AdditiveDecoder::boxed(AdditiveConfig::default())
-    } else {
-        let checkpoint = load_checkpoint(&PathBuf::from(&args.model)).map_err(|e| e.to_string())?;
-        config.reverb_ir = checkpoint.reverb_ir.clone();
-        config.reverb_ir_rate_hz = checkpoint.info.config.model_rate_hz;
-        Box::new(InferenceDecoder::spawn(&checkpoint).map_err(|e| e.to_string())?)
+    let mut engine = match load_model(&args.model)? {
+        Some(checkpoint) => offline_engine(&checkpoint, rate, args.controls()).map_err(|e| e.to_string())?,
+        None => {
+            let mut engine =
+                Engine::new(&EngineConfig::new(rate, 1024), AdditiveDecoder::boxed(AdditiveConfig::default()));
+            // A file render is a bounce: wait for every decoder output.
+            engine.set_offline(true);
+            engine.set_controls(args.controls());
+            engine.reset();
+            engine
+        }
     };
-    let mut engine = Engine::new(&config, decoder);
-    // A file render is a bounce: wait for every decoder output.
-    engine.set_offline(true);
-    engine.set_controls(args.controls());
-    engine.reset();
 
     let style = ProgressStyle::with_template("rendering {bar:40} {percent:>3}% {elapsed}")
         .unwrap_or_else(|_| ProgressStyle::default_bar());
@@ -315,7 +343,7 @@ fn train(args: &TrainArgs) -> Result<(), String> {
 }
 
 fn print_resynthesis(label: &str, r: &Resynthesis) {
-    println!(
+    say!(
         "  {label:<22} spectral loss {:>7.3}   loudness L1 {:>5.2} dB   f0 L1 {:>5.3} st   RPA {:>5.1} %",
         r.spectral_loss,
         r.loudness_l1_db,
@@ -325,7 +353,7 @@ fn print_resynthesis(label: &str, r: &Resynthesis) {
 }
 
 fn eval(model: &str, audio: &[PathBuf]) -> Result<(), String> {
-    let checkpoint = load_checkpoint(&PathBuf::from(model)).map_err(|e| e.to_string())?;
+    let checkpoint = load_model(model)?.ok_or("eval needs a trained model, not the additive instrument")?;
     let files = collect_audio_files(audio).map_err(|e| e.to_string())?;
     for path in files {
         let clip = read_audio(&path).map_err(|e| e.to_string())?;
@@ -334,13 +362,19 @@ fn eval(model: &str, audio: &[PathBuf]) -> Result<(), String> {
         if mono.len() < rate as usize {
             return Err(format!("{}: shorter than a second; nothing to measure", path.display()));
         }
-        let ours = evaluate(&checkpoint, &mono, rate).map_err(|e| e.to_string())?;
+        let progress = ProgressBar::new(1000).with_style(
+            ProgressStyle::with_template("evaluating {bar:40} {percent:>3}% {elapsed}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        let ours = evaluate(&checkpoint, &mono, rate, |done| progress.set_position((done * 1000.0) as u64))
+            .map_err(|e| e.to_string())?;
+        progress.finish_and_clear();
         let mut additive =
             Engine::new(&EngineConfig::new(rate, 1024), AdditiveDecoder::boxed(AdditiveConfig::default()));
         additive.set_offline(true);
         additive.set_controls(resynthesis_controls());
         let baseline = compare(&mono, &render_clip(&mut additive, std::slice::from_ref(&mono), |_| {})[0], rate);
-        println!("{} ({:.1} s at {} Hz):", path.display(), ours.seconds, clip.sample_rate_hz);
+        say!("{} ({:.1} s at {} Hz):", path.display(), ours.seconds, clip.sample_rate_hz);
         print_resynthesis(&checkpoint.info.name, &ours);
         print_resynthesis("built-in additive", &baseline);
     }
@@ -356,7 +390,7 @@ fn analyze(input: &Path, csv: Option<&Path>, plot: Option<&Path>) -> Result<(), 
     }
     let points = analysis_points(&mono, rate);
     let voiced: Vec<&AnalysisPoint> = points.iter().filter(|p| p.confidence >= 0.5).collect();
-    println!(
+    say!(
         "{}: {:.2} s at {} Hz, {} frames, {:.0} % voiced",
         input.display(),
         mono.len() as f32 / rate,
@@ -368,7 +402,7 @@ fn analyze(input: &Path, csv: Option<&Path>, plot: Option<&Path>) -> Result<(), 
         let mut pitches: Vec<f32> = voiced.iter().map(|p| hz_to_midi(p.f0_hz)).collect();
         pitches.sort_by(f32::total_cmp);
         let loudest = points.iter().map(|p| p.loudness_db).fold(f32::NEG_INFINITY, f32::max);
-        println!(
+        say!(
             "pitch {} … {} (median {}), loudest {:.1} dB",
             note_name(pitches[0]),
             note_name(pitches[pitches.len() - 1]),
@@ -382,12 +416,12 @@ fn analyze(input: &Path, csv: Option<&Path>, plot: Option<&Path>) -> Result<(), 
             text.push_str(&format!("{:.4},{:.2},{:.3},{:.2}\n", p.seconds, p.f0_hz, p.confidence, p.loudness_db));
         }
         std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-        println!("wrote {}", path.display());
+        say!("wrote {}", path.display());
     }
     if let Some(path) = plot {
         let max_hz = (0.5 * rate).min(8_000.0);
         analysis_png(&points, &spectrogram_db(&mono, rate, max_hz), max_hz, path).map_err(|e| e.to_string())?;
-        println!("wrote {}", path.display());
+        say!("wrote {}", path.display());
     }
     Ok(())
 }
@@ -449,9 +483,11 @@ fn main() -> ExitCode {
         Command::Train(args) => train(args),
         Command::Analyze { input, csv, plot } => analyze(input, csv.as_deref(), plot.as_deref()),
         Command::Eval { model, audio } => eval(model, audio),
-        Command::Info { model } => {
-            load_checkpoint(model).map(|checkpoint| println!("{}", describe(&checkpoint))).map_err(|e| e.to_string())
-        }
+        Command::Info { model } => load_model(model).and_then(|checkpoint| {
+            let checkpoint = checkpoint.ok_or("the additive instrument has no checkpoint")?;
+            say!("{}", describe(&checkpoint));
+            Ok(())
+        }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

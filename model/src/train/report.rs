@@ -54,7 +54,7 @@ pub fn training_report(trainer: &Trainer, dataset: &Dataset, model_path: &Path) 
             clip.signal[start..].iter().copied()
         })
         .collect();
-    let result = evaluate(&checkpoint, &held_out, rate)?;
+    let result = evaluate(&checkpoint, &held_out, rate, |_| {})?;
     lines.push(format!(
         "held-out resynthesis ({:.0} s): spectral loss {:.3}, loudness L1 {:.2} dB, f0 L1 {:.3} semitones, raw pitch accuracy {:.1} %",
         result.seconds,
