@@ -2,8 +2,10 @@
 //! harmonic synth + filtered noise → learned reverb → multi-scale spectral
 //! loss against the recorded audio of the same frames.
 //!
-//! Each example is decoded whole (so the GRU has warmed up), and a random
-//! crop of [`CROP_FRAMES`] frames from its second half is synthesised. The
+//! Each example is decoded whole (so the GRU has warmed up for half of it),
+//! and [`CROP_FRAMES`] frames from its second half are synthesised (from a
+//! random offset when examples are longer than two crops; with the 1 s
+//! examples of `ddsp train`, the second half exactly). The
 //! synth starts one frame early and that frame's samples are dropped, so
 //! the crop begins mid-note as the real-time synth would be, not fading in
 //! from silence.
