@@ -3,11 +3,13 @@
 //! magnitude spectrogram for the picture.
 
 use dsp_core::feature_track::feature_track;
-use dsp_core::{AdditiveConfig, AnalysisConfig, DatasetStats, DecoderInfo, UserControls};
+use dsp_core::{AnalysisConfig, UserControls};
 use realfft::RealFftPlanner;
 
 use crate::audio_file::AudioClip;
+use crate::config::DecoderConfig;
 use crate::plot::AnalysisPoint;
+use crate::train::dataset::analysis_info;
 
 /// Frames per second of the analysis (the default instruments' rate).
 pub const ANALYSIS_FRAME_RATE_HZ: f32 = 250.0;
@@ -25,17 +27,7 @@ pub fn mono_mix(clip: &AudioClip) -> Vec<f32> {
 /// frame, timed at the centre of the frame's synth segment. Controls are
 /// neutral (no confidence gate, no quiet), so these are the raw features.
 pub fn analysis_points(signal: &[f32], sample_rate_hz: f32) -> Vec<AnalysisPoint> {
-    let additive = AdditiveConfig::default();
-    let info = DecoderInfo {
-        frame_rate_hz: ANALYSIS_FRAME_RATE_HZ,
-        model_rate_hz: additive.model_rate_hz,
-        num_harmonics: 1,
-        num_noise_bands: 2,
-        dataset: DatasetStats {
-            pitch_midi_quantiles: [48.0, 60.0, 72.0],
-            loudness_db_quantiles: [-50.0, -30.0, -10.0],
-        },
-    };
+    let info = analysis_info(&DecoderConfig { frame_rate_hz: ANALYSIS_FRAME_RATE_HZ, ..DecoderConfig::small_size() });
     let controls = UserControls { confidence_threshold: 0.0, quiet_db: 0.0, ..UserControls::default() };
     let track = feature_track(signal, sample_rate_hz, &info, AnalysisConfig::default(), controls);
     track

@@ -5,7 +5,7 @@
 //! raw pitch accuracy of the output's pitch against the input's.
 
 use dsp_core::pitch::{track_clip, PitchConfig};
-use dsp_core::{render_clip, Decoder, Engine, EngineConfig, UserControls};
+use dsp_core::{render_clip, AdditiveConfig, AdditiveDecoder, Decoder, Engine, EngineConfig, UserControls};
 
 use crate::checkpoint::{Checkpoint, CheckpointError};
 use crate::metrics::{loudness_l1_db, multi_scale_spectral_loss, pitch_scores, PitchScores};
@@ -49,6 +49,9 @@ pub fn model_engine(
     Ok(Engine::new(&config, decoder))
 }
 
+/// Block size of offline renders.
+const OFFLINE_BLOCK_SAMPLES: usize = 1024;
+
 /// [`model_engine`] in offline mode (every frame waited for) with
 /// `controls`, in 1024-sample blocks: what `ddsp render` plays.
 pub fn offline_engine(
@@ -56,11 +59,22 @@ pub fn offline_engine(
     sample_rate_hz: f32,
     controls: UserControls,
 ) -> Result<Engine, CheckpointError> {
-    let mut engine = model_engine(checkpoint, sample_rate_hz, 1024)?;
+    Ok(into_offline(model_engine(checkpoint, sample_rate_hz, OFFLINE_BLOCK_SAMPLES)?, controls))
+}
+
+/// The plain additive instrument (no model) in offline mode with
+/// `controls`: `ddsp render --model additive` and `ddsp eval`'s baseline.
+pub fn additive_offline_engine(sample_rate_hz: f32, controls: UserControls) -> Engine {
+    let config = EngineConfig::new(sample_rate_hz, OFFLINE_BLOCK_SAMPLES);
+    into_offline(Engine::new(&config, AdditiveDecoder::boxed(AdditiveConfig::default())), controls)
+}
+
+/// A file render is a bounce: every decoder output is waited for.
+fn into_offline(mut engine: Engine, controls: UserControls) -> Engine {
     engine.set_offline(true);
     engine.set_controls(controls);
     engine.reset();
-    Ok(engine)
+    engine
 }
 
 /// The controls of a resynthesis: the instrument alone, with its own

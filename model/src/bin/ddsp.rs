@@ -13,14 +13,16 @@ use ddsp_model::analysis::{analysis_points, mono_mix, spectrogram_db};
 use ddsp_model::audio_file::{read_audio, write_wav, AudioClip};
 use ddsp_model::checkpoint::{load_checkpoint, Checkpoint};
 use ddsp_model::config::DecoderConfig;
-use ddsp_model::evaluate::{compare, evaluate, offline_engine, resynthesis_controls, Resynthesis};
+use ddsp_model::evaluate::{
+    additive_offline_engine, compare, evaluate, offline_engine, resynthesis_controls, Resynthesis,
+};
 use ddsp_model::instruments::{bundled_instrument, BUNDLED_INSTRUMENTS, DEFAULT_INSTRUMENT};
 use ddsp_model::plot::{analysis_png, AnalysisPoint};
 use ddsp_model::train::dataset::{collect_audio_files, prepare_dataset};
 use ddsp_model::train::report::{training_report, EXAMPLE_FRAMES};
 use ddsp_model::train::trainer::{state_path, TrainSettings, Trainer};
 use dsp_core::pitch_units::{hz_to_midi, midi_to_hz};
-use dsp_core::{ranges, render_clip, AdditiveConfig, AdditiveDecoder, Engine, EngineConfig, UserControls};
+use dsp_core::{ranges, render_clip, UserControls};
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// Real-time neural timbre transfer (DDSP): follow the pitch and loudness of
@@ -104,6 +106,15 @@ macro_rules! say {
         use std::io::Write as _;
         let _ = writeln!(std::io::stdout(), $($arg)*);
     }};
+}
+
+/// Positions of a progress bar that follows a share done (0–1).
+const PROGRESS_STEPS: u64 = 1000;
+
+/// A progress bar of `len` positions drawn with `template`.
+fn progress_bar(template: &str, len: u64) -> ProgressBar {
+    ProgressBar::new(len)
+        .with_style(ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()))
 }
 
 /// The plain additive instrument built into the engine (no model).
@@ -252,21 +263,12 @@ fn render(args: &RenderArgs) -> Result<(), String> {
     }
     let mut engine = match load_model(&args.model)? {
         Some(checkpoint) => offline_engine(&checkpoint, rate, args.controls()).map_err(|e| e.to_string())?,
-        None => {
-            let mut engine =
-                Engine::new(&EngineConfig::new(rate, 1024), AdditiveDecoder::boxed(AdditiveConfig::default()));
-            // A file render is a bounce: wait for every decoder output.
-            engine.set_offline(true);
-            engine.set_controls(args.controls());
-            engine.reset();
-            engine
-        }
+        None => additive_offline_engine(rate, args.controls()),
     };
 
-    let style = ProgressStyle::with_template("rendering {bar:40} {percent:>3}% {elapsed}")
-        .unwrap_or_else(|_| ProgressStyle::default_bar());
-    let progress = ProgressBar::new(1000).with_style(style);
-    let channels = render_clip(&mut engine, &clip.channels, |done| progress.set_position((done * 1000.0) as u64));
+    let progress = progress_bar("rendering {bar:40} {percent:>3}% {elapsed}", PROGRESS_STEPS);
+    let channels =
+        render_clip(&mut engine, &clip.channels, |done| progress.set_position((done * PROGRESS_STEPS as f32) as u64));
     progress.finish_and_clear();
     write_wav(&args.output, &AudioClip { channels, sample_rate_hz: clip.sample_rate_hz }).map_err(|e| e.to_string())?;
     eprintln!(
@@ -299,11 +301,7 @@ fn train(args: &TrainArgs) -> Result<(), String> {
     };
     let started = std::time::Instant::now();
     let files = collect_audio_files(&args.audio).map_err(|e| e.to_string())?;
-    let bar = |template: &str, len: u64| {
-        ProgressBar::new(len)
-            .with_style(ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()))
-    };
-    let progress = bar("analysing audio {bar:40} {pos}/{len} files {elapsed}", files.len() as u64);
+    let progress = progress_bar("analysing audio {bar:40} {pos}/{len} files {elapsed}", files.len() as u64);
     let dataset = prepare_dataset(&files, &settings.config, args.max_audio_minutes, EXAMPLE_FRAMES, |done, _| {
         progress.set_position(done as u64)
     })
@@ -328,7 +326,8 @@ fn train(args: &TrainArgs) -> Result<(), String> {
         None => Trainer::new(settings.clone(), dataset.statistics).map_err(|e| e.to_string())?,
     };
     let deadline = args.minutes.map(|m| std::time::Instant::now() + std::time::Duration::from_secs_f32(m * 60.0));
-    let progress = bar("training {bar:40} {pos}/{len} steps {elapsed}<{eta} {msg}", settings.total_steps() as u64);
+    let progress =
+        progress_bar("training {bar:40} {pos}/{len} steps {elapsed}<{eta} {msg}", settings.total_steps() as u64);
     progress.set_position(trainer.step() as u64);
     trainer
         .run(&dataset, &args.output, deadline, None, |step| {
@@ -362,17 +361,12 @@ fn eval(model: &str, audio: &[PathBuf]) -> Result<(), String> {
         if mono.len() < rate as usize {
             return Err(format!("{}: shorter than a second; nothing to measure", path.display()));
         }
-        let progress = ProgressBar::new(1000).with_style(
-            ProgressStyle::with_template("evaluating {bar:40} {percent:>3}% {elapsed}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        let ours = evaluate(&checkpoint, &mono, rate, |done| progress.set_position((done * 1000.0) as u64))
-            .map_err(|e| e.to_string())?;
+        let progress = progress_bar("evaluating {bar:40} {percent:>3}% {elapsed}", PROGRESS_STEPS);
+        let ours =
+            evaluate(&checkpoint, &mono, rate, |done| progress.set_position((done * PROGRESS_STEPS as f32) as u64))
+                .map_err(|e| e.to_string())?;
         progress.finish_and_clear();
-        let mut additive =
-            Engine::new(&EngineConfig::new(rate, 1024), AdditiveDecoder::boxed(AdditiveConfig::default()));
-        additive.set_offline(true);
-        additive.set_controls(resynthesis_controls());
+        let mut additive = additive_offline_engine(rate, resynthesis_controls());
         let baseline = compare(&mono, &render_clip(&mut additive, std::slice::from_ref(&mono), |_| {})[0], rate);
         say!("{} ({:.1} s at {} Hz):", path.display(), ours.seconds, clip.sample_rate_hz);
         print_resynthesis(&checkpoint.info.name, &ours);

@@ -20,6 +20,7 @@ use crate::train::frame_loss::synth_controls;
 use crate::train::noise_synth::{filtered_noise, NoiseBasis};
 use crate::train::reverb::reverb;
 use crate::train::spectral::multi_scale_spectral_loss;
+use crate::train::trainer::candle_error;
 
 /// Name of the learned reverb's variable: the checkpoint's reverb tensor.
 pub const REVERB_IR_VAR: &str = crate::checkpoint::REVERB_IR_TENSOR;
@@ -27,10 +28,6 @@ pub const REVERB_IR_VAR: &str = crate::checkpoint::REVERB_IR_TENSOR;
 pub const REVERB_SECONDS: f32 = 0.25;
 /// Frames synthesised per crop (0.5 s at 250 Hz).
 pub const CROP_FRAMES: usize = 125;
-
-fn training_error(error: impl std::fmt::Display) -> anyhow::Error {
-    anyhow::anyhow!("training failed: {error}")
-}
 
 /// What the audio stage keeps between steps.
 pub struct AudioStage {
@@ -67,7 +64,7 @@ impl AudioStage {
         let values: Vec<f32> = (0..taps)
             .map(|n| if n == 0 { 0.0 } else { 1e-3 * (-6.9 * n as f32 / taps as f32).exp() * rng.next_sample() })
             .collect();
-        Tensor::from_vec(values, taps, &Device::Cpu).map_err(training_error)
+        Tensor::from_vec(values, taps, &Device::Cpu).map_err(candle_error)
     }
 
     /// The loss on `examples`; `seed` picks the crops and the noise.
@@ -132,6 +129,6 @@ impl AudioStage {
             let target = Tensor::from_vec(target, (b, CROP_FRAMES * h), cpu)?;
             multi_scale_spectral_loss(&wet, &target)
         };
-        run().map_err(training_error)
+        run().map_err(candle_error)
     }
 }

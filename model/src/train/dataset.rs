@@ -9,10 +9,11 @@ use std::path::{Path, PathBuf};
 use dsp_core::feature_track::{feature_track, FeatureTrack};
 use dsp_core::pitch_units::hz_to_midi;
 use dsp_core::resample::resample_clip;
-use dsp_core::{AnalysisConfig, DatasetStats, DecoderInfo, UserControls};
+use dsp_core::{AnalysisConfig, DecoderInfo, UserControls};
 
+use crate::analysis::mono_mix;
 use crate::audio_file::{read_audio, AudioFileError};
-use crate::checkpoint::DatasetStatistics;
+use crate::checkpoint::{CheckpointInfo, DatasetStatistics};
 use crate::config::DecoderConfig;
 use crate::train::targets::{measure_targets, FrameTargets};
 
@@ -74,6 +75,18 @@ pub struct Clip {
 }
 
 impl Clip {
+    /// First frame of the held-out end of the clip.
+    pub fn validation_start_frame(&self) -> usize {
+        (self.track.frames.len() as f64 * (1.0 - VALIDATION_SHARE)) as usize
+    }
+
+    /// The held-out end of the clip's audio: from the first held-out
+    /// frame's synth segment on.
+    pub fn validation_audio(&self) -> &[f32] {
+        let start = self.track.segment_start_sample(self.validation_start_frame()).max(0.0) as usize;
+        &self.signal[start.min(self.signal.len())..]
+    }
+
     /// Features of `count` frames from `first`.
     pub fn frames_of(&self, first: usize, count: usize) -> &[dsp_core::FeatureFrame] {
         &self.track.frames[first..first + count]
@@ -142,18 +155,15 @@ pub fn collect_audio_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, DatasetErr
     Ok(files)
 }
 
-/// The engine-facing description of a decoder of `config` (statistics do
-/// not matter for analysis with default controls).
+/// The engine-facing description of a decoder of `config` not trained yet
+/// (its neutral statistics do not matter for analysis without auto-adjust).
 pub fn analysis_info(config: &DecoderConfig) -> DecoderInfo {
     DecoderInfo {
         frame_rate_hz: config.frame_rate_hz,
         model_rate_hz: config.model_rate_hz,
         num_harmonics: config.num_harmonics,
         num_noise_bands: config.num_noise_bands,
-        dataset: DatasetStats {
-            pitch_midi_quantiles: [48.0, 60.0, 72.0],
-            loudness_db_quantiles: [-50.0, -30.0, -10.0],
-        },
+        dataset: CheckpointInfo::untrained(config.clone()).dataset.to_engine(),
     }
 }
 
@@ -161,10 +171,8 @@ pub fn analysis_info(config: &DecoderConfig) -> DecoderInfo {
 /// at most `max_seconds`.
 pub fn load_mono(path: &Path, rate_hz: f32, max_seconds: f32) -> Result<Vec<f32>, DatasetError> {
     let clip = read_audio(path).map_err(DatasetError::Audio)?;
-    let len = clip.channels.iter().map(Vec::len).min().unwrap_or(0);
-    let keep = len.min((max_seconds as f64 * clip.sample_rate_hz as f64) as usize);
-    let scale = 1.0 / clip.channels.len().max(1) as f32;
-    let mono: Vec<f32> = (0..keep).map(|n| clip.channels.iter().map(|c| c[n]).sum::<f32>() * scale).collect();
+    let mut mono = mono_mix(&clip);
+    mono.truncate((max_seconds as f64 * clip.sample_rate_hz as f64) as usize);
     Ok(resample_clip(&mono, clip.sample_rate_hz as f32, rate_hz))
 }
 
@@ -211,7 +219,7 @@ pub fn prepare_dataset(
     let (mut train, mut validation) = (Vec::new(), Vec::new());
     for (index, clip) in clips.iter().enumerate() {
         let frames = &clip.track.frames;
-        let split = ((frames.len() as f64 * (1.0 - VALIDATION_SHARE)) as usize).min(frames.len());
+        let split = clip.validation_start_frame();
         for (range, list) in [(0..split, &mut train), (split..frames.len(), &mut validation)] {
             let mut first = range.start;
             while first + example_frames <= range.end {

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::evaluate::evaluate;
 use crate::plot::loss_curve_png;
-use crate::train::dataset::{Dataset, VALIDATION_SHARE};
+use crate::train::dataset::Dataset;
 use crate::train::trainer::Trainer;
 
 /// Frames per training example (1 s at 250 Hz, plus the audio stage's
@@ -46,14 +46,7 @@ pub fn training_report(trainer: &Trainer, dataset: &Dataset, model_path: &Path) 
     // The held-out end of every file, played through the engine.
     let checkpoint = trainer.checkpoint("report")?;
     let rate = checkpoint.info.config.model_rate_hz;
-    let held_out: Vec<f32> = dataset
-        .clips
-        .iter()
-        .flat_map(|clip| {
-            let start = ((clip.signal.len() as f64) * (1.0 - VALIDATION_SHARE)) as usize;
-            clip.signal[start..].iter().copied()
-        })
-        .collect();
+    let held_out: Vec<f32> = dataset.clips.iter().flat_map(|clip| clip.validation_audio().iter().copied()).collect();
     let result = evaluate(&checkpoint, &held_out, rate, |_| {})?;
     lines.push(format!(
         "held-out resynthesis ({:.0} s): spectral loss {:.3}, loudness L1 {:.2} dB, f0 L1 {:.3} semitones, raw pitch accuracy {:.1} %",

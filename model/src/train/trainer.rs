@@ -34,10 +34,6 @@ use crate::train::optimizer::{AdamW, AdamWSettings};
 /// whole 1 s examples. Validation still decodes whole examples.
 pub const FRAME_STAGE_WINDOW: usize = 100;
 
-fn whole(examples: &[Example]) -> Vec<(Example, usize)> {
-    examples.iter().map(|&e| (e, 0)).collect()
-}
-
 /// Everything that decides a training run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrainSettings {
@@ -126,7 +122,8 @@ pub struct Trainer {
     statistics: DatasetStatistics,
 }
 
-fn candle_error(error: impl std::fmt::Display) -> anyhow::Error {
+/// A library error as a training error.
+pub(crate) fn candle_error(error: impl std::fmt::Display) -> anyhow::Error {
     anyhow::anyhow!("training failed: {error}")
 }
 
@@ -309,6 +306,24 @@ impl Trainer {
         Ok(data.get(REVERB_IR_VAR).ok_or_else(|| anyhow::anyhow!("no reverb variable"))?.as_tensor().clone())
     }
 
+    /// The frame-stage loss on whole `examples`, or with `audio` the audio
+    /// stage's (crops and noise picked by `seed`).
+    fn whole_example_loss(
+        &self,
+        dataset: &Dataset,
+        examples: &[Example],
+        audio: Option<&AudioStage>,
+        seed: u64,
+    ) -> anyhow::Result<Tensor> {
+        match audio {
+            Some(stage) => stage.loss(&self.decoder, &self.reverb_ir()?, dataset, examples, seed),
+            None => {
+                let windows: Vec<(Example, usize)> = examples.iter().map(|&e| (e, 0)).collect();
+                self.frame_stage_loss(dataset, &windows, dataset.example_frames).map_err(candle_error)
+            }
+        }
+    }
+
     /// Mean validation loss of the frame stage, or with `audio` of the audio stage.
     pub fn validation_loss(&mut self, dataset: &Dataset, audio: Option<&AudioStage>) -> anyhow::Result<f32> {
         let examples = &dataset.validation[..dataset.validation.len().min(64)];
@@ -316,11 +331,7 @@ impl Trainer {
         let chunk_size = if audio.is_some() { self.settings.audio_batch_size } else { self.settings.batch_size };
         let chunks: Vec<&[Example]> = examples.chunks(chunk_size).collect();
         for chunk in &chunks {
-            let loss = match audio {
-                Some(stage) => stage.loss(&self.decoder, &self.reverb_ir()?, dataset, chunk, 0)?,
-                None => self.frame_stage_loss(dataset, &whole(chunk), dataset.example_frames).map_err(candle_error)?,
-            };
-            total += loss.to_scalar::<f32>().map_err(candle_error)?;
+            total += self.whole_example_loss(dataset, chunk, audio, 0)?.to_scalar::<f32>().map_err(candle_error)?;
         }
         Ok(total / chunks.len().max(1) as f32)
     }
@@ -330,10 +341,7 @@ impl Trainer {
     /// `audio` of the audio stage. For diagnostics and tests.
     pub fn gradient_norms(&self, dataset: &Dataset, audio: Option<&AudioStage>) -> anyhow::Result<Vec<(String, f32)>> {
         let examples = &dataset.train[..dataset.train.len().min(4)];
-        let loss = match audio {
-            Some(stage) => stage.loss(&self.decoder, &self.reverb_ir()?, dataset, examples, 3)?,
-            None => self.frame_stage_loss(dataset, &whole(examples), dataset.example_frames).map_err(candle_error)?,
-        };
+        let loss = self.whole_example_loss(dataset, examples, audio, 3)?;
         let grads = loss.backward().map_err(candle_error)?;
         let data = self.varmap.data().lock().map_err(|_| anyhow::anyhow!("variable map poisoned"))?;
         let mut norms = Vec::new();
