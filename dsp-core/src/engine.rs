@@ -29,8 +29,10 @@
 //! [`Engine::connect_slot`] returns a [`DecoderSender`]: a decoder sent
 //! through it is swapped in at the next frame, lock-free. Frames already
 //! submitted to the old decoder play its last output; from the first frame
-//! of the new one, the synth controls crossfade over `CROSSFADE_MS`. The old
-//! decoder goes back through the slot, to be freed by the sender's thread.
+//! of the new one, the synth controls crossfade over `CROSSFADE_MS`. An
+//! instrument sent with its own reverb swaps reverbs at the same moment,
+//! the old reverb's output fading into the new one's over the same time. The
+//! old parts go back through the slot, to be freed by the sender's thread.
 //!
 //! # Real time
 //! [`Engine::new`] plans every FFT and sizes every buffer; [`Engine::process`],
@@ -54,7 +56,7 @@ use crate::ranges::{self, clamp_f32};
 use crate::reverb::Reverb;
 use crate::rng::DEFAULT_NOISE_SEED;
 use crate::smoothing::Smoother;
-use crate::swap::{decoder_slot, DecoderSender, DecoderSlot, SwapRequirements};
+use crate::swap::{decoder_slot, DecoderSender, DecoderSlot, Retired, SwapRequirements};
 use crate::wire::{DecoderOutput, FeatureFrame, SynthParams, UserControls, MAX_HARMONICS, MAX_NOISE_BANDS};
 
 /// Most channels the engine processes (the analysis hears their mean).
@@ -266,6 +268,13 @@ pub struct Engine {
     harmonic: HarmonicBank,
     noise: FilteredNoise,
     reverb: Reverb,
+    /// A swapped-in reverb waiting for its decoder's first rendered frame.
+    incoming_reverb: Option<Reverb>,
+    /// The previous reverb, fading out after a swap.
+    fading_reverb: Option<Reverb>,
+    /// Its gain now (1 → 0) and its decrement per sample.
+    fading_gain: f32,
+    fading_step: f32,
     wet_queue: SampleFifo,
     dry_delays: [DelayLine; MAX_CHANNELS],
     gains: GainSmoothers,
@@ -283,6 +292,7 @@ pub struct Engine {
     wet: Vec<f32>,
     segment: Vec<f32>,
     reverb_wet: Vec<f32>,
+    fading_wet: Vec<f32>,
     decoder_output: DecoderOutput,
     params: SynthParams,
     harmonic_amplitudes: [f32; MAX_HARMONICS],
@@ -341,6 +351,10 @@ impl Engine {
                 config.noise_seed,
             ),
             reverb: Reverb::new(&config.reverb_ir, config.reverb_ir_rate_hz, sample_rate_hz),
+            incoming_reverb: None,
+            fading_reverb: None,
+            fading_gain: 0.0,
+            fading_step: 1.0 / (CROSSFADE_MS * 1e-3 * sample_rate_hz).max(1.0),
             wet_queue: SampleFifo::new(synth_delay_samples + 2 * max_hop),
             dry_delays: [DelayLine::new(latency), DelayLine::new(latency)],
             gains: GainSmoothers::new(sample_rate_hz),
@@ -358,6 +372,7 @@ impl Engine {
             wet: vec![0.0; max_block_samples],
             segment: vec![0.0; max_hop],
             reverb_wet: vec![0.0; max_hop],
+            fading_wet: vec![0.0; max_hop],
             decoder_output: DecoderOutput::silent(info.num_harmonics, info.num_noise_bands),
             params: SynthParams::silent(DEFAULT_F0_HZ, info.num_harmonics, info.num_noise_bands),
             harmonic_amplitudes: [0.0; MAX_HARMONICS],
@@ -452,6 +467,7 @@ impl Engine {
         self.feature_controls.reset(&self.controls);
         self.harmonic.reset();
         self.noise.reset();
+        self.finish_reverb_swap();
         self.reverb.reset();
         self.wet_queue.reset_with_zeros(self.synth_delay_samples);
         self.dry_delays.iter_mut().for_each(DelayLine::clear);
@@ -559,12 +575,36 @@ impl Engine {
     /// Swaps in a decoder waiting in the slot, if any, from frame `index` on.
     fn swap_in_waiting_decoder(&mut self, index: u64) {
         let Some(slot) = &mut self.slot else { return };
-        let Some(mut decoder) = slot.take() else { return };
-        decoder.reset();
-        let old = std::mem::replace(&mut self.decoder, decoder);
-        slot.retire(old);
+        let Some(mut instrument) = slot.take() else { return };
+        instrument.decoder.reset();
+        let old = std::mem::replace(&mut self.decoder, instrument.decoder);
+        slot.retire(Retired::Decoder(old));
+        if let Some(reverb) = instrument.reverb {
+            if let Some(replaced) = self.incoming_reverb.replace(reverb) {
+                slot.retire(Retired::Reverb(replaced));
+            }
+        }
         self.first_frame_of_decoder = index;
         self.crossfade.pending = true;
+    }
+
+    /// Puts a waiting reverb in place and starts fading the old one out.
+    fn start_reverb_swap(&mut self) {
+        let (Some(slot), Some(incoming)) = (&mut self.slot, self.incoming_reverb.take()) else { return };
+        if let Some(cut) = self.fading_reverb.take() {
+            slot.retire(Retired::Reverb(cut));
+        }
+        self.fading_reverb = Some(std::mem::replace(&mut self.reverb, incoming));
+        self.fading_gain = 1.0;
+    }
+
+    /// Ends a reverb swap at once: the waiting reverb in place, the old
+    /// ones retired.
+    fn finish_reverb_swap(&mut self) {
+        self.start_reverb_swap();
+        if let (Some(slot), Some(faded)) = (&mut self.slot, self.fading_reverb.take()) {
+            slot.retire(Retired::Reverb(faded));
+        }
     }
 
     /// Renders pending frames until `num_samples` of wet signal are queued.
@@ -581,6 +621,7 @@ impl Engine {
             if frame.index >= self.first_frame_of_decoder {
                 if self.crossfade.pending {
                     self.crossfade.start();
+                    self.start_reverb_swap();
                 }
                 if self.decoder.receive(frame.index, self.offline, &mut self.decoder_output) == DecodeStatus::Late {
                     self.late_frames += 1;
@@ -610,14 +651,25 @@ impl Engine {
         let segment = &mut self.segment[..segment_len];
         self.harmonic.render(params.f0_hz, &self.harmonic_amplitudes[..num_harmonics], segment);
         self.noise.render_add(&noise[..params.num_noise_bands], noise_gain, segment);
-        if !self.reverb.is_off() {
+        if !self.reverb.is_off() || self.fading_reverb.is_some() {
             let wet = &mut self.reverb_wet[..segment_len];
             self.reverb.process(segment, wet);
-            for (sample, &reverb) in segment.iter_mut().zip(wet.iter()) {
+            if let Some(fading) = &mut self.fading_reverb {
+                let old_wet = &mut self.fading_wet[..segment_len];
+                fading.process(segment, old_wet);
+                for (new, &old) in wet.iter_mut().zip(old_wet.iter()) {
+                    *new += (old - *new) * self.fading_gain;
+                    self.fading_gain = (self.fading_gain - self.fading_step).max(0.0);
+                }
+            }
+            for (sample, &reverb) in segment.iter_mut().zip(self.reverb_wet[..segment_len].iter()) {
                 *sample += self.gains.reverb_mix.step() * reverb;
             }
         }
         self.wet_queue.push(segment);
+        if self.fading_reverb.is_some() && self.fading_gain == 0.0 {
+            self.finish_reverb_swap();
+        }
     }
 }
 

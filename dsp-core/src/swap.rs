@@ -1,7 +1,7 @@
-//! Handing a new decoder to a running engine without locks, and taking the
-//! old one back to free it off the audio thread (the shape of fundsp's
-//! `Slot`): one lock-free ring carries new decoders in, another carries
-//! retired ones out.
+//! Handing a new decoder (and the reverb that goes with it) to a running
+//! engine without locks, and taking the old ones back to free them off the
+//! audio thread (the shape of fundsp's `Slot`): one lock-free ring carries
+//! new instruments in, another carries retired parts out.
 //!
 //! Hot swapping needs a compatible decoder: the same frame rate, model
 //! sample rate and number of noise bands (the engine's framing, latency and
@@ -10,6 +10,7 @@
 //! anything else needs a new engine.
 
 use crate::decoder::{Decoder, DecoderInfo};
+use crate::reverb::Reverb;
 
 /// Decoders that can wait in either ring.
 const SLOT_CAPACITY: usize = 4;
@@ -82,27 +83,43 @@ impl SwapRequirements {
     }
 }
 
+/// What one swap hands the engine: a decoder, and the reverb to play it
+/// in (`None` keeps the engine's reverb). The reverb must be built for
+/// the engine's host rate ([`SwapRequirements::host_rate_hz`]).
+pub struct Instrument {
+    /// The new decoder, built and warmed up off the audio thread.
+    pub decoder: Box<dyn Decoder>,
+    /// Its reverb, or `None` to keep the current one.
+    pub reverb: Option<Reverb>,
+}
+
+/// A part the engine no longer plays, on its way to be freed.
+pub(crate) enum Retired {
+    Decoder(#[allow(dead_code)] Box<dyn Decoder>),
+    Reverb(#[allow(dead_code)] Reverb),
+}
+
 /// The sending side, kept by whoever loads models (a background or GUI
 /// thread).
 pub struct DecoderSender {
     requirements: SwapRequirements,
-    to_engine: rtrb::Producer<Box<dyn Decoder>>,
-    retired: rtrb::Consumer<Box<dyn Decoder>>,
+    to_engine: rtrb::Producer<Instrument>,
+    retired: rtrb::Consumer<Retired>,
 }
 
 /// The engine's side. Real-time safe: moving boxes through rings neither
 /// allocates nor frees.
 pub struct DecoderSlot {
-    from_sender: rtrb::Consumer<Box<dyn Decoder>>,
-    retired: rtrb::Producer<Box<dyn Decoder>>,
+    from_sender: rtrb::Consumer<Instrument>,
+    retired: rtrb::Producer<Retired>,
 }
 
 /// A connected sender and slot for an engine with `requirements`.
 /// Allocates the rings: call at preparation time.
 pub fn decoder_slot(requirements: SwapRequirements) -> (DecoderSender, DecoderSlot) {
     let (to_engine, from_sender) = rtrb::RingBuffer::new(SLOT_CAPACITY);
-    // Room for every decoder that can be in flight, so retiring never fails.
-    let (retired_producer, retired_consumer) = rtrb::RingBuffer::new(2 * SLOT_CAPACITY + 1);
+    // Room for every part that can be in flight, so retiring never fails.
+    let (retired_producer, retired_consumer) = rtrb::RingBuffer::new(4 * SLOT_CAPACITY + 2);
     (
         DecoderSender { requirements, to_engine, retired: retired_consumer },
         DecoderSlot { from_sender, retired: retired_producer },
@@ -114,19 +131,26 @@ impl DecoderSender {
     /// which swaps it in at its next frame. Frees retired decoders first.
     /// Returns the decoder with the reason when it cannot be swapped in.
     pub fn send(&mut self, decoder: Box<dyn Decoder>) -> Result<(), (Box<dyn Decoder>, SwapError)> {
-        self.free_retired();
-        if let Err(error) = self.requirements.check(decoder.as_ref()) {
-            return Err((decoder, error));
-        }
-        self.to_engine.push(decoder).map_err(|rtrb::PushError::Full(decoder)| (decoder, SwapError::Busy))
+        self.send_instrument(Instrument { decoder, reverb: None })
+            .map_err(|(instrument, error)| (instrument.decoder, error))
     }
 
-    /// Frees the decoders the engine has retired, on this thread. Returns
-    /// how many.
+    /// Queues a decoder together with its reverb; see [`Self::send`]. The
+    /// engine fades the old reverb's tail out over the swap's crossfade.
+    pub fn send_instrument(&mut self, instrument: Instrument) -> Result<(), (Instrument, SwapError)> {
+        self.free_retired();
+        if let Err(error) = self.requirements.check(instrument.decoder.as_ref()) {
+            return Err((instrument, error));
+        }
+        self.to_engine.push(instrument).map_err(|rtrb::PushError::Full(instrument)| (instrument, SwapError::Busy))
+    }
+
+    /// Frees the decoders and reverbs the engine has retired, on this
+    /// thread. Returns how many parts.
     pub fn free_retired(&mut self) -> usize {
         let mut freed = 0;
-        while let Ok(decoder) = self.retired.pop() {
-            drop(decoder);
+        while let Ok(part) = self.retired.pop() {
+            drop(part);
             freed += 1;
         }
         freed
@@ -139,22 +163,23 @@ impl DecoderSender {
 }
 
 impl DecoderSlot {
-    /// Takes a waiting decoder, if any and if the old one can be retired.
+    /// Takes a waiting instrument, if any and if the parts it replaces (a
+    /// decoder, a reverb and a reverb still fading) can be retired.
     /// Real-time safe.
-    pub(crate) fn take(&mut self) -> Option<Box<dyn Decoder>> {
-        if self.retired.slots() == 0 {
+    pub(crate) fn take(&mut self) -> Option<Instrument> {
+        if self.retired.slots() < 3 {
             return None;
         }
         self.from_sender.pop().ok()
     }
 
-    /// Hands `decoder` back for freeing off the audio thread. Real-time
-    /// safe; the ring has room by construction (checked in `take`).
-    pub(crate) fn retire(&mut self, decoder: Box<dyn Decoder>) {
-        if let Err(rtrb::PushError::Full(decoder)) = self.retired.push(decoder) {
+    /// Hands `part` back for freeing off the audio thread. Real-time safe;
+    /// the ring has room by construction (checked in `take`).
+    pub(crate) fn retire(&mut self, part: Retired) {
+        if let Err(rtrb::PushError::Full(part)) = self.retired.push(part) {
             // Unreachable: `take` checked for room. Leaking beats freeing
             // on the audio thread.
-            std::mem::forget(decoder);
+            std::mem::forget(part);
         }
     }
 }
