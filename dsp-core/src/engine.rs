@@ -269,9 +269,9 @@ pub struct Engine {
     noise: FilteredNoise,
     reverb: Reverb,
     /// A swapped-in reverb waiting for its decoder's first rendered frame.
-    incoming_reverb: Option<Reverb>,
+    incoming_reverb: Option<Box<Reverb>>,
     /// The previous reverb, fading out after a swap.
-    fading_reverb: Option<Reverb>,
+    fading_reverb: Option<Box<Reverb>>,
     /// Its gain now (1 → 0) and its decrement per sample.
     fading_gain: f32,
     fading_step: f32,
@@ -590,11 +590,13 @@ impl Engine {
 
     /// Puts a waiting reverb in place and starts fading the old one out.
     fn start_reverb_swap(&mut self) {
-        let (Some(slot), Some(incoming)) = (&mut self.slot, self.incoming_reverb.take()) else { return };
+        let (Some(slot), Some(mut reverb)) = (&mut self.slot, self.incoming_reverb.take()) else { return };
         if let Some(cut) = self.fading_reverb.take() {
             slot.retire(Retired::Reverb(cut));
         }
-        self.fading_reverb = Some(std::mem::replace(&mut self.reverb, incoming));
+        // The box that brought the new reverb carries the old one on.
+        std::mem::swap(&mut self.reverb, &mut *reverb);
+        self.fading_reverb = Some(reverb);
         self.fading_gain = 1.0;
     }
 

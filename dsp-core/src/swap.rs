@@ -90,13 +90,13 @@ pub struct Instrument {
     /// The new decoder, built and warmed up off the audio thread.
     pub decoder: Box<dyn Decoder>,
     /// Its reverb, or `None` to keep the current one.
-    pub reverb: Option<Reverb>,
+    pub reverb: Option<Box<Reverb>>,
 }
 
 /// A part the engine no longer plays, on its way to be freed.
 pub(crate) enum Retired {
     Decoder(#[allow(dead_code)] Box<dyn Decoder>),
-    Reverb(#[allow(dead_code)] Reverb),
+    Reverb(#[allow(dead_code)] Box<Reverb>),
 }
 
 /// The sending side, kept by whoever loads models (a background or GUI

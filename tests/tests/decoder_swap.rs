@@ -143,7 +143,7 @@ fn reverb_swaps_with_its_decoder_without_a_click() {
         let swap_block = (1.0 * RATE) as usize / BLOCK;
         let output = process(&mut engine, &input, |index| {
             if index == swap_block {
-                let reverb = swap_reverb.as_ref().map(|ir| dsp_core::reverb::Reverb::new(ir, RATE, RATE));
+                let reverb = swap_reverb.as_ref().map(|ir| Box::new(dsp_core::reverb::Reverb::new(ir, RATE, RATE)));
                 let instrument = dsp_core::swap::Instrument { decoder: AdditiveDecoder::boxed(bright()), reverb };
                 assert!(sender.send_instrument(instrument).is_ok());
             }
