@@ -443,6 +443,11 @@ impl Engine {
         self.offline = offline;
     }
 
+    /// True in offline mode ([`Self::set_offline`]).
+    pub fn is_offline(&self) -> bool {
+        self.offline
+    }
+
     /// Frames processed since the last reset.
     pub fn frames(&self) -> u64 {
         self.frames

@@ -1,49 +1,122 @@
-//! Live DDSP timbre transfer as a VST3 and CLAP plugin: nice-plug glue around
-//! `dsp_core::Engine`.
+//! Live DDSP timbre transfer as a VST3 and CLAP plugin: nice-plug glue
+//! around `dsp_core::Engine`, the model loader and the editor.
 //!
-//! The engine is built (FFTs planned, buffers sized) in `activate`, which also
-//! reports its exact latency to the host; `process` only hands the host's
-//! buffers and the current parameter values to the engine. The engine plays
-//! the bundled default instrument (the model crate's inference worker runs
-//! it beside the audio thread); should it ever fail to load, the additive
-//! resynthesis decoder plays instead, never silence. Offline processing (a
-//! bounce) waits for every model output, so bounces are deterministic.
+//! `activate` builds the engine (FFTs planned, buffers sized) for the model
+//! the parameters and saved state choose, synchronously, so the first
+//! block after opening a project already plays the right model; it reports
+//! the engine's exact latency. A saved model file that is missing or
+//! damaged falls back to the bundled default instrument with a warning in
+//! the editor, never silence. `process` hands the host's buffers and the
+//! parameter values to the engine and asks the loader thread for another
+//! model when the instrument parameter or the loaded file changes; models
+//! arrive through lock-free hand-overs and crossfade in. Offline processing
+//! (a bounce) waits for every model output and every model switch, so
+//! bounces are deterministic.
 
+mod choice;
+pub mod editor;
+mod loader;
+mod meters;
+mod model_file;
 mod params;
+mod status;
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
-use ddsp_model::evaluate::model_engine;
-use ddsp_model::instruments::{bundled_instrument, DEFAULT_INSTRUMENT};
 use dsp_core::{AdditiveConfig, AdditiveDecoder, Engine, EngineConfig};
 use nice_plug::prelude::*;
+use nice_plug_egui::EguiEditorState;
 
+pub use choice::InstrumentChoice;
+pub use loader::{fallback_checkpoint, read_checkpoint, validate_file, EngineSettings, Wanted};
+pub use meters::{MeterReading, Meters};
+pub use model_file::ModelFile;
 pub use params::DdspParams;
+pub use status::{ModelDescription, ModelOrigin, ModelStatus, Notice, StatusSnapshot};
 
-/// The engine the plugin starts with at `sample_rate_hz` and blocks of up
-/// to `max_block_samples`: the default instrument, or the additive one if
-/// the default cannot be loaded. Allocates: call in `activate`.
+use loader::{LoaderPort, ModelLoader};
+
+/// The engine the plugin starts with for `wanted`: the chosen model, or
+/// the bundled default instrument (with a warning) if it cannot be read,
+/// or the additive instrument if even that fails to start. Allocates and
+/// starts threads: call in `activate`.
+pub fn startup_engine(
+    settings: EngineSettings,
+    wanted: Wanted,
+    file: &ModelFile,
+) -> (Engine, Option<ModelDescription>, Option<Notice>) {
+    let (checkpoint, origin, notice) = match read_checkpoint(wanted.choice, file) {
+        Ok((checkpoint, origin)) => (checkpoint, origin, None),
+        Err(failure) => {
+            let (checkpoint, origin, notice) =
+                fallback_checkpoint(&format!("cannot play {}: {failure}", wanted.choice.label()));
+            (checkpoint, origin, Some(notice))
+        }
+    };
+    match settings.engine(&checkpoint) {
+        Ok(engine) => (engine, Some(ModelDescription::new(&checkpoint, origin)), notice),
+        Err(error) => {
+            let config = EngineConfig::new(settings.sample_rate_hz, settings.max_block_samples);
+            let mut engine = Engine::new(&config, AdditiveDecoder::boxed(AdditiveConfig::default()));
+            engine.set_offline(settings.offline);
+            (
+                engine,
+                None,
+                Some(Notice::Error(format!("cannot start the model ({error}); playing plain additive synthesis"))),
+            )
+        }
+    }
+}
+
+/// The engine a new instance plays at `sample_rate_hz` in blocks of up to
+/// `max_block_samples` (real-time mode): the default instrument.
+/// Allocates: call in `activate` or tests.
 pub fn default_engine(sample_rate_hz: f32, max_block_samples: usize) -> Engine {
-    bundled_instrument(DEFAULT_INSTRUMENT)
-        .and_then(|instrument| instrument.checkpoint().ok())
-        .and_then(|checkpoint| model_engine(&checkpoint, sample_rate_hz, max_block_samples).ok())
-        .unwrap_or_else(|| {
-            let config = EngineConfig::new(sample_rate_hz, max_block_samples);
-            Engine::new(&config, AdditiveDecoder::boxed(AdditiveConfig::default()))
-        })
+    let settings = EngineSettings { sample_rate_hz, max_block_samples, offline: false };
+    let wanted = Wanted { choice: InstrumentChoice::default_choice(), file_changes: 0 };
+    startup_engine(settings, wanted, &ModelFile::default()).0
+}
+
+/// Everything `process` touches besides the parameters, built in
+/// `activate`.
+struct Running {
+    engine: Box<Engine>,
+    port: LoaderPort,
+    /// Late frames of engines and resets before the current one.
+    late_frames_before: u64,
+    /// Mono input layout: the right output channel starts as a copy of
+    /// the input.
+    mono_input: bool,
+    /// Kept for its `Drop` (stops and joins the loader thread); never used
+    /// on the audio thread.
+    _loader: ModelLoader,
 }
 
 /// The plugin instance.
 pub struct DdspPlugin {
     params: Arc<DdspParams>,
-    /// Built in `activate`; `None` before the first activation.
-    engine: Option<Engine>,
+    status: Arc<ModelStatus>,
+    meters: Arc<Meters>,
+    editor_state: Arc<EguiEditorState>,
+    running: Option<Running>,
 }
 
 impl Default for DdspPlugin {
     fn default() -> Self {
-        Self { params: Arc::new(DdspParams::default()), engine: None }
+        Self {
+            params: Arc::new(DdspParams::default()),
+            status: Arc::new(ModelStatus::default()),
+            meters: Arc::new(Meters::default()),
+            editor_state: editor::default_state(),
+            running: None,
+        }
+    }
+}
+
+impl DdspPlugin {
+    fn wanted(&self) -> Wanted {
+        Wanted { choice: self.params.instrument.value(), file_changes: self.params.model_file.changes() }
     }
 }
 
@@ -62,7 +135,7 @@ impl Plugin for DdspPlugin {
         },
         AudioIOLayout {
             main_input_channels: NonZeroU32::new(1),
-            main_output_channels: NonZeroU32::new(1),
+            main_output_channels: NonZeroU32::new(2),
             ..AudioIOLayout::const_default()
         },
     ];
@@ -73,30 +146,65 @@ impl Plugin for DdspPlugin {
 
     type SysExMessage = ();
     type BackgroundTask = ();
-    type Editor = ();
+    type Editor = editor::DdspEditor;
 
     fn params(&self) -> Arc<dyn Params> {
         self.params.clone()
     }
 
+    fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
+        editor::create(self.params.clone(), self.status.clone(), self.meters.clone(), self.editor_state.clone())
+    }
+
     fn activate(
         &mut self,
-        _audio_io_layout: &AudioIOLayout,
+        audio_io_layout: &AudioIOLayout,
         buffer_config: &BufferConfig,
         context: &mut impl ActivateContext<Self>,
     ) -> bool {
-        let mut engine = default_engine(buffer_config.sample_rate, buffer_config.max_buffer_size as usize);
-        engine.set_offline(buffer_config.process_mode == ProcessMode::Offline);
+        // The previous engine and loader go first (joining their threads).
+        self.running = None;
+        let settings = EngineSettings {
+            sample_rate_hz: buffer_config.sample_rate,
+            max_block_samples: buffer_config.max_buffer_size.max(1) as usize,
+            offline: buffer_config.process_mode == ProcessMode::Offline,
+        };
+        let wanted = self.wanted();
+        let (mut engine, description, notice) = startup_engine(settings, wanted, &self.params.model_file);
+        match description {
+            Some(description) => self.status.set_playing(description, notice),
+            None => self.status.set_error(match notice {
+                Some(Notice::Error(message) | Notice::Warning(message)) => message,
+                None => String::new(),
+            }),
+        }
         engine.set_controls(self.params.user_controls());
         engine.reset();
         context.set_latency_samples(engine.latency_samples() as u32);
-        self.engine = Some(engine);
+        self.meters.publish_latency(&engine);
+        let sender = engine.connect_slot();
+        let Ok((loader, port)) = ModelLoader::start(sender, settings, wanted, self.params.clone(), self.status.clone())
+        else {
+            return false;
+        };
+        self.running = Some(Running {
+            engine: Box::new(engine),
+            port,
+            late_frames_before: 0,
+            mono_input: audio_io_layout.main_input_channels.map_or(0, NonZeroU32::get) == 1,
+            _loader: loader,
+        });
         true
     }
 
+    fn deactivate(&mut self) {
+        self.running = None;
+    }
+
     fn reset(&mut self) {
-        if let Some(engine) = &mut self.engine {
-            engine.reset();
+        if let Some(running) = &mut self.running {
+            running.late_frames_before += running.engine.late_frames();
+            running.engine.reset();
         }
     }
 
@@ -104,13 +212,34 @@ impl Plugin for DdspPlugin {
         &mut self,
         buffer: &mut Buffer,
         _aux: &mut AuxiliaryBuffers,
-        _context: &mut impl ProcessContext<Self>,
+        context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
-        let Some(engine) = &mut self.engine else {
+        let wanted = self.wanted();
+        let Some(running) = &mut self.running else {
             return ProcessStatus::Normal;
         };
+        running.port.follow(wanted);
+        if running.engine.is_offline() {
+            running.port.wait_until_settled();
+        }
+        if let Some(mut engine) = running.port.take_engine() {
+            engine.set_controls(self.params.user_controls());
+            engine.reset();
+            std::mem::swap(&mut running.engine, &mut engine);
+            running.late_frames_before += engine.late_frames();
+            running.port.retire_engine(engine);
+            context.set_latency_samples(running.engine.latency_samples() as u32);
+        }
+        let engine = &mut running.engine;
         engine.set_controls(self.params.user_controls());
-        engine.process(buffer.as_slice());
+        let channels = buffer.as_slice();
+        if let (true, [mono, out_right]) = (running.mono_input, &mut *channels) {
+            out_right.copy_from_slice(mono);
+        }
+        engine.process(channels);
+        if self.editor_state.is_open() {
+            self.meters.publish(engine, running.late_frames_before + engine.late_frames());
+        }
         ProcessStatus::Normal
     }
 }

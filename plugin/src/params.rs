@@ -9,6 +9,9 @@ use dsp_core::ranges;
 use dsp_core::UserControls;
 use nice_plug::prelude::*;
 
+use crate::choice::InstrumentChoice;
+use crate::model_file::ModelFile;
+
 /// Every parameter of the plugin.
 #[derive(Params)]
 pub struct DdspParams {
@@ -51,6 +54,13 @@ pub struct DdspParams {
     /// Output gain, dB.
     #[id = "out_gain"]
     pub output_gain_db: FloatParam,
+    /// Which model plays: a bundled instrument or the loaded file. A
+    /// switch crossfades (click-free) once the model is ready.
+    #[id = "instrument"]
+    pub instrument: EnumParam<InstrumentChoice>,
+    /// The loaded checkpoint file, saved with the project.
+    #[persist = "model_file"]
+    pub model_file: ModelFile,
 }
 
 fn linear(range: &RangeInclusive<f32>) -> FloatRange {
@@ -104,6 +114,8 @@ impl Default for DdspParams {
             reverb_mix: amount("Reverb", defaults.reverb_mix, &ranges::REVERB_MIX),
             dry_wet: amount("Dry/Wet", defaults.dry_wet, &ranges::DRY_WET),
             output_gain_db: decibels("Output Gain", defaults.output_gain_db, &ranges::OUTPUT_GAIN_DB),
+            instrument: EnumParam::new("Instrument", InstrumentChoice::default_choice()),
+            model_file: ModelFile::default(),
         }
     }
 }
@@ -157,6 +169,7 @@ mod tests {
             "reverb",
             "dry_wet",
             "out_gain",
+            "instrument",
         ];
         assert_eq!(ids, expected);
     }

@@ -1,6 +1,10 @@
 //! End-to-end tests across the workspace's crates live in `tests/tests/`;
 //! this library holds what they share.
 
+/// The allocation guard installs this crate's global allocator: a build
+/// that brings its own (nice-plug's `assert_process_allocs`) turns the
+/// `realtime-guard` feature off.
+#[cfg(feature = "realtime-guard")]
 pub mod realtime_guard;
 
 /// A deterministic sung-like test melody: a 1/k harmonic tone with 5.5 Hz

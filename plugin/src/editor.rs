@@ -1,0 +1,433 @@
+//! The editor (egui): every parameter, a tuner-style readout of the input,
+//! the model's training range with the live input inside it, the model's
+//! metadata, latency and late frames, and checkpoint loading (a typed path
+//! or a built-in file browser; no system dialog).
+//!
+//! Meters are published by the audio thread only while this is open.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use egui::{self, Align2, Color32, FontId, Pos2, Rect, RichText, Sense, Stroke, StrokeKind, Vec2};
+use nice_plug::context::gui::GuiContext;
+use nice_plug::prelude::*;
+use nice_plug_egui::widgets::ParamSlider;
+use nice_plug_egui::{create_egui_editor, EguiEditor, EguiEditorState, EguiNiceSettings, NiceEguiApp, RepaintNotifier};
+
+use crate::choice::InstrumentChoice;
+use crate::loader::validate_file;
+use crate::meters::{MeterReading, Meters};
+use crate::params::DdspParams;
+use crate::status::{ModelDescription, ModelOrigin, ModelStatus, Notice};
+
+/// Logical size of the editor window, points.
+pub const EDITOR_SIZE: (u32, u32) = (820, 640);
+/// How often open meters refresh.
+const METER_REFRESH: Duration = Duration::from_millis(33);
+/// Pitch and loudness span of the range map.
+const MAP_PITCH_MIDI: (f32, f32) = (24.0, 108.0);
+const MAP_LOUDNESS_DB: (f32, f32) = (-90.0, 10.0);
+const NOTE_NAMES: [&str; 12] = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"];
+const ACCENT: Color32 = Color32::from_rgb(242, 170, 60);
+const ERROR_COLOR: Color32 = Color32::from_rgb(235, 90, 80);
+
+/// The plugin's editor type.
+pub type DdspEditor = EguiEditor<EditorApp>;
+
+/// The editor's size state, shared with the plugin (whose audio thread
+/// asks it whether the editor is open).
+pub fn default_state() -> Arc<EguiEditorState> {
+    EguiEditorState::from_size(egui_size(), 1.0)
+}
+
+fn egui_size() -> nice_plug::editor::dpi::Size {
+    nice_plug::editor::dpi::LogicalSize::new(EDITOR_SIZE.0 as f64, EDITOR_SIZE.1 as f64).into()
+}
+
+/// Builds the editor.
+pub fn create(
+    params: Arc<DdspParams>,
+    status: Arc<ModelStatus>,
+    meters: Arc<Meters>,
+    state: Arc<EguiEditorState>,
+) -> Option<DdspEditor> {
+    let settings = EguiNiceSettings::new().with_tile("DDSP Timbre Transfer");
+    create_egui_editor(state, RepaintNotifier::new(), settings, EditorApp::new(params, status, meters))
+}
+
+/// The editor's state between frames.
+pub struct EditorApp {
+    params: Arc<DdspParams>,
+    status: Arc<ModelStatus>,
+    meters: Arc<Meters>,
+    gui_context: Option<GuiContext>,
+    path_text: String,
+    browser: Option<FileBrowser>,
+    /// The last file-loading result of this editor (validation happens
+    /// here, before anything changes).
+    load_message: Option<Notice>,
+}
+
+impl EditorApp {
+    /// An editor over the plugin's shared state.
+    pub fn new(params: Arc<DdspParams>, status: Arc<ModelStatus>, meters: Arc<Meters>) -> Self {
+        let path_text = params.model_file.path().map(|p| p.display().to_string()).unwrap_or_default();
+        Self { params, status, meters, gui_context: None, path_text, browser: None, load_message: None }
+    }
+
+    /// Draws the whole editor; parameter changes go through `setter`.
+    pub fn draw(&mut self, ui: &mut egui::Ui, setter: &ParamSetter) {
+        ui.ctx().request_repaint_after(METER_REFRESH);
+        let meters = self.meters.read();
+        let status = self.status.snapshot();
+        egui::CentralPanel::default().show(ui, |ui| {
+            self.header(ui, setter, status.playing.as_ref(), status.loading, &meters);
+            ui.separator();
+            ui.horizontal(|ui| {
+                self.tuner(ui, &meters);
+                range_map(ui, &self.params, status.playing.as_ref(), &meters);
+            });
+            ui.separator();
+            self.parameters(ui, setter);
+            ui.separator();
+            self.model_loading(ui, setter, status.notice.as_ref());
+        });
+    }
+
+    fn header(
+        &self,
+        ui: &mut egui::Ui,
+        setter: &ParamSetter,
+        playing: Option<&ModelDescription>,
+        loading: bool,
+        meters: &MeterReading,
+    ) {
+        ui.horizontal(|ui| {
+            ui.label(RichText::new("DDSP Timbre Transfer").size(20.0).strong());
+            ui.add_space(16.0);
+            let current = self.params.instrument.value();
+            egui::ComboBox::from_id_salt("instrument").selected_text(current.label()).width(140.0).show_ui(ui, |ui| {
+                for choice in InstrumentChoice::all() {
+                    if ui.selectable_label(choice == current, choice.label()).clicked() && choice != current {
+                        setter.begin_set_parameter(&self.params.instrument);
+                        setter.set_parameter(&self.params.instrument, choice);
+                        setter.end_set_parameter(&self.params.instrument);
+                    }
+                }
+            });
+            if loading {
+                ui.spinner();
+            }
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                ui.label(format!("late frames {}", meters.late_frames));
+                ui.separator();
+                ui.label(format!("latency {:.1} ms ({} samples)", meters.latency_ms(), meters.latency_samples));
+            });
+        });
+        if let Some(model) = playing {
+            let origin = match &model.origin {
+                ModelOrigin::Bundled(_) => "bundled".to_string(),
+                ModelOrigin::File(path) => path.display().to_string(),
+            };
+            ui.label(RichText::new(format!("{} — {origin}", model.name)).strong());
+            let mut details = vec![format!(
+                "{} harmonics, GRU {}, {} frames/s",
+                model.num_harmonics, model.gru_units, model.frame_rate_hz
+            )];
+            details.extend(
+                [&model.author, &model.created, &model.training_note].into_iter().filter(|s| !s.is_empty()).cloned(),
+            );
+            ui.label(RichText::new(details.join(" · ")).small());
+        }
+    }
+
+    fn tuner(&self, ui: &mut egui::Ui, meters: &MeterReading) {
+        ui.vertical(|ui| {
+            ui.set_width(260.0);
+            let voiced = meters.confidence >= self.params.confidence_threshold.value() && meters.f0_hz > 0.0;
+            let (note, cents) = if voiced { note_and_cents(meters.f0_hz) } else { ("—".into(), 0.0) };
+            let color = if voiced { ui.visuals().strong_text_color() } else { ui.visuals().weak_text_color() };
+            ui.label(RichText::new(note).size(48.0).strong().color(color));
+            ui.label(if voiced {
+                format!("{cents:+.0} cents · {:.1} Hz", meters.f0_hz)
+            } else {
+                "no pitch".to_string()
+            });
+            ui.add(egui::ProgressBar::new(meters.confidence.clamp(0.0, 1.0)).text(format!(
+                "confidence {:.0} % (gate {:.0} %)",
+                100.0 * meters.confidence,
+                100.0 * self.params.confidence_threshold.value()
+            )));
+            let level = (meters.loudness_db - MAP_LOUDNESS_DB.0) / (MAP_LOUDNESS_DB.1 - MAP_LOUDNESS_DB.0);
+            ui.add(
+                egui::ProgressBar::new(level.clamp(0.0, 1.0))
+                    .text(format!("input loudness {:.1} dB", meters.loudness_db.max(MAP_LOUDNESS_DB.0))),
+            );
+        });
+    }
+
+    fn parameters(&self, ui: &mut egui::Ui, setter: &ParamSetter) {
+        let p = &self.params;
+        ui.columns(2, |columns| {
+            egui::Grid::new("pitch and level").num_columns(2).spacing([8.0, 6.0]).show(&mut columns[0], |ui| {
+                slider_row(ui, setter, &p.input_gain_db);
+                slider_row(ui, setter, &p.octave_shift);
+                slider_row(ui, setter, &p.pitch_shift_semitones);
+                slider_row(ui, setter, &p.autotune);
+                slider_row(ui, setter, &p.confidence_threshold);
+                slider_row(ui, setter, &p.loudness_shift_db);
+                slider_row(ui, setter, &p.auto_adjust);
+            });
+            egui::Grid::new("synth and mix").num_columns(2).spacing([8.0, 6.0]).show(&mut columns[1], |ui| {
+                slider_row(ui, setter, &p.quiet_db);
+                slider_row(ui, setter, &p.harmonic_level_db);
+                slider_row(ui, setter, &p.noise_level_db);
+                slider_row(ui, setter, &p.reverb_mix);
+                slider_row(ui, setter, &p.dry_wet);
+                slider_row(ui, setter, &p.output_gain_db);
+            });
+        });
+    }
+
+    fn model_loading(&mut self, ui: &mut egui::Ui, setter: &ParamSetter, notice: Option<&Notice>) {
+        ui.horizontal(|ui| {
+            ui.label("Model file");
+            let field = ui.add(
+                egui::TextEdit::singleline(&mut self.path_text)
+                    .desired_width(470.0)
+                    .hint_text("path/to/instrument.safetensors"),
+            );
+            let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            if ui.button("Load").clicked() || entered {
+                self.load(setter, PathBuf::from(self.path_text.trim()));
+            }
+            if ui.button(if self.browser.is_some() { "Close browser" } else { "Browse…" }).clicked() {
+                self.browser = match self.browser {
+                    Some(_) => None,
+                    None => Some(FileBrowser::open(&self.path_text)),
+                };
+            }
+        });
+        if let Some(browser) = &mut self.browser {
+            if let Some(file) = browser.show(ui) {
+                self.path_text = file.display().to_string();
+                self.load(setter, file);
+            }
+        }
+        // This editor's own result first, then the loader's.
+        let shown = self.load_message.as_ref().or(notice);
+        match shown {
+            Some(Notice::Error(message)) => ui.colored_label(ERROR_COLOR, format!("⚠ {message}")),
+            Some(Notice::Warning(message)) => ui.colored_label(ACCENT, format!("⚠ {message}")),
+            None => ui.label(""),
+        };
+    }
+
+    /// Validates `path` here (off the audio thread); only a valid model is
+    /// chosen, so a bad file never interrupts what plays.
+    fn load(&mut self, setter: &ParamSetter, path: PathBuf) {
+        match validate_file(&path) {
+            Ok(checkpoint) => {
+                self.params.model_file.set_path(path);
+                let instrument = &self.params.instrument;
+                setter.begin_set_parameter(instrument);
+                setter.set_parameter(instrument, InstrumentChoice::LoadedFile);
+                setter.end_set_parameter(instrument);
+                self.load_message = None;
+                self.browser = None;
+                drop(checkpoint);
+            }
+            Err(error) => self.load_message = Some(Notice::Error(format!("{error}; the current model keeps playing"))),
+        }
+    }
+}
+
+impl NiceEguiApp for EditorApp {
+    fn build(
+        &mut self,
+        _egui_ctx: egui::Context,
+        nice_gui_ctx: GuiContext,
+        _frame: &mut nice_plug_egui::Frame,
+    ) -> Result<(), nice_plug_egui::baseview::HandlerError> {
+        self.gui_context = Some(nice_gui_ctx);
+        Ok(())
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut nice_plug_egui::Frame) {
+        let Some(context) = self.gui_context.clone() else { return };
+        self.draw(ui, &context.param_setter());
+    }
+
+    fn editor_closed(&mut self) {
+        self.gui_context = None;
+    }
+}
+
+fn slider_row<P: Param>(ui: &mut egui::Ui, setter: &ParamSetter, param: &P) {
+    ui.label(param.name());
+    ui.add(ParamSlider::for_param(param, setter).with_width(170.0));
+    ui.end_row();
+}
+
+/// Note name with octave and the offset from it in cents, for `f0_hz`.
+pub fn note_and_cents(f0_hz: f32) -> (String, f32) {
+    let midi = 69.0 + 12.0 * (f0_hz / 440.0).log2();
+    let nearest = midi.round();
+    let index = nearest as i32;
+    let name = NOTE_NAMES[index.rem_euclid(12) as usize];
+    (format!("{name}{}", index.div_euclid(12) - 1), 100.0 * (midi - nearest))
+}
+
+/// The model's training range (full range faint, 5–95 % strong, median
+/// cross) in pitch × loudness, with the live input (hollow) and the input
+/// as the model hears it after the shifts (filled).
+fn range_map(ui: &mut egui::Ui, params: &DdspParams, model: Option<&ModelDescription>, meters: &MeterReading) {
+    let (response, painter) = ui.allocate_painter(Vec2::new(500.0, 200.0), Sense::hover());
+    let rect = response.rect;
+    painter.rect_filled(rect, 4.0, ui.visuals().extreme_bg_color);
+    let to_screen = |midi: f32, db: f32| {
+        let x = (midi - MAP_PITCH_MIDI.0) / (MAP_PITCH_MIDI.1 - MAP_PITCH_MIDI.0);
+        let y = (db - MAP_LOUDNESS_DB.0) / (MAP_LOUDNESS_DB.1 - MAP_LOUDNESS_DB.0);
+        Pos2::new(rect.left() + x.clamp(0.0, 1.0) * rect.width(), rect.bottom() - y.clamp(0.0, 1.0) * rect.height())
+    };
+    let text_color = ui.visuals().weak_text_color();
+    for octave in 1..=8 {
+        let midi = 12.0 * (octave + 1) as f32;
+        let x = to_screen(midi, 0.0).x;
+        painter.line_segment([Pos2::new(x, rect.top()), Pos2::new(x, rect.bottom())], Stroke::new(0.5, text_color));
+        painter.text(
+            Pos2::new(x + 2.0, rect.bottom() - 2.0),
+            Align2::LEFT_BOTTOM,
+            format!("C{octave}"),
+            FontId::proportional(10.0),
+            text_color,
+        );
+    }
+    painter.text(
+        rect.left_top() + Vec2::new(4.0, 2.0),
+        Align2::LEFT_TOP,
+        "loudness (dB, up) against pitch (right)",
+        FontId::proportional(10.0),
+        text_color,
+    );
+    if let Some(model) = model {
+        let data = &model.dataset;
+        let full = Rect::from_two_pos(
+            to_screen(data.pitch_midi_range[0], data.loudness_db_range[0]),
+            to_screen(data.pitch_midi_range[1], data.loudness_db_range[1]),
+        );
+        painter.rect_filled(full, 2.0, ACCENT.gamma_multiply(0.12));
+        let core = Rect::from_two_pos(
+            to_screen(data.pitch_midi_quantiles[0], data.loudness_db_quantiles[0]),
+            to_screen(data.pitch_midi_quantiles[2], data.loudness_db_quantiles[2]),
+        );
+        painter.rect_filled(core, 2.0, ACCENT.gamma_multiply(0.3));
+        painter.rect_stroke(core, 2.0, Stroke::new(1.0, ACCENT), StrokeKind::Inside);
+        let median = to_screen(data.pitch_midi_quantiles[1], data.loudness_db_quantiles[1]);
+        painter.line_segment([median - Vec2::X * 5.0, median + Vec2::X * 5.0], Stroke::new(1.5, ACCENT));
+        painter.line_segment([median - Vec2::Y * 5.0, median + Vec2::Y * 5.0], Stroke::new(1.5, ACCENT));
+        painter.text(
+            core.left_top() + Vec2::new(2.0, -2.0),
+            Align2::LEFT_BOTTOM,
+            format!("{} trained here", model.name),
+            FontId::proportional(11.0),
+            ACCENT,
+        );
+    }
+    if meters.confidence >= params.confidence_threshold.value() && meters.f0_hz > 0.0 {
+        let midi = 69.0 + 12.0 * (meters.f0_hz / 440.0).log2();
+        let input = to_screen(midi, meters.loudness_db);
+        let shifted_midi = midi + 12.0 * params.octave_shift.value() as f32 + params.pitch_shift_semitones.value();
+        let heard = to_screen(shifted_midi, meters.loudness_db + params.loudness_shift_db.value());
+        let live = ui.visuals().strong_text_color();
+        painter.circle_stroke(input, 5.0, Stroke::new(1.5, live));
+        painter.line_segment([input, heard], Stroke::new(1.0, live));
+        painter.circle_filled(heard, 5.0, live);
+    }
+}
+
+/// A minimal file browser: folders and `.safetensors` files.
+struct FileBrowser {
+    folder: PathBuf,
+    entries: Vec<(String, bool)>,
+}
+
+impl FileBrowser {
+    fn open(typed: &str) -> Self {
+        let typed = Path::new(typed.trim());
+        let start = if typed.is_dir() {
+            Some(typed.to_path_buf())
+        } else {
+            typed.parent().filter(|p| p.is_dir()).map(Path::to_path_buf)
+        };
+        let folder =
+            start.or_else(|| std::env::var_os("HOME").map(PathBuf::from)).unwrap_or_else(|| PathBuf::from("/"));
+        let mut browser = Self { folder, entries: Vec::new() };
+        browser.refresh();
+        browser
+    }
+
+    fn refresh(&mut self) {
+        let mut entries: Vec<(String, bool)> = std::fs::read_dir(&self.folder)
+            .map(|read| {
+                read.filter_map(Result::ok)
+                    .filter_map(|entry| {
+                        let name = entry.file_name().to_string_lossy().into_owned();
+                        let is_dir = entry.path().is_dir();
+                        let wanted = is_dir || name.ends_with(".safetensors");
+                        (wanted && !name.starts_with('.')).then_some((name, is_dir))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        entries.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.to_lowercase().cmp(&b.0.to_lowercase())));
+        self.entries = entries;
+    }
+
+    /// Shows the browser; returns a file when one is picked.
+    fn show(&mut self, ui: &mut egui::Ui) -> Option<PathBuf> {
+        let mut picked = None;
+        let mut go_to = None;
+        ui.label(RichText::new(self.folder.display().to_string()).monospace());
+        egui::ScrollArea::vertical().max_height(110.0).show(ui, |ui| {
+            if let Some(parent) = self.folder.parent() {
+                if ui.selectable_label(false, "📁 ..").clicked() {
+                    go_to = Some(parent.to_path_buf());
+                }
+            }
+            for (name, is_dir) in &self.entries {
+                let label = if *is_dir { format!("📁 {name}") } else { format!("🎻 {name}") };
+                if ui.selectable_label(false, label).clicked() {
+                    let path = self.folder.join(name);
+                    if *is_dir {
+                        go_to = Some(path);
+                    } else {
+                        picked = Some(path);
+                    }
+                }
+            }
+        });
+        if let Some(folder) = go_to {
+            self.folder = folder;
+            self.refresh();
+        }
+        picked
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn note_names_and_cents() {
+        let (name, cents) = note_and_cents(440.0);
+        assert_eq!(name, "A4");
+        assert!(cents.abs() < 1e-3);
+        let (name, cents) = note_and_cents(261.63 * 2f32.powf(0.2 / 12.0));
+        assert_eq!(name, "C4");
+        assert!((cents - 20.0).abs() < 0.5, "{cents}");
+        assert_eq!(note_and_cents(440.0 * 2f32.powf(-0.45 / 12.0) / 8.0).0, "A1");
+    }
+}
