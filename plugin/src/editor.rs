@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use dsp_core::pitch_units::hz_to_midi;
 use egui::{self, Align2, Color32, FontId, Pos2, Rect, RichText, Sense, Stroke, StrokeKind, Vec2};
 use nice_plug::context::gui::GuiContext;
 use nice_plug::prelude::*;
@@ -228,7 +229,7 @@ impl EditorApp {
     /// chosen, so a bad file never interrupts what plays.
     fn load(&mut self, setter: &ParamSetter, path: PathBuf) {
         match validate_file(&path) {
-            Ok(checkpoint) => {
+            Ok(_) => {
                 self.params.model_file.set_path(path);
                 let instrument = &self.params.instrument;
                 setter.begin_set_parameter(instrument);
@@ -236,7 +237,6 @@ impl EditorApp {
                 setter.end_set_parameter(instrument);
                 self.load_message = None;
                 self.browser = None;
-                drop(checkpoint);
             }
             Err(error) => self.load_message = Some(Notice::Error(format!("{error}; the current model keeps playing"))),
         }
@@ -272,7 +272,7 @@ fn slider_row<P: Param>(ui: &mut egui::Ui, setter: &ParamSetter, param: &P) {
 
 /// Note name with octave and the offset from it in cents, for `f0_hz`.
 pub fn note_and_cents(f0_hz: f32) -> (String, f32) {
-    let midi = 69.0 + 12.0 * (f0_hz / 440.0).log2();
+    let midi = hz_to_midi(f0_hz);
     let nearest = midi.round();
     let index = nearest as i32;
     let name = NOTE_NAMES[index.rem_euclid(12) as usize];
@@ -336,7 +336,7 @@ fn range_map(ui: &mut egui::Ui, params: &DdspParams, model: Option<&ModelDescrip
         );
     }
     if meters.confidence >= params.confidence_threshold.value() && meters.f0_hz > 0.0 {
-        let midi = 69.0 + 12.0 * (meters.f0_hz / 440.0).log2();
+        let midi = hz_to_midi(meters.f0_hz);
         let input = to_screen(midi, meters.loudness_db);
         let shifted_midi = midi + 12.0 * params.octave_shift.value() as f32 + params.pitch_shift_semitones.value();
         let heard = to_screen(shifted_midi, meters.loudness_db + params.loudness_shift_db.value());

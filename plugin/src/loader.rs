@@ -55,8 +55,7 @@ pub fn read_checkpoint(choice: InstrumentChoice, file: &ModelFile) -> Result<(Ch
         return Ok((checkpoint, ModelOrigin::Bundled(instrument.id)));
     }
     let path = file.path().ok_or_else(|| "no model file has been loaded yet".to_string())?;
-    let checkpoint = load_checkpoint(&path).map_err(|e| e.to_string())?;
-    Ok((checkpoint, ModelOrigin::File(path)))
+    Ok((validate_file(&path)?, ModelOrigin::File(path)))
 }
 
 /// The model that plays when the chosen one cannot be read: the default

@@ -16,6 +16,7 @@ use clack_host::utils::ClapId;
 use ddsp_e2e::sung_melody;
 use ddsp_plugin::DdspPlugin;
 use dsp_core::pitch::{track_clip, PitchConfig};
+use dsp_core::pitch_units::{cents_between, hz_to_midi};
 use nice_plug::prelude::ClapPlugin;
 
 struct TestHostShared;
@@ -70,7 +71,8 @@ struct Change {
 
 /// One loaded, configured plugin instance.
 struct Plugin {
-    bundle: PluginEntry,
+    /// Keeps the library loaded while the instance lives.
+    _entry: PluginEntry,
     instance: PluginInstance<TestHost>,
 }
 
@@ -83,7 +85,7 @@ impl Plugin {
         assert!(factory.plugin_descriptors().any(|d| d.id() == Some(id)), "plugin id not exported");
         let host_info = HostInfo::new("ddsp tests", "ddsp", "https://example.invalid", "1.0").unwrap();
         let instance = PluginInstance::<TestHost>::new(|_| TestHostShared, |_| (), &bundle, id, &host_info).unwrap();
-        Self { bundle, instance }
+        Self { _entry: bundle, instance }
     }
 
     /// The CLAP id of the parameter with string id `param` and the CLAP
@@ -203,7 +205,6 @@ impl Plugin {
         self.instance.deactivate(processor.stop_processing());
         assert_eq!(left, right, "both channels carry the same mono resynthesis");
         assert!(left.iter().all(|x| x.is_finite()));
-        let _ = &self.bundle;
         (latency, left)
     }
 }
@@ -224,7 +225,7 @@ fn median_pitch_midi(signal: &[f32], rate: f32, from_s: f32, to_s: f32) -> f32 {
     let mut midi: Vec<f32> = track_clip(clip, rate, 100.0, PitchConfig::default())
         .iter()
         .filter(|f| f.estimate.confidence > 0.7)
-        .map(|f| 69.0 + 12.0 * (f.estimate.f0_hz / 440.0).log2())
+        .map(|f| hz_to_midi(f.estimate.f0_hz))
         .collect();
     assert!(midi.len() > 10, "too few voiced frames");
     midi.sort_by(f32::total_cmp);
@@ -262,7 +263,7 @@ fn output_pitch_follows_the_input() {
     let mut cents = Vec::new();
     for (a, b) in reference.iter().zip(&resynthesis) {
         if a.estimate.confidence > 0.7 && b.estimate.confidence > 0.5 {
-            cents.push((1200.0 * (b.estimate.f0_hz / a.estimate.f0_hz).log2()).abs());
+            cents.push(cents_between(b.estimate.f0_hz, a.estimate.f0_hz).abs());
         }
     }
     let within = cents.iter().filter(|&&c| c < 50.0).count() as f32 / cents.len() as f32;

@@ -2,7 +2,7 @@
 //! audio thread, the old decoder freed by the sender's thread, no click.
 
 use ddsp_e2e::realtime_guard::guarded;
-use ddsp_e2e::sung_melody;
+use ddsp_e2e::{sung_melody, test_reverb_ir};
 use ddsp_model::checkpoint::{Checkpoint, CheckpointInfo};
 use ddsp_model::config::DecoderConfig;
 use ddsp_model::worker::InferenceDecoder;
@@ -112,18 +112,6 @@ fn swap_does_not_click() {
     assert!((steady_bright - steady_dark).abs() > 0.1 * steady_bright);
 }
 
-/// A decaying noise burst: a small room, `seconds` long.
-fn room(seed: u32, seconds: f32) -> Vec<f32> {
-    let mut state = seed;
-    (0..(seconds * RATE) as usize)
-        .map(|n| {
-            state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-            let white = (state >> 8) as f32 / (1u32 << 24) as f32 - 0.5;
-            0.05 * white * (-(n as f32) / (0.08 * RATE)).exp()
-        })
-        .collect()
-}
-
 /// An instrument sent with its own reverb: swapped without allocating on
 /// the audio thread, the new room heard afterwards, the old reverb's tail
 /// faded rather than cut (no click), and both old parts freed by the
@@ -132,7 +120,7 @@ fn room(seed: u32, seconds: f32) -> Vec<f32> {
 fn reverb_swaps_with_its_decoder_without_a_click() {
     let input = sung_melody(RATE as f64, &[57.0], 2.0);
     let mut config = EngineConfig::new(RATE, BLOCK);
-    config.reverb_ir = room(1, 0.4);
+    config.reverb_ir = test_reverb_ir(0.4, RATE);
     config.reverb_ir_rate_hz = RATE;
     let controls = dsp_core::UserControls { reverb_mix: 1.0, dry_wet: 1.0, ..Default::default() };
     let run = |swap_reverb: Option<Vec<f32>>| {
@@ -151,7 +139,7 @@ fn reverb_swaps_with_its_decoder_without_a_click() {
         (output, sender.free_retired(), swap_block * BLOCK + engine.latency_samples())
     };
     let (kept, kept_freed, swap) = run(None);
-    let (swapped, swapped_freed, _) = run(Some(room(2, 0.1)));
+    let (swapped, swapped_freed, _) = run(Some(test_reverb_ir(0.1, RATE)));
     assert_eq!(kept_freed, 1, "only the decoder");
     assert_eq!(swapped_freed, 2, "the decoder and the old reverb");
     // Same decoder both times: before the swap identical (the swapped
