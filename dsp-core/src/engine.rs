@@ -66,7 +66,12 @@ const GAIN_SMOOTHING_MS: f32 = 20.0;
 /// Input samples beyond this magnitude are clipped before analysis.
 const MAX_INPUT_MAGNITUDE: f32 = 16.0;
 /// Length of the control crossfade after a decoder swap, ms.
-const CROSSFADE_MS: f32 = 30.0;
+pub const CROSSFADE_MS: f32 = 30.0;
+/// No output sample exceeds this magnitude (+12 dBFS), whatever the input,
+/// the model and the controls: the last stage clamps to it. A safety net
+/// for ears and monitors, far above any level a sane setting reaches, so
+/// it never shapes the sound of normal use.
+pub const OUTPUT_CEILING: f32 = 4.0;
 /// Lowest host rate the engine will run at, Hz.
 const MIN_SAMPLE_RATE_HZ: f32 = 8_000.0;
 /// Magnitudes below this are flushed to zero (no denormals downstream).
@@ -549,7 +554,7 @@ impl Engine {
             let wet = self.wet[n] * dry_wet;
             for channel in channels[..num_channels].iter_mut() {
                 let out = (channel[start + n] * (1.0 - dry_wet) + wet) * gain;
-                channel[start + n] = if out.is_finite() { out } else { 0.0 };
+                channel[start + n] = if out.is_finite() { out.clamp(-OUTPUT_CEILING, OUTPUT_CEILING) } else { 0.0 };
             }
         }
     }

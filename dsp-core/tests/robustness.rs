@@ -58,3 +58,26 @@ fn silence_gives_silence() {
     // The decoder's floor amplitude only: below −100 dBFS.
     assert!(peak < 1e-5, "peak {peak}");
 }
+
+/// Every gain at its top and a full-scale overdriven square in: the output
+/// stops at the ceiling (the dry path alone would reach 16 × 15.8 × 4).
+#[test]
+fn output_never_exceeds_the_ceiling() {
+    let sample_rate = 48_000.0;
+    let config = common::config_with_reverb(sample_rate, 512, 1.0);
+    let mut engine = Engine::new(&config, AdditiveDecoder::boxed(AdditiveConfig::default()));
+    let top = |range: &std::ops::RangeInclusive<f32>| *range.end();
+    engine.set_controls(UserControls {
+        input_gain_db: top(&dsp_core::ranges::INPUT_GAIN_DB),
+        output_gain_db: top(&dsp_core::ranges::OUTPUT_GAIN_DB),
+        harmonic_level_db: top(&dsp_core::ranges::LEVEL_DB),
+        noise_level_db: top(&dsp_core::ranges::LEVEL_DB),
+        dry_wet: 0.5,
+        ..UserControls::default()
+    });
+    engine.reset();
+    let square: Vec<f32> = (0..sample_rate as usize).map(|n| if (n / 200) % 2 == 0 { 1e6 } else { -1e6 }).collect();
+    let output = common::render_mono(&mut engine, &square, 512);
+    let peak = output.iter().map(|x| x.abs()).fold(0.0, f32::max);
+    assert_eq!(peak, dsp_core::engine::OUTPUT_CEILING, "peak {peak}");
+}

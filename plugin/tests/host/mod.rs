@@ -1,0 +1,439 @@
+//! A minimal CLAP host for the plugin's host-level tests: the CLAP library
+//! that `cargo test` builds, loaded through clack-host, with parameters
+//! read and set the way hosts do, state saved and loaded, and audio run in
+//! blocks of any size (zero included) with parameter events at any sample.
+
+#![allow(dead_code)] // each test binary uses part of the host
+
+use std::ffi::CString;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use clack_extensions::latency::PluginLatency;
+use clack_extensions::params::{ParamInfoBuffer, ParamInfoFlags, PluginParams};
+use clack_extensions::render::{PluginRender, RenderMode};
+use clack_extensions::state::PluginState;
+use clack_host::events::event_types::ParamValueEvent;
+use clack_host::events::Pckn;
+use clack_host::prelude::*;
+use clack_host::utils::ClapId;
+use ddsp_plugin::DdspPlugin;
+use dsp_core::pitch::{track_clip, PitchConfig};
+use dsp_core::pitch_units::hz_to_midi;
+use nice_plug::prelude::ClapPlugin;
+
+pub struct TestHostShared;
+
+impl SharedHandler<'_> for TestHostShared {
+    fn request_restart(&self) {}
+    fn request_process(&self) {}
+    fn request_callback(&self) {}
+}
+
+pub struct TestHost;
+
+impl HostHandlers for TestHost {
+    type Shared<'a> = TestHostShared;
+    type MainThread<'a> = ();
+    type AudioProcessor<'a> = ();
+}
+
+/// The plugin's shared library as `cargo test` built it, next to this test.
+fn plugin_library() -> PathBuf {
+    let deps = std::env::current_exe().unwrap().parent().unwrap().to_owned();
+    let mut candidates: Vec<PathBuf> = std::fs::read_dir(&deps)
+        .unwrap()
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| {
+            let name = path.file_name().unwrap().to_string_lossy();
+            name.starts_with("libddsp_plugin") && name.ends_with(".so")
+        })
+        .collect();
+    candidates.sort_by_key(|path| std::fs::metadata(path).and_then(|m| m.modified()).ok());
+    candidates.pop().expect("cargo test builds the plugin's cdylib beside the test binary")
+}
+
+/// How blocks reach the plugin.
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub enum Pace {
+    /// A bounce: CLAP offline render mode, blocks back to back. The plugin
+    /// waits for its model, so the output is deterministic.
+    Offline,
+    /// A live host: real-time mode, blocks handed over at the pace of real
+    /// time (the model's inference thread works beside the audio thread).
+    RealTime,
+}
+
+/// A parameter change at `sample` (absolute) to the value the plugin
+/// reads from `text` (as typed into a host's parameter field).
+pub struct Change {
+    pub sample: usize,
+    pub param: &'static str,
+    pub text: &'static str,
+}
+
+/// A raw CLAP parameter event at `sample` (absolute): any value, in range
+/// or not, as a host may send it.
+#[derive(Clone, Copy, Debug)]
+pub struct Event {
+    pub sample: usize,
+    pub id: ClapId,
+    pub value: f64,
+}
+
+/// What the host knows of one parameter.
+#[derive(Clone, Debug)]
+pub struct ParamSpec {
+    pub id: ClapId,
+    pub name: String,
+    pub min: f64,
+    pub max: f64,
+    pub default: f64,
+    pub stepped: bool,
+}
+
+/// How a run activates the plugin.
+#[derive(Clone, Copy, Debug)]
+pub struct Session {
+    pub pace: Pace,
+    pub sample_rate: f32,
+    /// The maximum block size promised at activation.
+    pub max_block: usize,
+}
+
+/// One loaded plugin instance.
+pub struct Plugin {
+    /// Keeps the library loaded while the instance lives.
+    _entry: PluginEntry,
+    instance: PluginInstance<TestHost>,
+}
+
+impl Plugin {
+    pub fn new() -> Self {
+        let bundle = unsafe { PluginEntry::load(plugin_library()) }.expect("the plugin library loads");
+        let factory = bundle.get_plugin_factory().expect("a plugin factory");
+        let id = c"audio.ddsp-timbre-transfer.plugin";
+        assert_eq!(id.to_str().unwrap(), DdspPlugin::CLAP_ID);
+        assert!(factory.plugin_descriptors().any(|d| d.id() == Some(id)), "plugin id not exported");
+        let host_info = HostInfo::new("ddsp tests", "ddsp", "https://example.invalid", "1.0").unwrap();
+        let instance = PluginInstance::<TestHost>::new(|_| TestHostShared, |_| (), &bundle, id, &host_info).unwrap();
+        Self { _entry: bundle, instance }
+    }
+
+    /// Every parameter the plugin declares.
+    pub fn params(&mut self) -> Vec<ParamSpec> {
+        let handle = self.instance.plugin_handle();
+        let params = handle.get_extension::<PluginParams>().expect("the params extension");
+        let mut buffer = ParamInfoBuffer::new();
+        (0..params.count(&handle))
+            .map(|index| {
+                let info = params.get_info(&handle, index, &mut buffer).expect("parameter info");
+                ParamSpec {
+                    id: info.id,
+                    name: String::from_utf8_lossy(info.name.split(|&b| b == 0).next().unwrap_or_default()).into_owned(),
+                    min: info.min_value,
+                    max: info.max_value,
+                    default: info.default_value,
+                    stepped: info.flags.contains(ParamInfoFlags::IS_STEPPED),
+                }
+            })
+            .collect()
+    }
+
+    /// The CLAP id of the parameter with string id `param` and the CLAP
+    /// value of `text` for it.
+    pub fn param_value(&mut self, param: &str, text: &str) -> (ClapId, f64) {
+        let name = match param {
+            "octave" => "Octave Shift",
+            "instrument" => "Instrument",
+            "dry_wet" => "Dry/Wet",
+            "reverb" => "Reverb",
+            "out_gain" => "Output Gain",
+            "in_gain" => "Input Gain",
+            other => panic!("no test name for {other}"),
+        };
+        let id = self
+            .params()
+            .into_iter()
+            .find(|spec| spec.name == name)
+            .unwrap_or_else(|| panic!("no parameter named {name}"))
+            .id;
+        let handle = self.instance.plugin_handle();
+        let params = handle.get_extension::<PluginParams>().expect("the params extension");
+        let text = CString::new(text).unwrap();
+        let value = params.text_to_value(&handle, id, &text).unwrap_or_else(|| panic!("{name} refuses {text:?}"));
+        (id, value)
+    }
+
+    /// The current value of parameter `id`, as the host reads it.
+    pub fn value_of(&mut self, id: ClapId) -> f64 {
+        let handle = self.instance.plugin_handle();
+        let params = handle.get_extension::<PluginParams>().expect("the params extension");
+        params.get_value(&handle, id).expect("a parameter value")
+    }
+
+    pub fn save_state(&mut self) -> Vec<u8> {
+        let handle = self.instance.plugin_handle();
+        let mut bytes = Vec::new();
+        handle.get_extension::<PluginState>().expect("the state extension").save(&handle, &mut bytes).unwrap();
+        bytes
+    }
+
+    /// Loads `bytes` as state; false if the plugin refuses them.
+    pub fn try_load_state(&mut self, bytes: &[u8]) -> bool {
+        let handle = self.instance.plugin_handle();
+        let state = handle.get_extension::<PluginState>().expect("the state extension");
+        state.load(&handle, &mut &bytes[..]).is_ok()
+    }
+
+    pub fn load_state(&mut self, bytes: &[u8]) {
+        assert!(self.try_load_state(bytes), "the state loads");
+    }
+
+    /// Text-described changes as raw events.
+    pub fn events(&mut self, changes: &[Change]) -> Vec<Event> {
+        changes
+            .iter()
+            .map(|change| {
+                let (id, value) = self.param_value(change.param, change.text);
+                Event { sample: change.sample, id, value }
+            })
+            .collect()
+    }
+
+    /// Activates at `sample_rate`, blocks of `block`, runs `input` (mono,
+    /// fed to both channels) with `changes`, and returns (reported latency,
+    /// left output). `between(sample)` runs on the main thread before each
+    /// block. Deactivates afterwards.
+    pub fn run(
+        &mut self,
+        pace: Pace,
+        sample_rate: f32,
+        block: usize,
+        input: &[f32],
+        changes: &[Change],
+        between: impl FnMut(&mut Self, usize),
+    ) -> (u32, Vec<f32>) {
+        let events = self.events(changes);
+        let session = Session { pace, sample_rate, max_block: block };
+        self.run_blocks(session, &mut || block, input, &events, between)
+    }
+
+    /// Like [`Plugin::run`], with raw `events` (sorted by sample) and the
+    /// block sizes `next_block()` gives (0 for an empty block; at most
+    /// `session.max_block`).
+    pub fn run_blocks(
+        &mut self,
+        session: Session,
+        next_block: &mut dyn FnMut() -> usize,
+        input: &[f32],
+        events: &[Event],
+        mut between: impl FnMut(&mut Self, usize),
+    ) -> (u32, Vec<f32>) {
+        let (latency, mut processor) = self.start(session);
+        let mut left = vec![0.0f32; input.len()];
+        let mut right = vec![0.0f32; input.len()];
+        let mut blocks = BlockRunner::new(session, events);
+        let started = Instant::now();
+        while blocks.start < input.len() {
+            between(self, blocks.start);
+            if session.pace == Pace::RealTime {
+                let due = Duration::from_secs_f64(blocks.start as f64 / session.sample_rate as f64);
+                std::thread::sleep(due.saturating_sub(started.elapsed()));
+            }
+            let len = next_block().min(session.max_block);
+            blocks.process(&mut processor, input, &mut left, &mut right, len);
+        }
+        self.instance.deactivate(processor.stop_processing());
+        check_output(&left, &right);
+        (latency, left)
+    }
+
+    /// Runs `input` in blocks of `session.max_block` on an audio thread of
+    /// its own, paced at real time, while `main_thread(plugin, progress)`
+    /// runs here on the main thread until the audio is done (`progress` is
+    /// the fraction played). Returns (latency, left output).
+    pub fn run_beside(
+        &mut self,
+        session: Session,
+        input: &[f32],
+        mut main_thread: impl FnMut(&mut Self, f64),
+    ) -> (u32, Vec<f32>) {
+        let (latency, processor) = self.start(session);
+        let played = std::sync::atomic::AtomicUsize::new(0);
+        let (processor, left, right) = std::thread::scope(|scope| {
+            let audio = scope.spawn(|| {
+                let mut processor = processor;
+                let mut left = vec![0.0f32; input.len()];
+                let mut right = vec![0.0f32; input.len()];
+                let mut blocks = BlockRunner::new(session, &[]);
+                let started = Instant::now();
+                while blocks.start < input.len() {
+                    let due = Duration::from_secs_f64(blocks.start as f64 / session.sample_rate as f64);
+                    std::thread::sleep(due.saturating_sub(started.elapsed()));
+                    blocks.process(&mut processor, input, &mut left, &mut right, session.max_block);
+                    played.store(blocks.start, std::sync::atomic::Ordering::Relaxed);
+                }
+                (processor, left, right)
+            });
+            while !audio.is_finished() {
+                main_thread(self, played.load(std::sync::atomic::Ordering::Relaxed) as f64 / input.len() as f64);
+            }
+            audio.join().expect("the audio thread panicked")
+        });
+        self.instance.deactivate(processor.stop_processing());
+        check_output(&left, &right);
+        (latency, left)
+    }
+
+    fn start(&mut self, session: Session) -> (u32, StartedPluginAudioProcessor<TestHost>) {
+        {
+            let handle = self.instance.plugin_handle();
+            let render = handle.get_extension::<PluginRender>().expect("the render extension");
+            let mode = if session.pace == Pace::Offline { RenderMode::Offline } else { RenderMode::Realtime };
+            render.set(&handle, mode).unwrap();
+        }
+        let configuration = PluginAudioConfiguration {
+            sample_rate: session.sample_rate as f64,
+            min_frames_count: 1,
+            max_frames_count: session.max_block as u32,
+        };
+        let processor = self.instance.activate(|_, _| (), configuration).unwrap();
+        let handle = self.instance.plugin_handle();
+        let latency = handle.get_extension::<PluginLatency>().expect("the latency extension").get(&handle);
+        (latency, processor.start_processing().unwrap())
+    }
+}
+
+fn check_output(left: &[f32], right: &[f32]) {
+    assert_eq!(left, right, "both channels carry the same mono resynthesis");
+    assert!(left.iter().all(|x| x.is_finite()), "a non-finite output sample");
+}
+
+/// Feeds blocks to a started processor: the audio-thread half of a run.
+struct BlockRunner<'a> {
+    start: usize,
+    events: &'a [Event],
+    next_event: usize,
+    input_ports: AudioPorts,
+    output_ports: AudioPorts,
+    output_events: EventBuffer,
+    block_events: EventBuffer,
+    left_in: Vec<f32>,
+    right_in: Vec<f32>,
+}
+
+impl<'a> BlockRunner<'a> {
+    fn new(session: Session, events: &'a [Event]) -> Self {
+        assert!(events.windows(2).all(|pair| pair[0].sample <= pair[1].sample), "events out of order");
+        Self {
+            start: 0,
+            events,
+            next_event: 0,
+            input_ports: AudioPorts::with_capacity(2, 1),
+            output_ports: AudioPorts::with_capacity(2, 1),
+            output_events: EventBuffer::new(),
+            block_events: EventBuffer::new(),
+            left_in: Vec::with_capacity(session.max_block),
+            right_in: Vec::with_capacity(session.max_block),
+        }
+    }
+
+    /// Processes the next `len` samples (0: an empty block carrying the
+    /// events due at the current sample).
+    fn process(
+        &mut self,
+        processor: &mut StartedPluginAudioProcessor<TestHost>,
+        input: &[f32],
+        left: &mut [f32],
+        right: &mut [f32],
+        len: usize,
+    ) {
+        let start = self.start;
+        let end = (start + len).min(input.len());
+        self.block_events.clear();
+        while let Some(event) = self.events.get(self.next_event) {
+            let due = if end > start { event.sample < end } else { event.sample <= start };
+            if !due {
+                break;
+            }
+            let offset = event.sample.saturating_sub(start) as u32;
+            self.block_events.push(&ParamValueEvent::new(offset, event.id, Pckn::match_all(), event.value));
+            self.next_event += 1;
+        }
+        self.left_in.clear();
+        self.left_in.extend_from_slice(&input[start..end]);
+        self.right_in.clear();
+        self.right_in.extend_from_slice(&input[start..end]);
+        let audio_in = self.input_ports.with_input_buffers([AudioPortBuffer {
+            latency: 0,
+            channels: AudioPortBufferType::f32_input_only([
+                InputChannel::variable(&mut self.left_in),
+                InputChannel::variable(&mut self.right_in),
+            ]),
+        }]);
+        let mut audio_out = self.output_ports.with_output_buffers([AudioPortBuffer {
+            latency: 0,
+            channels: AudioPortBufferType::f32_output_only([&mut left[start..end], &mut right[start..end]]),
+        }]);
+        processor
+            .process(
+                &audio_in,
+                &mut audio_out,
+                &InputEvents::from_buffer(&self.block_events),
+                &mut OutputEvents::from_buffer(&mut self.output_events),
+                None,
+                None,
+            )
+            .unwrap();
+        self.output_events.clear();
+        self.start = end;
+    }
+}
+
+/// Root mean square of `signal`.
+pub fn rms(signal: &[f32]) -> f32 {
+    (signal.iter().map(|x| x * x).sum::<f32>() / signal.len().max(1) as f32).sqrt()
+}
+
+/// Median pitch of `signal` (100 frames/s) on frames confidently voiced,
+/// from `from_s` to `to_s` seconds, MIDI.
+pub fn median_pitch_midi(signal: &[f32], rate: f32, from_s: f32, to_s: f32) -> f32 {
+    let clip = &signal[(from_s * rate) as usize..(to_s * rate) as usize];
+    let mut midi: Vec<f32> = track_clip(clip, rate, 100.0, PitchConfig::default())
+        .iter()
+        .filter(|f| f.estimate.confidence > 0.7)
+        .map(|f| hz_to_midi(f.estimate.f0_hz))
+        .collect();
+    assert!(midi.len() > 10, "too few voiced frames");
+    midi.sort_by(f32::total_cmp);
+    midi[midi.len() / 2]
+}
+
+/// Output sample `n` that stands for input sample `n`.
+pub fn aligned(output: &[f32], latency: u32) -> &[f32] {
+    &output[latency as usize..]
+}
+
+/// The plugin's saved state with the instrument set to "Loaded File" and
+/// the model file set to `path` (what saving after loading a file in the
+/// editor gives).
+pub fn state_with_model_file(state: &[u8], path: &std::path::Path) -> Vec<u8> {
+    state_with(state, "loaded-file", Some(path))
+}
+
+/// The plugin's saved state with instrument `instrument_id` and, if given,
+/// model file `path`. nice-plug's CLAP state: a little-endian length, then
+/// JSON.
+pub fn state_with(state: &[u8], instrument_id: &str, path: Option<&std::path::Path>) -> Vec<u8> {
+    let mut json: serde_json::Value = serde_json::from_slice(&state[8..]).unwrap();
+    json["params"]["instrument"] = serde_json::json!({ "string": instrument_id });
+    if let Some(path) = path {
+        let field = serde_json::to_string(&Some(path.display().to_string())).unwrap();
+        json["fields"]["model_file"] = serde_json::json!(field);
+    }
+    let body = serde_json::to_vec(&json).unwrap();
+    let mut bytes = (body.len() as u64).to_le_bytes().to_vec();
+    bytes.extend(body);
+    bytes
+}
