@@ -41,6 +41,35 @@ impl std::error::Error for AudioFileError {}
 /// any channel count and rate. The format is recognised from the contents,
 /// with the file extension as a hint.
 pub fn read_audio(path: &Path) -> Result<AudioClip, AudioFileError> {
+    let file = std::fs::File::open(path)
+        .map_err(|e| AudioFileError::Unreadable { path: path.to_owned(), reason: e.to_string() })?;
+    decode_audio(Box::new(file), path)
+}
+
+/// Decodes an audio file's bytes held in memory, as [`read_audio`] would
+/// the file; `name` (its extension a format hint) names it in errors.
+pub fn read_audio_bytes(bytes: Vec<u8>, name: &Path) -> Result<AudioClip, AudioFileError> {
+    decode_audio(Box::new(std::io::Cursor::new(bytes)), name)
+}
+
+fn decode_audio(source: Box<dyn symphonia::core::io::MediaSource>, path: &Path) -> Result<AudioClip, AudioFileError> {
+    // symphonia 0.5 panics on some malformed headers (fuzzing found a WAV
+    // whose sample rate is 0: `TimeBase cannot have 0 numerator or
+    // denominator`); a damaged file must be an error, not a crash.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| decode_with_symphonia(source, path))).unwrap_or_else(
+        |_| {
+            Err(AudioFileError::Unreadable {
+                path: path.to_owned(),
+                reason: "the audio decoder failed on this file's contents".into(),
+            })
+        },
+    )
+}
+
+fn decode_with_symphonia(
+    source: Box<dyn symphonia::core::io::MediaSource>,
+    path: &Path,
+) -> Result<AudioClip, AudioFileError> {
     use symphonia::core::audio::SampleBuffer;
     use symphonia::core::codecs::DecoderOptions;
     use symphonia::core::errors::Error as SymphoniaError;
@@ -51,8 +80,7 @@ pub fn read_audio(path: &Path) -> Result<AudioClip, AudioFileError> {
 
     let unreadable = |reason: String| AudioFileError::Unreadable { path: path.to_owned(), reason };
     let unsupported = |reason: String| AudioFileError::Unsupported { path: path.to_owned(), reason };
-    let file = std::fs::File::open(path).map_err(|e| unreadable(e.to_string()))?;
-    let stream = MediaSourceStream::new(Box::new(file), Default::default());
+    let stream = MediaSourceStream::new(source, Default::default());
     let mut hint = Hint::new();
     if let Some(extension) = path.extension().and_then(|e| e.to_str()) {
         hint.with_extension(extension);
@@ -63,7 +91,8 @@ pub fn read_audio(path: &Path) -> Result<AudioClip, AudioFileError> {
     let mut format = probed.format;
     let track = format.default_track().ok_or_else(|| unsupported("no audio track".into()))?;
     let track_id = track.id;
-    let sample_rate_hz = track.codec_params.sample_rate.ok_or_else(|| unsupported("no sample rate".into()))?;
+    let sample_rate_hz =
+        track.codec_params.sample_rate.filter(|&rate| rate > 0).ok_or_else(|| unsupported("no sample rate".into()))?;
     let mut decoder = symphonia::default::get_codecs()
         .make(&track.codec_params, &DecoderOptions::default())
         .map_err(|e| unsupported(format!("unsupported codec ({e})")))?;
@@ -87,8 +116,15 @@ pub fn read_audio(path: &Path) -> Result<AudioClip, AudioFileError> {
         };
         let spec = *decoded.spec();
         let num_channels = spec.channels.count();
+        if num_channels == 0 {
+            continue;
+        }
         if channels.is_empty() {
             channels = vec![Vec::new(); num_channels];
+        }
+        if num_channels != channels.len() {
+            // A stream whose layout changes midway: keep the first layout.
+            continue;
         }
         let mut buffer = SampleBuffer::<f32>::new(decoded.capacity() as u64, spec);
         buffer.copy_interleaved_ref(decoded);

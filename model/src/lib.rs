@@ -10,6 +10,7 @@ pub mod audio_file;
 pub mod checkpoint;
 pub mod config;
 pub mod evaluate;
+pub mod fuzzing;
 pub mod instruments;
 pub mod mapping;
 pub mod metrics;
