@@ -39,14 +39,22 @@ pub fn model_engine(
     sample_rate_hz: f32,
     max_block_samples: usize,
 ) -> Result<Engine, CheckpointError> {
-    let mut config = EngineConfig::new(sample_rate_hz, max_block_samples);
-    config.reverb_ir = checkpoint.reverb_ir.clone();
-    config.reverb_ir_rate_hz = checkpoint.info.config.model_rate_hz;
+    let config = model_engine_config(checkpoint, sample_rate_hz, max_block_samples);
     let decoder: Box<dyn Decoder> = Box::new(
         InferenceDecoder::spawn(checkpoint)
             .map_err(|e| CheckpointError::Network(format!("cannot start the inference thread: {e}")))?,
     );
     Ok(Engine::new(&config, decoder))
+}
+
+/// The engine configuration [`model_engine`] uses for `checkpoint`: the
+/// host's rate and block, the checkpoint's reverb at its model rate.
+/// Allocates (copies the reverb).
+pub fn model_engine_config(checkpoint: &Checkpoint, sample_rate_hz: f32, max_block_samples: usize) -> EngineConfig {
+    let mut config = EngineConfig::new(sample_rate_hz, max_block_samples);
+    config.reverb_ir = checkpoint.reverb_ir.clone();
+    config.reverb_ir_rate_hz = checkpoint.info.config.model_rate_hz;
+    config
 }
 
 /// Block size of offline renders.

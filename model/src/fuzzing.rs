@@ -4,7 +4,7 @@
 //! when the property fails; an input the product refuses with an error is
 //! fine. Allocate: never on the audio thread.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::audio_file::read_audio_bytes;
 use crate::checkpoint::{checkpoint_bytes, parse_checkpoint};
@@ -34,4 +34,21 @@ pub fn audio_file_decodes(bytes: &[u8]) {
     assert!(clip.sample_rate_hz > 0);
     assert!(!clip.channels.is_empty());
     assert!(clip.channels.iter().all(|channel| channel.len() == clip.channels[0].len()));
+}
+
+/// Every input kept for fuzz target `target` in this source tree: its
+/// minimised corpus (`fuzz/corpus/<target>/`) and its crashes
+/// (`fuzz/regressions/<target>/`), sorted by path, with their bytes.
+pub fn kept_inputs(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
+    let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz");
+    let mut inputs = Vec::new();
+    for kind in ["corpus", "regressions"] {
+        let Ok(entries) = std::fs::read_dir(fuzz.join(kind).join(target)) else { continue };
+        for path in entries.flatten().map(|entry| entry.path()).filter(|path| path.is_file()) {
+            let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            inputs.push((path, bytes));
+        }
+    }
+    inputs.sort();
+    inputs
 }

@@ -9,26 +9,10 @@ use std::path::{Path, PathBuf};
 use ddsp_model::audio_file::{read_audio_bytes, write_wav, AudioClip, AudioFileError};
 use ddsp_model::checkpoint::{checkpoint_bytes, Checkpoint, CheckpointInfo};
 use ddsp_model::config::DecoderConfig;
-use ddsp_model::fuzzing::{audio_file_decodes, checkpoint_round_trip, AUDIO_EXTENSIONS};
+use ddsp_model::fuzzing::{audio_file_decodes, checkpoint_round_trip, kept_inputs, AUDIO_EXTENSIONS};
 
 fn fuzz_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz")
-}
-
-/// Every input kept for `target`: its corpus and its regressions.
-fn kept_inputs(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut inputs = Vec::new();
-    for kind in ["corpus", "regressions"] {
-        let Ok(entries) = std::fs::read_dir(fuzz_dir().join(kind).join(target)) else { continue };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_file() {
-                inputs.push((path.clone(), std::fs::read(&path).unwrap()));
-            }
-        }
-    }
-    inputs.sort();
-    inputs
 }
 
 fn replay(target: &str, property: fn(&[u8])) {

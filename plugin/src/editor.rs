@@ -171,7 +171,7 @@ impl EditorApp {
     fn parameters(&self, ui: &mut egui::Ui, setter: &ParamSetter) {
         let p = &self.params;
         ui.columns(2, |columns| {
-            egui::Grid::new("pitch and level").num_columns(2).spacing([8.0, 6.0]).show(&mut columns[0], |ui| {
+            parameter_grid(&mut columns[0], "pitch and level", |ui| {
                 slider_row(ui, setter, &p.input_gain_db);
                 slider_row(ui, setter, &p.octave_shift);
                 slider_row(ui, setter, &p.pitch_shift_semitones);
@@ -180,7 +180,7 @@ impl EditorApp {
                 slider_row(ui, setter, &p.loudness_shift_db);
                 slider_row(ui, setter, &p.auto_adjust);
             });
-            egui::Grid::new("synth and mix").num_columns(2).spacing([8.0, 6.0]).show(&mut columns[1], |ui| {
+            parameter_grid(&mut columns[1], "synth and mix", |ui| {
                 slider_row(ui, setter, &p.quiet_db);
                 slider_row(ui, setter, &p.harmonic_level_db);
                 slider_row(ui, setter, &p.noise_level_db);
@@ -262,6 +262,12 @@ impl NiceEguiApp for EditorApp {
     fn editor_closed(&mut self) {
         self.gui_context = None;
     }
+}
+
+/// A two-column grid (names, sliders) of parameter rows, laid out alike
+/// in both columns of the editor.
+fn parameter_grid(ui: &mut egui::Ui, id: &str, rows: impl FnOnce(&mut egui::Ui)) {
+    egui::Grid::new(id).num_columns(2).spacing([8.0, 6.0]).show(ui, rows);
 }
 
 fn slider_row<P: Param>(ui: &mut egui::Ui, setter: &ParamSetter, param: &P) {

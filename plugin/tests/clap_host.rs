@@ -4,10 +4,10 @@
 
 mod host;
 
-use ddsp_e2e::sung_melody;
+use ddsp_e2e::{rms, sung_melody};
 use dsp_core::pitch::{track_clip, PitchConfig};
 use dsp_core::pitch_units::cents_between;
-use host::{aligned, median_pitch_midi, rms, state_with, state_with_model_file, Change, Pace, Plugin};
+use host::{aligned, median_pitch_midi, state_with, state_with_model_file, Change, Pace, Plugin};
 
 const RATE: f32 = 48_000.0;
 
@@ -87,7 +87,7 @@ fn restored_state_plays_identically() {
     original.run(Pace::Offline, RATE, 256, &input, &setup, |_, _| {});
     let (latency, played) = original.run(Pace::Offline, RATE, 256, &input, &[], |_, _| {});
     let saved = original.save_state();
-    let json = String::from_utf8_lossy(&saved[8..]).into_owned();
+    let json = host::state_json(&saved).to_string();
     assert!(json.contains("flute"), "{json}");
 
     let mut reopened = Plugin::new();

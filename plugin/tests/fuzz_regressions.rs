@@ -6,24 +6,16 @@
 
 mod host;
 
-use std::path::Path;
-
+use ddsp_model::fuzzing::kept_inputs;
 use host::Plugin;
 
 #[test]
 fn plugin_state_corpus_and_regressions_replay() {
-    let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz");
-    let mut inputs = Vec::new();
-    for kind in ["corpus", "regressions"] {
-        let Ok(entries) = std::fs::read_dir(fuzz.join(kind).join("plugin_state")) else { continue };
-        inputs.extend(entries.flatten().map(|entry| entry.path()).filter(|path| path.is_file()));
-    }
-    inputs.sort();
+    let inputs = kept_inputs("plugin_state");
     assert!(!inputs.is_empty(), "no kept plugin-state inputs");
-    for path in &inputs {
-        let bytes = std::fs::read(path).unwrap();
+    for (path, bytes) in &inputs {
         let mut first = Plugin::new();
-        if !first.try_load_state(&bytes) {
+        if !first.try_load_state(bytes) {
             continue;
         }
         let saved = first.save_state();

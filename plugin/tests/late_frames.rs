@@ -18,9 +18,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ddsp_e2e::sung_melody;
+use ddsp_model::evaluate::model_engine_config;
 use ddsp_model::worker::InferenceDecoder;
 use ddsp_plugin::{read_checkpoint, InstrumentChoice, Meters, ModelFile};
-use dsp_core::{DecodeStatus, Decoder, DecoderInfo, DecoderOutput, Engine, EngineConfig, FeatureFrame, UserControls};
+use dsp_core::{DecodeStatus, Decoder, DecoderInfo, DecoderOutput, Engine, FeatureFrame, UserControls};
 
 /// A decoder that counts the frames it reports late, independently of the
 /// engine's own counter.
@@ -82,9 +83,7 @@ impl Drop for BusyProcesses {
 /// The plugin's default engine at `rate` / `block`, its decoder counted.
 fn counted_engine(rate: f32, block: usize) -> (Engine, Arc<AtomicU64>) {
     let (checkpoint, _) = read_checkpoint(InstrumentChoice::default_choice(), &ModelFile::default()).unwrap();
-    let mut config = EngineConfig::new(rate, block);
-    config.reverb_ir = checkpoint.reverb_ir.clone();
-    config.reverb_ir_rate_hz = checkpoint.info.config.model_rate_hz;
+    let config = model_engine_config(&checkpoint, rate, block);
     let late = Arc::new(AtomicU64::new(0));
     let decoder =
         CountingDecoder { inner: Box::new(InferenceDecoder::spawn(&checkpoint).unwrap()), late: late.clone() };

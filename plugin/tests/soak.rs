@@ -7,7 +7,7 @@
 //!
 //! DDSP_SOAK_SECONDS=3600 cargo test --release -p ddsp-plugin --test soak -- --ignored --nocapture
 
-use ddsp_e2e::{sung_melody, CaseRng, Torture};
+use ddsp_e2e::{rms, sung_melody, CaseRng, Torture};
 use dsp_core::engine::OUTPUT_CEILING;
 use dsp_core::{ranges, UserControls};
 
@@ -141,7 +141,7 @@ fn soak(seconds: f64) -> SoakResult {
         tail.extend_from_slice(&buffer);
     }
     let last_second = &tail[tail.len() - RATE as usize..];
-    result.tail_rms = (last_second.iter().map(|y| y * y).sum::<f32>() / last_second.len() as f32).sqrt();
+    result.tail_rms = rms(last_second);
     result
 }
 

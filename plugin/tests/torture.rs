@@ -19,12 +19,13 @@ mod host;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use ddsp_e2e::{sung_melody, CaseRng, Torture};
+use ddsp_e2e::{rms, sung_melody, CaseRng, Torture};
 use ddsp_model::checkpoint::{checkpoint_bytes, parse_checkpoint};
 use ddsp_plugin::{startup_engine, EngineSettings, InstrumentChoice, ModelFile, Wanted};
 use dsp_core::engine::{CROSSFADE_MS, OUTPUT_CEILING};
 use host::{
-    aligned, median_pitch_midi, rms, state_with, state_with_model_file, Change, Event, Pace, ParamSpec, Plugin, Session,
+    aligned, median_pitch_midi, state_bytes, state_json, state_with, state_with_model_file, Change, Event, Pace,
+    ParamSpec, Plugin, Session,
 };
 
 const RATE: f32 = 48_000.0;
@@ -255,14 +256,12 @@ fn states_saved_by_earlier_versions_load_and_play() {
 #[test]
 fn states_with_unknown_and_missing_parts_load() {
     let fresh = Plugin::new().save_state();
-    let mut json: serde_json::Value = serde_json::from_slice(&fresh[8..]).unwrap();
+    let mut json = state_json(&fresh);
     json["params"]["future_param"] = serde_json::json!({ "f32": 0.25 });
     json["fields"]["future_field"] = serde_json::json!("\"x\"");
     json["params"].as_object_mut().unwrap().remove("octave");
     json["fields"].as_object_mut().unwrap().remove("model_file");
-    let body = serde_json::to_vec(&json).unwrap();
-    let mut state = (body.len() as u64).to_le_bytes().to_vec();
-    state.extend(body);
+    let state = state_bytes(&json);
     let mut plugin = Plugin::new();
     plugin.load_state(&state);
     let input = sung_melody(RATE as f64, &[60.0], 0.3);

@@ -29,14 +29,15 @@ pub fn sung_melody(sample_rate_hz: f64, notes_midi: &[f64], note_seconds: f64) -
 
 /// A decaying-noise reverb impulse response of `seconds` at `rate_hz`.
 pub fn test_reverb_ir(seconds: f32, rate_hz: f32) -> Vec<f32> {
-    let mut state = 99u64;
+    let mut rng = CaseRng::new(99);
     (0..(seconds * rate_hz) as usize)
-        .map(|n| {
-            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-            let noise = (state >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0;
-            0.05 * noise * (-(n as f32) / (0.3 * rate_hz)).exp()
-        })
+        .map(|n| 0.05 * rng.between(-1.0, 1.0) as f32 * (-(n as f32) / (0.3 * rate_hz)).exp())
         .collect()
+}
+
+/// Root mean square of `signal` (0 for an empty one).
+pub fn rms(signal: &[f32]) -> f32 {
+    (signal.iter().map(|x| x * x).sum::<f32>() / signal.len().max(1) as f32).sqrt()
 }
 
 /// Seeded choices for randomised test cases (splitmix64). Why our own: a

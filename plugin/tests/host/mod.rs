@@ -391,11 +391,6 @@ impl<'a> BlockRunner<'a> {
     }
 }
 
-/// Root mean square of `signal`.
-pub fn rms(signal: &[f32]) -> f32 {
-    (signal.iter().map(|x| x * x).sum::<f32>() / signal.len().max(1) as f32).sqrt()
-}
-
 /// Median pitch of `signal` (100 frames/s) on frames confidently voiced,
 /// from `from_s` to `to_s` seconds, MIDI.
 pub fn median_pitch_midi(signal: &[f32], rate: f32, from_s: f32, to_s: f32) -> f32 {
@@ -423,16 +418,26 @@ pub fn state_with_model_file(state: &[u8], path: &std::path::Path) -> Vec<u8> {
 }
 
 /// The plugin's saved state with instrument `instrument_id` and, if given,
-/// model file `path`. nice-plug's CLAP state: a little-endian length, then
-/// JSON.
+/// model file `path`.
 pub fn state_with(state: &[u8], instrument_id: &str, path: Option<&std::path::Path>) -> Vec<u8> {
-    let mut json: serde_json::Value = serde_json::from_slice(&state[8..]).unwrap();
+    let mut json = state_json(state);
     json["params"]["instrument"] = serde_json::json!({ "string": instrument_id });
     if let Some(path) = path {
         let field = serde_json::to_string(&Some(path.display().to_string())).unwrap();
         json["fields"]["model_file"] = serde_json::json!(field);
     }
-    let body = serde_json::to_vec(&json).unwrap();
+    state_bytes(&json)
+}
+
+/// The JSON inside nice-plug's CLAP state (after its little-endian length).
+pub fn state_json(state: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(&state[8..]).unwrap()
+}
+
+/// nice-plug's CLAP state holding `json`: a little-endian length, then the
+/// JSON.
+pub fn state_bytes(json: &serde_json::Value) -> Vec<u8> {
+    let body = serde_json::to_vec(json).unwrap();
     let mut bytes = (body.len() as u64).to_le_bytes().to_vec();
     bytes.extend(body);
     bytes
