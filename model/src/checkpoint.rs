@@ -30,6 +30,17 @@ pub const ARCHITECTURE: &str = "rnn_fc_decoder";
 pub const REVERB_IR_TENSOR: &str = "reverb.impulse_response";
 /// Longest reverb impulse response accepted, seconds.
 pub const MAX_REVERB_SECONDS: f32 = 10.0;
+/// Most dense-layer weights (multiply-adds per frame) a decoder may have.
+/// Every decoder runs on the audio thread, so its step must fit the
+/// real-time budget: at most ~6 % of a core at 250 frames per second, and
+/// a worst-case step (p99) within about a quarter of a 64-sample block at
+/// 48 kHz (1.33 ms). The step costs ~75 ns per 1,000 weights once they
+/// outgrow the L2 cache (default size, 2.27 M weights: 175 µs mean, 261 µs
+/// p99 on this project's 2-core reference machine; `cargo bench -p
+/// ddsp-model --bench decoder_step`), so the limit sits 30 % above the
+/// default size. Checked before any weight is read, so it also bounds what
+/// a hostile file can make the loader allocate.
+pub const MAX_STEP_WEIGHTS: usize = 3_000_000;
 
 /// The pitch and loudness distribution of the training audio.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -208,6 +219,14 @@ fn validate_info(info: &CheckpointInfo) -> Result<(), CheckpointError> {
         if !(1..=max).contains(&value) {
             return Err(out_of_range(what, value.to_string(), &format!("1–{max}")));
         }
+    }
+    let step_weights = config.step_weights();
+    if step_weights > MAX_STEP_WEIGHTS {
+        return Err(out_of_range(
+            "decoder size",
+            format!("{step_weights} weights"),
+            &format!("at most {MAX_STEP_WEIGHTS} weights, what the audio thread runs in time"),
+        ));
     }
     let scaling = &config.feature_scaling;
     let increasing = |a: f32, b: f32| a.is_finite() && b.is_finite() && a < b;

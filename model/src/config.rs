@@ -84,4 +84,22 @@ impl DecoderConfig {
     pub fn num_outputs(&self) -> usize {
         1 + self.num_harmonics + self.num_noise_bands
     }
+
+    /// Weights of the dense layers, which is also the multiply-adds of one
+    /// streaming step (what its cost grows with): the two input stacks, the
+    /// GRU's input and recurrent projections, the output stack and the
+    /// final layer. Saturates instead of overflowing on absurd sizes.
+    pub fn step_weights(&self) -> usize {
+        let (units, layers, gru) = (self.mlp_units, self.mlp_layers, self.gru_units);
+        let stack = |in_dim: usize| {
+            in_dim
+                .saturating_mul(units)
+                .saturating_add(layers.saturating_sub(1).saturating_mul(units.saturating_mul(units)))
+        };
+        let input_stacks = stack(1).saturating_mul(2);
+        let gru_weights = gru.saturating_mul(3).saturating_mul((2usize.saturating_mul(units)).saturating_add(gru));
+        let out_stack = stack(2usize.saturating_mul(units).saturating_add(gru));
+        let dense_out = units.saturating_mul(self.num_outputs());
+        input_stacks.saturating_add(gru_weights).saturating_add(out_stack).saturating_add(dense_out)
+    }
 }

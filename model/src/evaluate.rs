@@ -5,11 +5,11 @@
 //! raw pitch accuracy of the output's pitch against the input's.
 
 use dsp_core::pitch::{track_clip, PitchConfig};
-use dsp_core::{render_clip, AdditiveConfig, AdditiveDecoder, Decoder, Engine, EngineConfig, UserControls};
+use dsp_core::{render_clip, AdditiveConfig, AdditiveDecoder, Engine, EngineConfig, UserControls};
 
 use crate::checkpoint::{Checkpoint, CheckpointError};
 use crate::metrics::{loudness_l1_db, multi_scale_spectral_loss, pitch_scores, PitchScores};
-use crate::worker::InferenceDecoder;
+use crate::streaming::engine_decoder;
 
 /// Frame rate of the pitch comparison, Hz.
 const PITCH_FRAME_RATE_HZ: f32 = 100.0;
@@ -30,21 +30,16 @@ pub struct Resynthesis {
 }
 
 /// An engine that plays `checkpoint` at `sample_rate_hz` in blocks of up
-/// to `max_block_samples`, with the checkpoint's reverb, the model running
-/// on an inference thread beside the audio thread: how the plugin and
-/// `ddsp render` build theirs. Allocates and starts a thread: never on the
-/// audio thread.
+/// to `max_block_samples`, with the checkpoint's reverb, the model's
+/// real-time step running inside `process()`: how the plugin and `ddsp
+/// render` build theirs. Allocates: never on the audio thread.
 pub fn model_engine(
     checkpoint: &Checkpoint,
     sample_rate_hz: f32,
     max_block_samples: usize,
 ) -> Result<Engine, CheckpointError> {
     let config = model_engine_config(checkpoint, sample_rate_hz, max_block_samples);
-    let decoder: Box<dyn Decoder> = Box::new(
-        InferenceDecoder::spawn(checkpoint)
-            .map_err(|e| CheckpointError::Network(format!("cannot start the inference thread: {e}")))?,
-    );
-    Ok(Engine::new(&config, decoder))
+    Ok(Engine::new(&config, engine_decoder(checkpoint)?))
 }
 
 /// The engine configuration [`model_engine`] uses for `checkpoint`: the

@@ -1,7 +1,7 @@
 //! The DDSP decoder's side of the product, in candle: the decoder network
-//! and its configuration, the versioned checkpoint format, the inference
-//! worker beside the audio thread, the control mapping and the harmonic
-//! synth as differentiable tensor maths (mirroring `dsp-core` exactly, so a
+//! and its configuration, the versioned checkpoint format, the real-time
+//! step that runs the decoder on the audio thread, the control mapping and
+//! the harmonic synth as differentiable tensor maths (mirroring `dsp-core` exactly, so a
 //! model trained through them plays the same in the real-time engine),
 //! resynthesis metrics, audio files, and the `ddsp` command line.
 
@@ -16,6 +16,6 @@ pub mod mapping;
 pub mod metrics;
 pub mod network;
 pub mod plot;
+pub mod streaming;
 pub mod synth;
 pub mod train;
-pub mod worker;

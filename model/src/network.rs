@@ -12,39 +12,32 @@
 //! the same under `loudness_stack` and `out_stack`, `gru.{weight_ih_l0,
 //! weight_hh_l0, bias_ih_l0, bias_hh_l0}` and `dense_out.{weight,bias}`.
 
-use candle_core::quantized::{GgmlDType, QMatMul, QTensor};
 use candle_core::{Module, Result, Tensor, D};
 use candle_nn::{layer_norm, linear, LayerNorm, LayerNormConfig, VarBuilder};
 
 use crate::config::DecoderConfig;
 
 /// Slope of the leaky ReLU for negative inputs (Keras' default, as DDSP).
-const LEAKY_RELU_SLOPE: f64 = 0.2;
+pub(crate) const LEAKY_RELU_SLOPE: f64 = 0.2;
 /// LayerNorm epsilon (Keras' default).
-const LAYER_NORM_EPS: f64 = 1e-3;
-
-/// Inputs per block of candle's 8-bit (Q8_0) quantisation.
-const Q8_BLOCK: usize = 32;
-
-/// The weights of a [`Dense`] layer.
-#[derive(Clone, Debug)]
-enum DenseWeight {
-    /// Float32, `[out, in]`: training and reference inference.
-    F32(Tensor),
-    /// 8-bit blocks with a scale each (Q8_0): streaming inference only.
-    /// A quarter of the bytes, so the default decoder's weights fit in L2
-    /// cache; a matrix-vector product at the GRU's size runs ~10× faster on
-    /// one core (measured), for ~1 % relative error per layer.
-    Q8(QMatMul),
-}
+pub(crate) const LAYER_NORM_EPS: f64 = 1e-3;
 
 /// A dense layer `x Wᵀ + b`, tensors named `weight` and `bias` as
 /// `candle_nn::Linear`'s.
 #[derive(Clone, Debug)]
 pub struct Dense {
-    weight: DenseWeight,
+    /// `[out, in]`.
+    weight: Tensor,
+    /// `[out]`.
     bias: Tensor,
-    in_dim: usize,
+}
+
+impl Dense {
+    /// The `[out, in]` weight and `[out]` bias, for laying the layer out for
+    /// the real-time step.
+    pub(crate) fn tensors(&self) -> (&Tensor, &Tensor) {
+        (&self.weight, &self.bias)
+    }
 }
 
 impl Dense {
@@ -58,30 +51,13 @@ impl Dense {
 
     /// A layer from a `[out, in]` weight and an `[out]` bias.
     pub fn from_tensors(weight: Tensor, bias: Tensor) -> Self {
-        let in_dim = weight.dims().last().copied().unwrap_or(0);
-        Self { weight: DenseWeight::F32(weight), bias, in_dim }
-    }
-
-    /// The same layer with 8-bit weights where the input width allows
-    /// (a multiple of the quantisation block); unchanged otherwise.
-    pub fn quantized(&self) -> Result<Self> {
-        let weight = match &self.weight {
-            DenseWeight::F32(weight) if self.in_dim.is_multiple_of(Q8_BLOCK) => {
-                DenseWeight::Q8(QMatMul::from_qtensor(QTensor::quantize(weight, GgmlDType::Q8_0)?)?)
-            }
-            other => other.clone(),
-        };
-        Ok(Self { weight, bias: self.bias.clone(), in_dim: self.in_dim })
+        Self { weight, bias }
     }
 }
 
 impl Module for Dense {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let product = match &self.weight {
-            DenseWeight::F32(weight) => x.broadcast_matmul(&weight.t()?)?,
-            DenseWeight::Q8(weight) => weight.forward(x)?,
-        };
-        product.broadcast_add(&self.bias)
+        x.broadcast_matmul(&self.weight.t()?)?.broadcast_add(&self.bias)
     }
 }
 
@@ -110,11 +86,9 @@ impl FcStack {
         Ok(Self { layers })
     }
 
-    /// The stack with 8-bit dense weights where possible.
-    pub fn quantized(&self) -> Result<Self> {
-        let layers =
-            self.layers.iter().map(|(dense, norm)| Ok((dense.quantized()?, norm.clone()))).collect::<Result<_>>()?;
-        Ok(Self { layers })
+    /// The layers in order: each dense layer and the LayerNorm after it.
+    pub(crate) fn layers(&self) -> &[(Dense, LayerNorm)] {
+        &self.layers
     }
 }
 
@@ -169,14 +143,14 @@ impl Gru {
         })
     }
 
-    /// The GRU with 8-bit weights where possible.
-    pub fn quantized(&self) -> Result<Self> {
-        Ok(Self { input: self.input.quantized()?, recurrent: self.recurrent.quantized()?, hidden: self.hidden })
-    }
-
     /// Hidden size.
     pub fn hidden(&self) -> usize {
         self.hidden
+    }
+
+    /// The input (`W_ih`, `b_ih`) and recurrent (`W_hh`, `b_hh`) layers.
+    pub(crate) fn layers(&self) -> (&Dense, &Dense) {
+        (&self.input, &self.recurrent)
     }
 
     /// `W_ih x + b_ih` for inputs `[..., in_dim]`.
@@ -246,28 +220,16 @@ impl Decoder {
         &self.config
     }
 
+    /// The layers, for laying them out for the real-time step: the f0,
+    /// loudness and output stacks, the GRU and the final dense layer.
+    pub(crate) fn parts(&self) -> (&FcStack, &FcStack, &Gru, &FcStack, &Dense) {
+        (&self.f0_stack, &self.loudness_stack, &self.gru, &self.out_stack, &self.dense_out)
+    }
+
     /// A fresh (zero) GRU state for `batch` sequences.
     pub fn initial_state(&self, batch: usize) -> Result<DecoderState> {
         let device = self.dense_out.bias.device();
         Ok(DecoderState { h: Tensor::zeros((batch, self.gru.hidden()), candle_core::DType::F32, device)? })
-    }
-
-    /// The network for streaming inference: every dense layer whose input
-    /// width allows it gets 8-bit weights (see [`Dense`]). Same structure
-    /// and maths; the synth controls stay within 2 dB of amplitude in the
-    /// worst frame (0.2–1.5 dB measured) and 0.005 of harmonic share of the
-    /// float32 network's, on untrained Kaiming-scale weights; on trained
-    /// default-size violins 0.1 dB on average and 0.4 dB in the worst frame
-    /// (`trained_quantisation_drift` in `tests/inference.rs`).
-    pub fn quantized(&self) -> Result<Self> {
-        Ok(Self {
-            config: self.config.clone(),
-            f0_stack: self.f0_stack.quantized()?,
-            loudness_stack: self.loudness_stack.quantized()?,
-            gru: self.gru.quantized()?,
-            out_stack: self.out_stack.quantized()?,
-            dense_out: self.dense_out.quantized()?,
-        })
     }
 
     /// Whole sequences: scaled features `f0`, `loudness` `[batch, frames, 1]`
@@ -374,66 +336,6 @@ mod tests {
         let tensors = crate::checkpoint::initial_tensors(config, seed, scale)
             .map_err(|e| candle_core::Error::Msg(e.to_string()))?;
         Decoder::new(config, VarBuilder::from_tensors(tensors, DType::F32, &Device::Cpu))
-    }
-
-    /// Worst (amplitude dB, harmonic share) difference between the float and
-    /// 8-bit versions of a seeded default-size decoder over 500 streamed
-    /// frames, in the synth controls the engine plays.
-    fn quantisation_drift(seed: u64, scale: f32) -> Result<(f32, f32)> {
-        let float = seeded_decoder(&DecoderConfig::default_size(), seed, scale)?;
-        let quantized = float.quantized()?;
-        let (f0, loudness) = random_features(500, seed)?;
-        let (mut float_state, mut quantized_state) = (float.initial_state(1)?, quantized.initial_state(1)?);
-        let (mut worst_db, mut worst_share) = (0.0f32, 0.0f32);
-        for frame in 0..500 {
-            let f0_t = f0.narrow(1, frame, 1)?.squeeze(1)?;
-            let loudness_t = loudness.narrow(1, frame, 1)?.squeeze(1)?;
-            let (a, next_a) = float.step(&f0_t, &loudness_t, &float_state)?;
-            let (b, next_b) = quantized.step(&f0_t, &loudness_t, &quantized_state)?;
-            float_state = next_a;
-            quantized_state = next_b;
-            let amplitude = |raw: &RawOutputs| -> Result<f32> {
-                Ok(dsp_core::mapping::harmonic_amplitude(raw.amplitude.flatten_all()?.to_vec1::<f32>()?[0]))
-            };
-            worst_db = worst_db.max(20.0 * (amplitude(&a)? / amplitude(&b)?).log10().abs());
-            let shares = |raw: &RawOutputs| -> Result<Vec<f32>> {
-                let values = raw.harmonics.flatten_all()?.to_vec1::<f32>()?;
-                let mut out = vec![0.0; values.len()];
-                dsp_core::mapping::harmonic_distribution(&values, 220.0, 24_000.0, &mut out);
-                Ok(out)
-            };
-            for (x, y) in shares(&a)?.iter().zip(&shares(&b)?) {
-                worst_share = worst_share.max((x - y).abs());
-            }
-        }
-        Ok((worst_db, worst_share))
-    }
-
-    /// The 8-bit network stays within 2 dB of amplitude (worst frame) and
-    /// 0.005 of harmonic share of the float one, on Kaiming-scale weights
-    /// (training's starting scale). Survey over 8 seeds
-    /// (`quantisation_drift_survey`): worst frames 0.2–1.5 dB and shares
-    /// ≤ 0.0013 at this scale, 0.15–0.41 dB at PyTorch's default scale.
-    #[test]
-    fn quantized_network_tracks_the_float_network() -> Result<()> {
-        for seed in [1, 5, 7] {
-            let (db, share) = quantisation_drift(seed, 6f32.sqrt())?;
-            assert!(db < 2.0, "seed {seed}: {db} dB");
-            assert!(share < 0.005, "seed {seed}: share {share}");
-        }
-        Ok(())
-    }
-
-    #[test]
-    #[ignore = "measurement over many seeds; run with --ignored --nocapture"]
-    fn quantisation_drift_survey() -> Result<()> {
-        for scale in [1.0, 6f32.sqrt()] {
-            for seed in 1..=8 {
-                let (db, share) = quantisation_drift(seed, scale)?;
-                println!("scale {scale:.2}, seed {seed}: amplitude {db:.3} dB, share {share:.5}");
-            }
-        }
-        Ok(())
     }
 
     /// The tensor names a checkpoint must hold, for the default size.

@@ -185,6 +185,23 @@ fn metadata_out_of_range() {
     assert!(matches!(error, CheckpointError::BadMetadata { .. } | CheckpointError::OutOfRange { .. }), "{error}");
 }
 
+/// A tiny file declaring the largest sizes each field allows (the ~1 KB
+/// hostile checkpoint): refused by the size limit, which runs before any
+/// network is built or tensor read (otherwise building a network of these
+/// sizes would take ~4 GB, and the error would be about its tensors), so
+/// it costs neither memory nor time; a default-size decoder stays within
+/// the limit.
+#[test]
+fn decoders_too_large_for_the_audio_thread_are_refused_up_front() {
+    let mut config = tiny_config();
+    (config.mlp_units, config.mlp_layers, config.gru_units) = (4096, 16, 4096);
+    assert!(config.step_weights() > ddsp_model::checkpoint::MAX_STEP_WEIGHTS);
+    let error = parse_checkpoint(&with_metadata("config", &serde_json::to_string(&config).unwrap())).unwrap_err();
+    assert!(matches!(&error, CheckpointError::OutOfRange { what, .. } if what == "decoder size"), "{error}");
+    assert!(error.to_string().contains("audio thread"), "{error}");
+    assert!(DecoderConfig::default_size().step_weights() <= ddsp_model::checkpoint::MAX_STEP_WEIGHTS);
+}
+
 #[test]
 fn missing_tensor() {
     let bytes = with_tensors(|tensors| tensors.retain(|(name, _)| name != "gru.weight_hh_l0"));

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use ddsp_model::checkpoint::{load_checkpoint, Checkpoint};
 use ddsp_model::evaluate::model_engine;
 use ddsp_model::instruments::{bundled_instrument, DEFAULT_INSTRUMENT};
-use ddsp_model::worker::InferenceDecoder;
+use ddsp_model::streaming::engine_decoder;
 use dsp_core::reverb::Reverb;
 use dsp_core::swap::{DecoderSender, Instrument, SwapError};
 use dsp_core::Engine;
@@ -25,8 +25,6 @@ use crate::choice::InstrumentChoice;
 use crate::model_file::ModelFile;
 use crate::status::{ModelDescription, ModelOrigin, ModelStatus, Notice};
 
-/// How long the loader sleeps when nobody wakes it.
-const IDLE_POLL: Duration = Duration::from_millis(50);
 /// How long an offline render waits for a model before going on without.
 const OFFLINE_LOAD_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -85,8 +83,7 @@ pub struct EngineSettings {
 }
 
 impl EngineSettings {
-    /// An engine playing `checkpoint`, in this mode. Allocates and starts
-    /// the inference thread.
+    /// An engine playing `checkpoint`, in this mode. Allocates.
     pub fn engine(&self, checkpoint: &Checkpoint) -> Result<Engine, String> {
         let mut engine =
             model_engine(checkpoint, self.sample_rate_hz, self.max_block_samples).map_err(|e| e.to_string())?;
@@ -240,7 +237,11 @@ impl Worker {
                     self.load(request.wanted);
                     self.shared.delivered.store(request.serial, Ordering::Release);
                 }
-                None => std::thread::park_timeout(IDLE_POLL),
+                // Sleep until the audio thread asks for a model or the
+                // loader is stopped (both unpark it): no timed wake-ups.
+                // What the audio thread retires meanwhile waits here until
+                // then.
+                None => std::thread::park(),
             }
         }
         self.free_retired();
@@ -276,10 +277,10 @@ impl Worker {
 
     /// Swaps the model in through the slot, or builds a new engine for it.
     fn hand_over(&mut self, checkpoint: &Checkpoint) -> Result<(), String> {
-        let decoder = InferenceDecoder::spawn(checkpoint).map_err(|e| e.to_string())?;
+        let decoder = engine_decoder(checkpoint).map_err(|e| e.to_string())?;
         let reverb =
             Reverb::new(&checkpoint.reverb_ir, checkpoint.info.config.model_rate_hz, self.settings.sample_rate_hz);
-        let mut instrument = Instrument { decoder: Box::new(decoder), reverb: Some(Box::new(reverb)) };
+        let mut instrument = Instrument { decoder, reverb: Some(Box::new(reverb)) };
         for _ in 0..100 {
             match self.sender.send_instrument(instrument) {
                 Ok(()) => return Ok(()),

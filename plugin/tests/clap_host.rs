@@ -18,13 +18,53 @@ fn reports_the_engine_latency_and_plays_in_real_time() {
         let (latency, output) = Plugin::new().run(Pace::RealTime, sample_rate, 128, &input, &[], |_, _| {});
         let engine = ddsp_plugin::default_engine(sample_rate, 128);
         assert_eq!(latency as usize, engine.latency_samples(), "{sample_rate} Hz");
-        // The default instrument, behind the inference thread (one block
-        // more than a synchronous decoder's 8 ms lookahead + one hop).
+        // The default instrument, its step inside process(): the analysis
+        // lookahead plus one hop of 250 Hz frames, nothing for the model.
         assert_eq!(engine.decoder_info().num_harmonics, 100);
-        assert_eq!(latency, if sample_rate == 48_000.0 { 704 } else { 658 }, "{sample_rate} Hz");
+        assert_eq!(latency as usize, engine.lookahead_samples() + (sample_rate / 250.0).ceil() as usize);
         let tail = &aligned(&output, latency)[4800..];
         assert!(rms(tail) > 0.01, "{sample_rate} Hz: rms {}", rms(tail));
     }
+}
+
+/// First sample where the 1 ms RMS envelope of `signal` reaches a tenth of
+/// its peak.
+fn onset(signal: &[f32]) -> usize {
+    let envelope: Vec<f32> = signal.chunks(48).map(rms).collect();
+    let peak = envelope.iter().copied().fold(0.0, f32::max);
+    48 * envelope.iter().position(|&e| e >= 0.1 * peak).expect("a sound")
+}
+
+/// The latency a host is told does not depend on the largest block it
+/// promises (1 to 8192 samples), and it is what a listener measures: an
+/// impulse on the dry path comes out exactly that late, and a sung note's
+/// resynthesised onset lands on the input's onset once the host has moved
+/// the output back by it.
+#[test]
+fn latency_is_the_same_at_every_block_size_and_is_what_is_heard() {
+    let impulse_at = (0.3 * RATE) as usize;
+    let mut impulse = vec![0.0f32; (0.4 * RATE) as usize];
+    impulse[impulse_at] = 0.5;
+    let dry = [Change { sample: 0, param: "dry_wet", text: "0" }];
+    let note_at = (0.2 * RATE) as usize;
+    let mut note = vec![0.0f32; note_at];
+    note.extend(sung_melody(RATE as f64, &[60.0], 0.5));
+    let mut reported = Vec::new();
+    for max_block in [1, 32, 128, 512, 1024, 8192] {
+        let (latency, output) = Plugin::new().run(Pace::Offline, RATE, max_block, &impulse, &dry, |_, _| {});
+        let peak = (0..output.len()).max_by(|&a, &b| output[a].abs().total_cmp(&output[b].abs())).unwrap();
+        assert_eq!(peak, impulse_at + latency as usize, "{max_block}-sample blocks: the impulse");
+        assert!((output[peak] - 0.5).abs() < 1e-6, "the dry path changed the impulse: {}", output[peak]);
+        let (note_latency, sung) = Plugin::new().run(Pace::Offline, RATE, max_block, &note, &[], |_, _| {});
+        assert_eq!(note_latency, latency);
+        let heard = onset(&sung) as i64 - latency as i64 - onset(&note) as i64;
+        // The resynthesis answers as soon as the analysis hears the note; a
+        // tenth of the peak is reached within one 4 ms hop of the input's.
+        println!("{max_block}-sample blocks: latency {latency}, sung onset {heard} samples off");
+        assert!(heard.abs() <= 192, "{max_block}-sample blocks: the sung onset is {heard} samples off");
+        reported.push(latency);
+    }
+    assert!(reported.iter().all(|&l| l == reported[0]), "latency changes with the block size: {reported:?}");
 }
 
 /// The output's pitch follows a sung-like input within 50 cents on voiced

@@ -5,7 +5,7 @@ use ddsp_e2e::realtime_guard::guarded;
 use ddsp_e2e::{sung_melody, test_reverb_ir};
 use ddsp_model::checkpoint::{Checkpoint, CheckpointInfo};
 use ddsp_model::config::DecoderConfig;
-use ddsp_model::worker::InferenceDecoder;
+use ddsp_model::streaming::engine_decoder;
 use dsp_core::swap::SwapError;
 use dsp_core::{AdditiveConfig, AdditiveDecoder, Engine, EngineConfig};
 
@@ -51,20 +51,19 @@ fn small_checkpoint(seed: u64) -> Checkpoint {
 }
 
 #[test]
-fn worker_swap_is_allocation_free_and_joins_off_thread() {
+fn model_swap_is_allocation_free_and_frees_off_thread() {
     let input = sung_melody(RATE as f64, &[57.0, 64.0], 0.4);
-    let first = InferenceDecoder::spawn(&small_checkpoint(1)).unwrap();
-    let mut engine = Engine::new(&EngineConfig::new(RATE, BLOCK), Box::new(first));
+    let first = engine_decoder(&small_checkpoint(1)).unwrap();
+    let mut engine = Engine::new(&EngineConfig::new(RATE, BLOCK), first);
     let mut sender = engine.connect_slot();
     let second = small_checkpoint(2);
     process(&mut engine, &input, |index| {
         if index == 40 {
-            // Built and warmed up here, off the audio thread.
-            let decoder = InferenceDecoder::spawn(&second).unwrap();
-            assert!(sender.send(Box::new(decoder)).is_ok());
+            // Built here, off the audio thread.
+            assert!(sender.send(engine_decoder(&second).unwrap()).is_ok());
         }
     });
-    // Dropping the retired worker joins its thread: here, not in process().
+    // The retired model comes back to be freed here, not in process().
     assert_eq!(sender.free_retired(), 1);
 }
 
@@ -77,10 +76,6 @@ fn incompatible_decoders_are_refused_before_reaching_the_engine() {
     assert!(matches!(error, SwapError::Incompatible(_)), "{error}");
     let other_bands = AdditiveConfig { num_noise_bands: 33, ..bright() };
     assert!(sender.send(AdditiveDecoder::boxed(other_bands)).is_err());
-    // A worker needs more latency than an engine built for a synchronous
-    // decoder has.
-    let worker = InferenceDecoder::spawn(&small_checkpoint(3)).unwrap();
-    assert!(sender.send(Box::new(worker)).is_err());
 }
 
 fn max_step(signal: &[f32]) -> f32 {

@@ -1,14 +1,14 @@
 //! Real-time contract: `Engine::process`, `Engine::set_controls` and
 //! `Engine::reset` never allocate or free on the audio thread, with the
-//! additive decoder and with the candle model behind the inference worker
-//! (which allocates freely on its own thread). The allocator of this crate's
+//! additive decoder and with a trained model's real-time step (float32 and
+//! 8-bit layouts) running inside `process()`. The allocator of this crate's
 //! test binaries aborts on any allocation inside the guard.
 
 use ddsp_e2e::realtime_guard::guarded;
 use ddsp_e2e::{sung_melody, test_reverb_ir};
 use ddsp_model::checkpoint::{Checkpoint, CheckpointInfo};
 use ddsp_model::config::DecoderConfig;
-use ddsp_model::worker::InferenceDecoder;
+use ddsp_model::streaming::engine_decoder;
 use dsp_core::{AdditiveConfig, AdditiveDecoder, Decoder, Engine, EngineConfig, UserControls};
 
 fn config(sample_rate: f32, max_block: usize) -> EngineConfig {
@@ -71,19 +71,19 @@ fn stereo_never_allocates() {
     });
 }
 
-fn small_checkpoint() -> Checkpoint {
-    Checkpoint::initialised(CheckpointInfo::untrained(DecoderConfig::small_size()), 1).unwrap()
-}
-
 #[test]
-fn worker_engine_never_allocates_on_the_audio_thread() {
-    let checkpoint = small_checkpoint();
-    for &(sample_rate, block_size) in &[(48_000.0f32, 128usize), (44_100.0, 7), (96_000.0, 480)] {
-        let decoder: Box<dyn Decoder> = Box::new(InferenceDecoder::spawn(&checkpoint).unwrap());
-        let mut engine = Engine::new(&config(sample_rate, 512), decoder);
-        // Real-time mode: late frames are fine, allocation is not.
-        let frames = process_guarded(&mut engine, &hostile_melody(sample_rate, 0.5), block_size);
-        assert!(frames > 100, "{frames} frames");
+fn model_engine_never_allocates_on_the_audio_thread() {
+    // Both layouts of the real-time step: float32 (small) and 8-bit (default
+    // size).
+    for config_of_size in [DecoderConfig::small_size(), DecoderConfig::default_size()] {
+        let checkpoint = Checkpoint::initialised(CheckpointInfo::untrained(config_of_size), 1).unwrap();
+        for &(sample_rate, block_size) in &[(48_000.0f32, 128usize), (44_100.0, 7), (96_000.0, 480)] {
+            let decoder: Box<dyn Decoder> = engine_decoder(&checkpoint).unwrap();
+            let mut engine = Engine::new(&config(sample_rate, 512), decoder);
+            let frames = process_guarded(&mut engine, &hostile_melody(sample_rate, 0.5), block_size);
+            assert!(frames > 100, "{frames} frames");
+            assert_eq!(engine.late_frames(), 0, "the step runs inside process(): never late");
+        }
     }
 }
 
