@@ -10,16 +10,21 @@
 //! synth segment that glides from frame `k − 1` to frame `k` (synth samples
 //! `b_{k−1} .. b_k`, reaching frame `k` on the last one) is rendered when
 //! its first sample is due, into a queue that starts with `max_hop + decoder
-//! delay` samples of silence; synth sample `s` is output sample `s + max_hop
-//! + decoder delay`, so `latency = lookahead + max_hop + decoder delay`. The
-//! dry signal is delayed by the same amount. A decoder that answers on
-//! another thread asks for a delay of one maximum block, so every frame's
-//! output is needed in a later `process` call than the one that submitted it.
+//! delay` samples of silence; synth sample `s` is output sample
+//! `s + max_hop + decoder delay`, so
+//! `latency = lookahead + max_hop + decoder delay`. The dry signal is
+//! delayed by the same amount. Every shipped decoder (the
+//! additive one and the model crate's real-time step) computes inside
+//! `submit`, so its delay is 0 and the latency does not depend on the
+//! host's block size: 8 ms + one 4 ms hop = 12 ms at 44.1 and 48 kHz with
+//! 250 Hz frames.
 //!
 //! # Late frames
-//! In real-time mode, an output that has not arrived by its deadline is
-//! late: the segment glides on with the previous controls (at the new
-//! pitch), and [`Engine::late_frames`] counts it. In offline mode the engine
+//! The [`Decoder`] interface also admits a decoder that answers later (it
+//! states its extra delay). In real-time mode, an output that has not
+//! arrived by its deadline is late: the segment glides on with the
+//! previous controls (at the new pitch), and [`Engine::late_frames`] counts
+//! it. In offline mode the engine
 //! waits for every output, so a bounce is deterministic and equals a
 //! real-time run without late frames. Everything is driven
 //! by input sample positions, never by block boundaries, so the output does
@@ -86,7 +91,14 @@ pub struct AnalysisConfig {
     pub loudness_window_ms: f32,
     /// How far before the end of its windows a frame stands, ms. Part of the
     /// latency; training uses the same value, so the decoder learns what the
-    /// plugin plays.
+    /// plugin plays. The wet path is synthesised as soon as a frame is
+    /// analysed whatever this is; it decides which input moment a frame
+    /// stands for, and so where the dry path and the host's delay
+    /// compensation put the wet sound. The output's pitch follows the
+    /// tracked f0 directly, so its alignment with the input depends on this
+    /// alone: 5 ms instead of 8 cost the sung example melody 0.7–1.1 points
+    /// of output pitch accuracy with three of the four instruments, and
+    /// onsets landed 3 ms later (`tests/tests/onsets.rs`).
     pub lookahead_ms: f32,
 }
 

@@ -1,10 +1,27 @@
-//! Total plugin CPU per second of audio at 48 kHz in 128-sample blocks:
-//! the plugin's engine with the default instrument, in offline mode so the
-//! inference thread's work is inside the measurement (the audio thread
-//! waits for every frame), against the same engine with the additive
-//! instrument (no model) in the same run.
+//! What the plugin costs a host, measured on what ships (release build, no
+//! environment variables):
+//!
+//! - **CPU per second of audio** (criterion): the plugin's engine with the
+//!   default instrument at 48 kHz in 128-sample blocks, real-time mode, the
+//!   model's step inside `process()`, against the same engine with the
+//!   additive instrument (no model) in the same run. Nothing else runs
+//!   beside the audio thread, so the time per iteration is the audio
+//!   thread's CPU time: 10 ms per iteration is 1 % of one core.
+//! - **Worst callbacks**: a minute of a sung phrase at 64-, 128- and
+//!   512-sample blocks, every `process` call timed: mean, p99.9 and max, as
+//!   a share of the block's real-time budget.
+//! - **An idle instance**, loaded into a CLAP host (clack-host) and
+//!   activated: 5 s with no `process` call, then 5 s of silence paced at
+//!   real time: wake-ups per second (context switches of all the plugin's
+//!   threads, from `/proc/self/task`) and CPU (from `schedstat`). Linux
+//!   only.
 //!
 //! cargo bench -p ddsp-plugin --bench plugin_cpu
+
+#[path = "../tests/host/mod.rs"]
+mod host;
+
+use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use ddsp_e2e::sung_melody;
@@ -23,13 +40,14 @@ fn one_second(engine: &mut Engine, input: &[f32]) {
 }
 
 fn plugin_cpu(c: &mut Criterion) {
+    callback_report();
+    idle_report();
     let input = sung_melody(RATE as f64, &[57.0, 60.0, 64.0, 62.0], 0.25);
     let mut group = c.benchmark_group("one second at 48 kHz, 128-sample blocks");
     group.throughput(Throughput::Elements(input.len() as u64));
     group.sample_size(20);
     let mut instrument = ddsp_plugin::default_engine(RATE, BLOCK);
-    instrument.set_offline(true);
-    group.bench_function("default instrument (audio + inference thread)", |b| {
+    group.bench_function("default instrument (model step in process)", |b| {
         b.iter(|| {
             instrument.reset();
             one_second(&mut instrument, &input)
@@ -43,6 +61,87 @@ fn plugin_cpu(c: &mut Criterion) {
         })
     });
     group.finish();
+}
+
+/// Times every callback of a minute of audio at each block size.
+fn callback_report() {
+    let phrase = sung_melody(RATE as f64, &[57.0, 60.0, 64.0, 67.0, 65.0, 62.0, 59.0, 55.0], 0.6);
+    for block in [64, 128, 512] {
+        let mut engine = ddsp_plugin::default_engine(RATE, block);
+        let mut buffer = vec![0.0f32; block];
+        let num_blocks = 60 * RATE as usize / block;
+        let mut times = Vec::with_capacity(num_blocks);
+        let mut position = 0;
+        for _ in 0..num_blocks {
+            for sample in buffer.iter_mut() {
+                *sample = phrase[position];
+                position = (position + 1) % phrase.len();
+            }
+            let start = Instant::now();
+            engine.process(&mut [&mut buffer]);
+            times.push(start.elapsed().as_secs_f64());
+        }
+        times.sort_by(f64::total_cmp);
+        let budget = block as f64 / RATE as f64;
+        let mean = times.iter().sum::<f64>() / times.len() as f64;
+        let p999 = times[times.len() * 999 / 1000];
+        let max = times[times.len() - 1];
+        println!(
+            "callbacks, {block}-sample blocks, 60 s: mean {:.1} µs ({:.2} % of the block's {:.0} µs), \
+             p99.9 {:.1} µs ({:.1} %), max {:.1} µs ({:.1} %)",
+            mean * 1e6,
+            100.0 * mean / budget,
+            budget * 1e6,
+            p999 * 1e6,
+            100.0 * p999 / budget,
+            max * 1e6,
+            100.0 * max / budget,
+        );
+    }
+}
+
+/// Context switches and CPU nanoseconds of every thread of this process.
+fn process_activity() -> (u64, u64) {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else { return (0, 0) };
+    let (mut switches, mut cpu_ns) = (0, 0);
+    for task in tasks.flatten() {
+        let status = std::fs::read_to_string(task.path().join("status")).unwrap_or_default();
+        switches += status
+            .lines()
+            .filter(|line| line.contains("ctxt_switches"))
+            .filter_map(|line| line.split_whitespace().last()?.parse::<u64>().ok())
+            .sum::<u64>();
+        let schedstat = std::fs::read_to_string(task.path().join("schedstat")).unwrap_or_default();
+        cpu_ns += schedstat.split_whitespace().next().and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    }
+    (switches, cpu_ns)
+}
+
+/// Wake-ups per second and share of one core over `seconds` while `during`
+/// runs (the measuring thread's own switches included: a few per second).
+fn measure(seconds: f64, during: impl FnOnce()) -> (f64, f64) {
+    let (switches_before, cpu_before) = process_activity();
+    let start = Instant::now();
+    during();
+    let elapsed = start.elapsed().as_secs_f64().max(seconds);
+    let (switches_after, cpu_after) = process_activity();
+    ((switches_after - switches_before) as f64 / elapsed, 100.0 * (cpu_after - cpu_before) as f64 * 1e-9 / elapsed)
+}
+
+fn idle_report() {
+    let mut plugin = host::Plugin::new();
+    let session = host::Session { pace: host::Pace::RealTime, sample_rate: RATE, max_block: BLOCK };
+    let (wakeups, cpu) = plugin.activated(session, |_| measure(5.0, || std::thread::sleep(Duration::from_secs(5))));
+    println!("idle instance, activated, no process calls: {wakeups:.1} wake-ups/s, {cpu:.3} % of one core");
+    let silence = vec![0.0f32; 5 * RATE as usize];
+    let (wakeups, cpu) = measure(5.0, || {
+        plugin.run(host::Pace::RealTime, RATE, BLOCK, &silence, &[], |_, _| {});
+    });
+    println!(
+        "instance playing silence in real time, 128-sample blocks: {wakeups:.1} wake-ups/s (the host's own \
+         {:.0} callbacks/s included), {cpu:.3} % of one core",
+        RATE as usize / BLOCK
+    );
 }
 
 criterion_group!(benches, plugin_cpu);

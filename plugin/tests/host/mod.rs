@@ -57,10 +57,10 @@ fn plugin_library() -> PathBuf {
 #[derive(Clone, Copy, PartialEq, Debug)]
 pub enum Pace {
     /// A bounce: CLAP offline render mode, blocks back to back. The plugin
-    /// waits for its model, so the output is deterministic.
+    /// waits for every model switch, so the output is deterministic.
     Offline,
     /// A live host: real-time mode, blocks handed over at the pace of real
-    /// time (the model's inference thread works beside the audio thread).
+    /// time (model switches load on the plugin's loader thread meanwhile).
     RealTime,
 }
 
@@ -284,6 +284,20 @@ impl Plugin {
         self.instance.deactivate(processor.stop_processing());
         check_output(&left, &right);
         (latency, left)
+    }
+
+    /// Activates for `session` (rate, largest block), runs `while_active`
+    /// without a single `process` call, then deactivates.
+    pub fn activated<R>(&mut self, session: Session, while_active: impl FnOnce(&mut Self) -> R) -> R {
+        let configuration = PluginAudioConfiguration {
+            sample_rate: session.sample_rate as f64,
+            min_frames_count: 1,
+            max_frames_count: session.max_block as u32,
+        };
+        let processor = self.instance.activate(|_, _| (), configuration).unwrap();
+        let result = while_active(self);
+        self.instance.deactivate(processor);
+        result
     }
 
     fn start(&mut self, session: Session) -> (u32, StartedPluginAudioProcessor<TestHost>) {
