@@ -133,14 +133,26 @@ fn idle_report() {
     let session = host::Session { pace: host::Pace::RealTime, sample_rate: RATE, max_block: BLOCK };
     let (wakeups, cpu) = plugin.activated(session, |_| measure(5.0, || std::thread::sleep(Duration::from_secs(5))));
     println!("idle instance, activated, no process calls: {wakeups:.1} wake-ups/s, {cpu:.3} % of one core");
+    // Silence paced at real time; measured from the first block to the
+    // last, so activation (loading the model) and deactivation stay out.
     let silence = vec![0.0f32; 5 * RATE as usize];
-    let (wakeups, cpu) = measure(5.0, || {
-        plugin.run(host::Pace::RealTime, RATE, BLOCK, &silence, &[], |_, _| {});
+    let mut first: Option<((u64, u64), Instant)> = None;
+    let mut last = None;
+    plugin.run(host::Pace::RealTime, RATE, BLOCK, &silence, &[], |_, sample| {
+        if sample == 0 {
+            first = Some((process_activity(), Instant::now()));
+        } else if sample + BLOCK >= silence.len() {
+            last = Some((process_activity(), Instant::now()));
+        }
     });
+    let (Some(((switches_0, cpu_0), t_0)), Some(((switches_1, cpu_1), t_1))) = (first, last) else { return };
+    let elapsed = (t_1 - t_0).as_secs_f64();
     println!(
-        "instance playing silence in real time, 128-sample blocks: {wakeups:.1} wake-ups/s (the host's own \
-         {:.0} callbacks/s included), {cpu:.3} % of one core",
-        RATE as usize / BLOCK
+        "instance playing silence in real time, 128-sample blocks: {:.1} wake-ups/s (the host's own {:.0} \
+         callbacks/s included), {:.3} % of one core",
+        (switches_1 - switches_0) as f64 / elapsed,
+        RATE as f64 / BLOCK as f64,
+        100.0 * (cpu_1 - cpu_0) as f64 * 1e-9 / elapsed
     );
 }
 
