@@ -33,11 +33,13 @@ impl SampleFifo {
         self.len = num_zeros.min(self.data.len());
     }
 
-    /// Queues `samples`; panics if they do not fit (the engine sizes the queue
-    /// so they always do). Real-time safe.
+    /// Queues `samples`. The engine sizes the queue so they always fit;
+    /// should they not, the samples past the capacity are dropped (on the
+    /// audio thread, a short gap beats a panic, which would take the host
+    /// down). Real-time safe.
     pub fn push(&mut self, samples: &[f32]) {
-        assert!(self.len + samples.len() <= self.data.len(), "SampleFifo overflow");
         let capacity = self.data.len();
+        let samples = &samples[..samples.len().min(capacity - self.len)];
         let mut write_pos = (self.read_pos + self.len) % capacity;
         for &sample in samples {
             self.data[write_pos] = sample;
@@ -49,10 +51,13 @@ impl SampleFifo {
         self.len += samples.len();
     }
 
-    /// Dequeues `out.len()` samples into `out`; panics if fewer are queued.
-    /// Real-time safe.
+    /// Dequeues `out.len()` samples into `out`. The engine always has that
+    /// many queued; should it not, the rest of `out` is filled with silence
+    /// (never a panic on the audio thread). Real-time safe.
     pub fn pop(&mut self, out: &mut [f32]) {
-        assert!(out.len() <= self.len, "SampleFifo underflow");
+        let available = out.len().min(self.len);
+        let (out, missing) = out.split_at_mut(available);
+        missing.fill(0.0);
         let capacity = self.data.len();
         for sample in out.iter_mut() {
             *sample = self.data[self.read_pos];
@@ -82,5 +87,22 @@ mod tests {
         fifo.pop(&mut out);
         assert_eq!(out, [2.0, 3.0, 4.0, 5.0]);
         assert!(fifo.is_empty());
+    }
+
+    /// Misuse cannot panic: what does not fit is dropped, what is missing
+    /// comes out as silence, and the queue stays usable.
+    #[test]
+    fn overflow_and_underflow_do_not_panic() {
+        let mut fifo = SampleFifo::new(3);
+        fifo.push(&[1.0, 2.0, 3.0, 4.0, 5.0]);
+        assert_eq!(fifo.len(), 3);
+        let mut out = [9.0; 5];
+        fifo.pop(&mut out);
+        assert_eq!(out, [1.0, 2.0, 3.0, 0.0, 0.0]);
+        assert!(fifo.is_empty());
+        fifo.push(&[6.0]);
+        let mut out = [9.0; 1];
+        fifo.pop(&mut out);
+        assert_eq!(out, [6.0]);
     }
 }

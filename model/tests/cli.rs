@@ -30,6 +30,17 @@ fn assert_clean_failure(output: &Output, needle: &str) {
     assert!(stderr.contains(needle), "message lacks '{needle}': {stderr}");
 }
 
+/// `ddsp --help` says what the program does (not the library's
+/// description).
+#[test]
+fn help_says_what_the_program_does() {
+    let output = ddsp(&["--help"]);
+    assert!(output.status.success());
+    let help = String::from_utf8_lossy(&output.stdout);
+    assert!(help.contains("timbre transfer"), "{help}");
+    assert!(!help.contains("candle"), "{help}");
+}
+
 #[test]
 fn renders_the_example_aligned_with_its_input() {
     let out = temp("example-out.wav");

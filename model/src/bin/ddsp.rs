@@ -28,7 +28,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 /// Real-time neural timbre transfer (DDSP): follow the pitch and loudness of
 /// a recording and play them on another instrument.
 #[derive(Parser)]
-#[command(name = "ddsp", version, about, long_about = None)]
+#[command(name = "ddsp", version, long_about = None)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

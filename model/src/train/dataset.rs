@@ -122,19 +122,18 @@ pub struct Dataset {
 /// Every audio file named by `paths` (files as given, directories searched
 /// recursively for [`AUDIO_EXTENSIONS`]), sorted.
 pub fn collect_audio_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, DatasetError> {
+    // Symbolic links are followed; a link back up the tree is a loop that
+    // walkdir reports (and we skip) instead of walking forever.
     fn walk(path: &Path, out: &mut Vec<PathBuf>) {
-        let Ok(entries) = std::fs::read_dir(path) else { return };
-        let mut entries: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        entries.sort();
-        for entry in entries {
-            if entry.is_dir() {
-                walk(&entry, out);
-            } else if entry
+        let entries = walkdir::WalkDir::new(path).follow_links(true).sort_by_file_name().into_iter();
+        for entry in entries.filter_map(Result::ok).filter(|e| e.file_type().is_file()) {
+            let is_audio = entry
+                .path()
                 .extension()
                 .and_then(|e| e.to_str())
-                .is_some_and(|e| AUDIO_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
-            {
-                out.push(entry);
+                .is_some_and(|e| AUDIO_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()));
+            if is_audio {
+                out.push(entry.into_path());
             }
         }
     }
@@ -247,4 +246,26 @@ fn quantiles(values: &[f32]) -> [f32; 3] {
 
 fn min_max(values: &[f32]) -> [f32; 2] {
     values.iter().fold([f32::INFINITY, f32::NEG_INFINITY], |[lo, hi], &v| [lo.min(v), hi.max(v)])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A folder whose subfolder links back to it is walked once: its audio
+    /// files found, the loop skipped, no endless walk.
+    #[cfg(unix)]
+    #[test]
+    fn folders_that_link_back_are_walked_once() {
+        let root = std::env::temp_dir().join(format!("ddsp-walk-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(root.join("takes")).unwrap();
+        std::fs::write(root.join("a.wav"), b"").unwrap();
+        std::fs::write(root.join("takes/b.FLAC"), b"").unwrap();
+        std::fs::write(root.join("notes.txt"), b"").unwrap();
+        std::os::unix::fs::symlink(&root, root.join("takes/loop")).unwrap();
+        let files = collect_audio_files(std::slice::from_ref(&root)).unwrap();
+        assert_eq!(files, vec![root.join("a.wav"), root.join("takes/b.FLAC")]);
+        std::fs::remove_dir_all(&root).unwrap();
+    }
 }
