@@ -146,25 +146,28 @@ struct GainSmoothers {
     output: Smoother,
     dry_wet: Smoother,
     reverb_mix: Smoother,
+    /// 0 = playing, 1 = bypassed.
+    bypass: Smoother,
 }
 
 impl GainSmoothers {
     fn new(sample_rate_hz: f32) -> Self {
         let smoother = || Smoother::new(GAIN_SMOOTHING_MS, sample_rate_hz, 0.0);
-        Self { input: smoother(), output: smoother(), dry_wet: smoother(), reverb_mix: smoother() }
+        Self { input: smoother(), output: smoother(), dry_wet: smoother(), reverb_mix: smoother(), bypass: smoother() }
     }
 
-    fn targets(controls: &UserControls) -> [f32; 4] {
+    fn targets(controls: &UserControls) -> [f32; 5] {
         [
             db_to_gain(clamp_f32(controls.input_gain_db, &ranges::INPUT_GAIN_DB)),
             db_to_gain(clamp_f32(controls.output_gain_db, &ranges::OUTPUT_GAIN_DB)),
             clamp_f32(controls.dry_wet, &ranges::DRY_WET),
             clamp_f32(controls.reverb_mix, &ranges::REVERB_MIX),
+            if controls.bypass { 1.0 } else { 0.0 },
         ]
     }
 
-    fn all(&mut self) -> [&mut Smoother; 4] {
-        [&mut self.input, &mut self.output, &mut self.dry_wet, &mut self.reverb_mix]
+    fn all(&mut self) -> [&mut Smoother; 5] {
+        [&mut self.input, &mut self.output, &mut self.dry_wet, &mut self.reverb_mix, &mut self.bypass]
     }
 
     fn set_targets(&mut self, controls: &UserControls) {
@@ -294,6 +297,10 @@ pub struct Engine {
     fading_step: f32,
     wet_queue: SampleFifo,
     dry_delays: [DelayLine; MAX_CHANNELS],
+    /// The sanitised input before the input gain, per channel, delayed by
+    /// the latency: what bypass plays.
+    bypass_delays: [DelayLine; MAX_CHANNELS],
+    bypass_input: [Vec<f32>; MAX_CHANNELS],
     gains: GainSmoothers,
     harmonic_level: Smoother,
     noise_level: Smoother,
@@ -374,6 +381,8 @@ impl Engine {
             fading_step: 1.0 / (CROSSFADE_MS * 1e-3 * sample_rate_hz).max(1.0),
             wet_queue: SampleFifo::new(synth_delay_samples + 2 * max_hop),
             dry_delays: [DelayLine::new(latency), DelayLine::new(latency)],
+            bypass_delays: [DelayLine::new(latency), DelayLine::new(latency)],
+            bypass_input: [vec![0.0; max_block_samples], vec![0.0; max_block_samples]],
             gains: GainSmoothers::new(sample_rate_hz),
             harmonic_level: Smoother::new(GAIN_SMOOTHING_MS, frame_rate_hz, 1.0),
             noise_level: Smoother::new(GAIN_SMOOTHING_MS, frame_rate_hz, 1.0),
@@ -493,6 +502,7 @@ impl Engine {
         self.reverb.reset();
         self.wet_queue.reset_with_zeros(self.synth_delay_samples);
         self.dry_delays.iter_mut().for_each(DelayLine::clear);
+        self.bypass_delays.iter_mut().for_each(DelayLine::clear);
         self.gains.reset(&self.controls);
         self.harmonic_level.reset(level_to_gain(self.controls.harmonic_level_db));
         self.noise_level.reset(level_to_gain(self.controls.noise_level_db));
@@ -528,12 +538,15 @@ impl Engine {
 
     fn process_chunk(&mut self, channels: &mut [&mut [f32]], num_channels: usize, start: usize, end: usize) {
         let len = end - start;
-        // Input gain, sanitised mono for analysis and sanitised dry copies.
+        // Input gain, sanitised mono for analysis and sanitised dry copies
+        // (with and without the input gain, for dry/wet and bypass).
         for n in 0..len {
             let gain = self.gains.input.step();
             let mut sum = 0.0;
-            for channel in channels[..num_channels].iter_mut() {
-                let x = sanitize(channel[start + n]) * gain;
+            for (channel, bypass_input) in channels[..num_channels].iter_mut().zip(&mut self.bypass_input) {
+                let raw = sanitize(channel[start + n]);
+                bypass_input[n] = raw;
+                let x = raw * gain;
                 channel[start + n] = x;
                 sum += x;
             }
@@ -541,6 +554,9 @@ impl Engine {
         }
         for (channel, delay) in channels[..num_channels].iter_mut().zip(&mut self.dry_delays) {
             delay.process(&mut channel[start..end]);
+        }
+        for (bypass_input, delay) in self.bypass_input[..num_channels].iter_mut().zip(&mut self.bypass_delays) {
+            delay.process(&mut bypass_input[..len]);
         }
 
         // Wet path, frame by frame.
@@ -563,10 +579,15 @@ impl Engine {
         for n in 0..len {
             let dry_wet = self.gains.dry_wet.step();
             let gain = self.gains.output.step();
+            let bypass = self.gains.bypass.step();
             let wet = self.wet[n] * dry_wet;
-            for channel in channels[..num_channels].iter_mut() {
-                let out = (channel[start + n] * (1.0 - dry_wet) + wet) * gain;
-                channel[start + n] = if out.is_finite() { out.clamp(-OUTPUT_CEILING, OUTPUT_CEILING) } else { 0.0 };
+            for (channel, bypass_input) in channels[..num_channels].iter_mut().zip(&self.bypass_input) {
+                let played = (channel[start + n] * (1.0 - dry_wet) + wet) * gain;
+                let played = if played.is_finite() { played } else { 0.0 };
+                // Exactly `played` when not bypassed, exactly the input when
+                // bypassed (both finite).
+                let out = played * (1.0 - bypass) + bypass_input[n] * bypass;
+                channel[start + n] = out.clamp(-OUTPUT_CEILING, OUTPUT_CEILING);
             }
         }
     }

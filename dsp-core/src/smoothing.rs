@@ -35,11 +35,12 @@ impl Smoother {
     /// Steps once and returns the new value. Real-time safe.
     #[inline]
     pub fn step(&mut self) -> f32 {
-        self.current += (self.target - self.current) * self.coefficient;
-        // Snap when within float noise, so a settled value is exact.
-        if (self.target - self.current).abs() < 1e-6 {
-            self.current = self.target;
-        }
+        let next = self.current + (self.target - self.current) * self.coefficient;
+        // Snap when within float noise, so a settled value is exact. Near
+        // 1.0 an f32 step smaller than half an ulp leaves the value where it
+        // was (stuck ~3e-5 short of the target with a 20 ms time constant at
+        // 48 kHz): that snaps too.
+        self.current = if next == self.current || (self.target - next).abs() < 1e-6 { self.target } else { next };
         self.current
     }
 }
@@ -56,5 +57,17 @@ mod tests {
         assert!((value - 0.632).abs() < 0.02, "{value}");
         let settled = (0..1000).map(|_| smoother.step()).last().unwrap();
         assert_eq!(settled, 1.0);
+    }
+
+    /// Slow smoothing at audio rate settles exactly too, both ways (toward
+    /// 1.0 the f32 steps would stall ~3e-5 short).
+    #[test]
+    fn slow_smoothing_settles_exactly() {
+        for (from, to) in [(0.0, 1.0), (1.0, 0.0), (0.25, 0.5)] {
+            let mut smoother = Smoother::new(20.0, 48_000.0, from);
+            smoother.set_target(to);
+            let settled = (0..48_000).map(|_| smoother.step()).last().unwrap();
+            assert_eq!(settled, to, "{from} → {to}");
+        }
     }
 }

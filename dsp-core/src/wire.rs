@@ -127,6 +127,10 @@ pub struct UserControls {
     pub dry_wet: f32,
     /// Gain applied to the final output, dB.
     pub output_gain_db: f32,
+    /// Bypass: the output crossfades (20 ms) to the untouched input,
+    /// delayed by the latency, so the track stays in time; the engine keeps
+    /// analysing, so the sound is back at once when bypass ends.
+    pub bypass: bool,
 }
 
 impl Default for UserControls {
@@ -145,6 +149,7 @@ impl Default for UserControls {
             reverb_mix: 0.3,
             dry_wet: 1.0,
             output_gain_db: 0.0,
+            bypass: false,
         }
     }
 }

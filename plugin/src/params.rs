@@ -58,6 +58,10 @@ pub struct DdspParams {
     /// switch crossfades (click-free) once the model is ready.
     #[id = "instrument"]
     pub instrument: EnumParam<InstrumentChoice>,
+    /// The host's bypass: the input, delayed by the latency, crossfaded in
+    /// (the engine keeps listening, so un-bypassing is instant).
+    #[id = "bypass"]
+    pub bypass: BoolParam,
     /// The loaded checkpoint file, saved with the project.
     #[persist = "model_file"]
     pub model_file: ModelFile,
@@ -115,6 +119,7 @@ impl Default for DdspParams {
             dry_wet: amount("Dry/Wet", defaults.dry_wet, &ranges::DRY_WET),
             output_gain_db: decibels("Output Gain", defaults.output_gain_db, &ranges::OUTPUT_GAIN_DB),
             instrument: EnumParam::new("Instrument", InstrumentChoice::default_choice()),
+            bypass: BoolParam::new("Bypass", defaults.bypass).make_bypass(),
             model_file: ModelFile::default(),
         }
     }
@@ -137,6 +142,7 @@ impl DdspParams {
             reverb_mix: self.reverb_mix.value(),
             dry_wet: self.dry_wet.value(),
             output_gain_db: self.output_gain_db.value(),
+            bypass: self.bypass.value(),
         }
     }
 }
@@ -170,6 +176,7 @@ mod tests {
             "dry_wet",
             "out_gain",
             "instrument",
+            "bypass",
         ];
         assert_eq!(ids, expected);
     }

@@ -67,6 +67,22 @@ fn latency_is_the_same_at_every_block_size_and_is_what_is_heard() {
     assert!(reported.iter().all(|&l| l == reported[0]), "latency changes with the block size: {reported:?}");
 }
 
+/// The host's bypass button has a parameter to drive, and bypassing passes
+/// the input through untouched, delayed by the reported latency (the track
+/// stays in time).
+#[test]
+fn bypass_passes_the_input_through_in_time() {
+    let mut plugin = Plugin::new();
+    let bypass: Vec<String> = plugin.params().into_iter().filter(|p| p.bypass).map(|p| p.name).collect();
+    assert_eq!(bypass, ["Bypass"]);
+    let input = sung_melody(RATE as f64, &[57.0, 64.0], 0.5);
+    let changes = [Change { sample: 0, param: "bypass", text: "On" }];
+    let (latency, output) = plugin.run(Pace::Offline, RATE, 256, &input, &changes, |_, _| {});
+    // After the 20 ms smoothing has settled, to the bit.
+    let settled = (0.3 * RATE) as usize;
+    assert_eq!(&output[settled..], &input[settled - latency as usize..input.len() - latency as usize]);
+}
+
 /// The output's pitch follows a sung-like input within 50 cents on voiced
 /// frames, after the reported latency.
 #[test]

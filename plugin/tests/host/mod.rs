@@ -90,6 +90,8 @@ pub struct ParamSpec {
     pub max: f64,
     pub default: f64,
     pub stepped: bool,
+    /// Flagged as the plugin's bypass (what a host's bypass button drives).
+    pub bypass: bool,
 }
 
 /// How a run activates the plugin.
@@ -135,6 +137,7 @@ impl Plugin {
                     max: info.max_value,
                     default: info.default_value,
                     stepped: info.flags.contains(ParamInfoFlags::IS_STEPPED),
+                    bypass: info.flags.contains(ParamInfoFlags::IS_BYPASS),
                 }
             })
             .collect()
@@ -150,6 +153,7 @@ impl Plugin {
             "reverb" => "Reverb",
             "out_gain" => "Output Gain",
             "in_gain" => "Input Gain",
+            "bypass" => "Bypass",
             other => panic!("no test name for {other}"),
         };
         let id = self
