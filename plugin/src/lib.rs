@@ -138,6 +138,12 @@ impl Plugin for DdspPlugin {
             main_output_channels: NonZeroU32::new(2),
             ..AudioIOLayout::const_default()
         },
+        // A mono track: the resynthesis is mono anyway.
+        AudioIOLayout {
+            main_input_channels: NonZeroU32::new(1),
+            main_output_channels: NonZeroU32::new(1),
+            ..AudioIOLayout::const_default()
+        },
     ];
 
     // Parameter changes split the block at the event, so automation lands on

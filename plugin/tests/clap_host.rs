@@ -7,7 +7,7 @@ mod host;
 use ddsp_e2e::{rms, sung_melody};
 use dsp_core::pitch::{track_clip, PitchConfig};
 use dsp_core::pitch_units::cents_between;
-use host::{aligned, median_pitch_midi, state_with, state_with_model_file, Change, Pace, Plugin};
+use host::{aligned, median_pitch_midi, state_with, state_with_model_file, Change, Pace, Plugin, Ports};
 
 const RATE: f32 = 48_000.0;
 
@@ -81,6 +81,29 @@ fn bypass_passes_the_input_through_in_time() {
     // After the 20 ms smoothing has settled, to the bit.
     let settled = (0.3 * RATE) as usize;
     assert_eq!(&output[settled..], &input[settled - latency as usize..input.len() - latency as usize]);
+}
+
+/// A mono track can host the plugin mono in, mono out (and a stereo one
+/// stereo, or mono in, stereo out), and each plays the same resynthesis.
+#[test]
+fn mono_stereo_and_mono_to_stereo_tracks_play_the_same() {
+    let layouts = [(1, 1), (1, 2), (2, 2)].map(|(inputs, outputs)| Ports { inputs, outputs });
+    let offered: Vec<Ports> = Plugin::new().port_configurations().into_iter().map(|(_, ports)| ports).collect();
+    for ports in layouts {
+        assert!(offered.contains(&ports), "{ports:?} not offered: {offered:?}");
+    }
+    let input = sung_melody(RATE as f64, &[57.0, 64.0], 0.5);
+    let outputs: Vec<Vec<f32>> = layouts
+        .iter()
+        .map(|&ports| {
+            let mut plugin = Plugin::new();
+            assert!(plugin.select_ports(ports), "{ports:?} refused");
+            plugin.run(Pace::Offline, RATE, 256, &input, &[], |_, _| {}).1
+        })
+        .collect();
+    assert!(rms(&outputs[0][(0.2 * RATE) as usize..]) > 0.01, "the mono layout is silent");
+    assert_eq!(outputs[0], outputs[1], "mono out differs from mono in, stereo out");
+    assert_eq!(outputs[0], outputs[2], "mono differs from stereo with the same input on both sides");
 }
 
 /// The output's pitch follows a sung-like input within 50 cents on voiced

@@ -9,6 +9,7 @@ use std::ffi::CString;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use clack_extensions::audio_ports_config::{AudioPortsConfigBuffer, MainPortInfo, PluginAudioPortsConfig};
 use clack_extensions::latency::PluginLatency;
 use clack_extensions::params::{ParamInfoBuffer, ParamInfoFlags, PluginParams};
 use clack_extensions::render::{PluginRender, RenderMode};
@@ -108,6 +109,15 @@ pub struct Plugin {
     /// Keeps the library loaded while the instance lives.
     _entry: PluginEntry,
     instance: PluginInstance<TestHost>,
+    /// Main input and output channels of the selected port configuration.
+    ports: Ports,
+}
+
+/// Main input and output channel counts (1 or 2 each).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Ports {
+    pub inputs: u32,
+    pub outputs: u32,
 }
 
 impl Plugin {
@@ -119,7 +129,34 @@ impl Plugin {
         assert!(factory.plugin_descriptors().any(|d| d.id() == Some(id)), "plugin id not exported");
         let host_info = HostInfo::new("ddsp tests", "ddsp", "https://example.invalid", "1.0").unwrap();
         let instance = PluginInstance::<TestHost>::new(|_| TestHostShared, |_| (), &bundle, id, &host_info).unwrap();
-        Self { _entry: bundle, instance }
+        Self { _entry: bundle, instance, ports: Ports { inputs: 2, outputs: 2 } }
+    }
+
+    /// Every port configuration the plugin offers.
+    pub fn port_configurations(&mut self) -> Vec<(ClapId, Ports)> {
+        let handle = self.instance.plugin_handle();
+        let Some(configs) = handle.get_extension::<PluginAudioPortsConfig>() else { return Vec::new() };
+        let mut buffer = AudioPortsConfigBuffer::new();
+        (0..configs.count(&handle))
+            .filter_map(|index| {
+                let config = configs.get(&handle, index, &mut buffer)?;
+                let channels = |port: Option<MainPortInfo>| port.map_or(0, |p| p.channel_count);
+                Some((config.id, Ports { inputs: channels(config.main_input), outputs: channels(config.main_output) }))
+            })
+            .collect()
+    }
+
+    /// Selects the port configuration with `ports` (before activation), as
+    /// a host does for a mono or stereo track; false if there is none.
+    pub fn select_ports(&mut self, ports: Ports) -> bool {
+        let Some((id, _)) = self.port_configurations().into_iter().find(|(_, p)| *p == ports) else { return false };
+        let handle = self.instance.plugin_handle();
+        let configs = handle.get_extension::<PluginAudioPortsConfig>().expect("the audio-ports-config extension");
+        if configs.select(&handle, id).is_err() {
+            return false;
+        }
+        self.ports = ports;
+        true
     }
 
     /// Every parameter the plugin declares.
@@ -237,7 +274,7 @@ impl Plugin {
         let (latency, mut processor) = self.start(session);
         let mut left = vec![0.0f32; input.len()];
         let mut right = vec![0.0f32; input.len()];
-        let mut blocks = BlockRunner::new(session, events);
+        let mut blocks = BlockRunner::new(session, events, self.ports);
         let started = Instant::now();
         while blocks.start < input.len() {
             between(self, blocks.start);
@@ -264,13 +301,14 @@ impl Plugin {
         mut main_thread: impl FnMut(&mut Self, f64),
     ) -> (u32, Vec<f32>) {
         let (latency, processor) = self.start(session);
+        let ports = self.ports;
         let played = std::sync::atomic::AtomicUsize::new(0);
         let (processor, left, right) = std::thread::scope(|scope| {
             let audio = scope.spawn(|| {
                 let mut processor = processor;
                 let mut left = vec![0.0f32; input.len()];
                 let mut right = vec![0.0f32; input.len()];
-                let mut blocks = BlockRunner::new(session, &[]);
+                let mut blocks = BlockRunner::new(session, &[], ports);
                 let started = Instant::now();
                 while blocks.start < input.len() {
                     let due = Duration::from_secs_f64(blocks.start as f64 / session.sample_rate as f64);
@@ -339,10 +377,11 @@ struct BlockRunner<'a> {
     block_events: EventBuffer,
     left_in: Vec<f32>,
     right_in: Vec<f32>,
+    ports: Ports,
 }
 
 impl<'a> BlockRunner<'a> {
-    fn new(session: Session, events: &'a [Event]) -> Self {
+    fn new(session: Session, events: &'a [Event], ports: Ports) -> Self {
         assert!(events.windows(2).all(|pair| pair[0].sample <= pair[1].sample), "events out of order");
         Self {
             start: 0,
@@ -354,6 +393,7 @@ impl<'a> BlockRunner<'a> {
             block_events: EventBuffer::new(),
             left_in: Vec::with_capacity(session.max_block),
             right_in: Vec::with_capacity(session.max_block),
+            ports,
         }
     }
 
@@ -383,17 +423,36 @@ impl<'a> BlockRunner<'a> {
         self.left_in.extend_from_slice(&input[start..end]);
         self.right_in.clear();
         self.right_in.extend_from_slice(&input[start..end]);
-        let audio_in = self.input_ports.with_input_buffers([AudioPortBuffer {
-            latency: 0,
-            channels: AudioPortBufferType::f32_input_only([
-                InputChannel::variable(&mut self.left_in),
-                InputChannel::variable(&mut self.right_in),
-            ]),
-        }]);
-        let mut audio_out = self.output_ports.with_output_buffers([AudioPortBuffer {
-            latency: 0,
-            channels: AudioPortBufferType::f32_output_only([&mut left[start..end], &mut right[start..end]]),
-        }]);
+        // A mono input port gets the input alone; a mono output port's
+        // channel is copied to `right` afterwards, so every layout is read
+        // the same way.
+        let audio_in = if self.ports.inputs == 1 {
+            self.input_ports.with_input_buffers([AudioPortBuffer {
+                latency: 0,
+                channels: AudioPortBufferType::f32_input_only([InputChannel::variable(&mut self.left_in)]),
+            }])
+        } else {
+            self.input_ports.with_input_buffers([AudioPortBuffer {
+                latency: 0,
+                channels: AudioPortBufferType::f32_input_only([
+                    InputChannel::variable(&mut self.left_in),
+                    InputChannel::variable(&mut self.right_in),
+                ]),
+            }])
+        };
+        let mono_out = self.ports.outputs == 1;
+        let (left_out, right_out) = (&mut left[start..end], &mut right[start..end]);
+        let mut audio_out = if mono_out {
+            self.output_ports.with_output_buffers([AudioPortBuffer {
+                latency: 0,
+                channels: AudioPortBufferType::f32_output_only([&mut *left_out]),
+            }])
+        } else {
+            self.output_ports.with_output_buffers([AudioPortBuffer {
+                latency: 0,
+                channels: AudioPortBufferType::f32_output_only([&mut *left_out, &mut *right_out]),
+            }])
+        };
         processor
             .process(
                 &audio_in,
@@ -404,6 +463,9 @@ impl<'a> BlockRunner<'a> {
                 None,
             )
             .unwrap();
+        if mono_out {
+            right_out.copy_from_slice(left_out);
+        }
         self.output_events.clear();
         self.start = end;
     }
