@@ -256,8 +256,16 @@ impl Worker {
 
     fn load(&mut self, wanted: Wanted) {
         self.status.set_loading();
-        let (checkpoint, origin) = match read_checkpoint(wanted.choice, &self.params.model_file) {
-            Ok(model) => model,
+        let (checkpoint, origin, notice) = match read_checkpoint(wanted.choice, &self.params.model_file) {
+            Ok((checkpoint, origin)) => (checkpoint, origin, None),
+            // "Loaded File" with no file: what activation plays for the
+            // same settings (the default instrument, with a warning), so a
+            // bounce or a reopened project sounds as this did.
+            Err(error) if wanted.choice.bundled().is_none() && self.params.model_file.path().is_none() => {
+                let (checkpoint, origin, notice) =
+                    fallback_checkpoint(&format!("cannot play {}: {error}", wanted.choice.label()));
+                (checkpoint, origin, Some(notice))
+            }
             Err(error) => {
                 self.status.set_error(format!(
                     "cannot play {}: {error}; the current model keeps playing",
@@ -268,7 +276,7 @@ impl Worker {
         };
         let description = ModelDescription::new(&checkpoint, origin);
         match self.hand_over(&checkpoint) {
-            Ok(()) => self.status.set_playing(description, None),
+            Ok(()) => self.status.set_playing(description, notice),
             Err(error) => self
                 .status
                 .set_error(format!("cannot play {}: {error}; the current model keeps playing", description.name)),

@@ -106,6 +106,28 @@ fn mono_stereo_and_mono_to_stereo_tracks_play_the_same() {
     assert_eq!(outputs[0], outputs[2], "mono differs from stereo with the same input on both sides");
 }
 
+/// Choosing "Loaded File" with no file loaded plays what reopening a
+/// project with that setting plays, the default instrument, rather than
+/// keeping whatever played before (a bounce or a reopened project would
+/// not sound like what was heard).
+#[test]
+fn loaded_file_without_a_file_plays_the_default_instrument_live_too() {
+    let input = sung_melody(RATE as f64, &[57.0, 64.0, 60.0], 0.6);
+    let at = (0.7 * RATE) as usize;
+    let switch_to = |instrument: &'static str| {
+        let changes = [
+            Change { sample: 0, param: "instrument", text: "Flute" },
+            Change { sample: at, param: "instrument", text: instrument },
+        ];
+        Plugin::new().run(Pace::Offline, RATE, 256, &input, &changes, |_, _| {}).1
+    };
+    let loaded_file = switch_to("Loaded File");
+    let violin = switch_to("Violin");
+    let first_difference = loaded_file.iter().zip(&violin).position(|(a, b)| a != b);
+    assert_eq!(first_difference, None, "not the default instrument");
+    assert!(loaded_file != switch_to("Flute"), "the flute kept playing");
+}
+
 /// The output's pitch follows a sung-like input within 50 cents on voiced
 /// frames, after the reported latency.
 #[test]
