@@ -124,6 +124,36 @@ fn tone(t: f32) -> f32 {
     (1..=8).map(|h| 0.3 / h as f32 * (2.0 * std::f32::consts::PI * f0 * h as f32 * t).sin()).sum()
 }
 
+/// Telephone-band and 16 kHz files render (through the engine at 48 kHz)
+/// to a file at their own rate and length that carries the tone; below
+/// 8 kHz is refused cleanly.
+#[test]
+fn renders_low_rate_files_at_their_own_rate() {
+    let input = wav("low-rate.wav", 2.0, tone);
+    let clip = read_audio(Path::new(&input)).unwrap();
+    for rate in [8_000u32, 16_000] {
+        let source = temp(&format!("low-rate-{rate}.wav"));
+        let resampled = dsp_core::resample::resample_clip(&clip.channels[0], 16_000.0, rate as f32);
+        write_wav(&source, &AudioClip { channels: vec![resampled.clone()], sample_rate_hz: rate }).unwrap();
+        let out = temp(&format!("low-rate-{rate}-out.wav"));
+        let output = ddsp(&["render", source.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+        assert!(output.status.success(), "{rate} Hz: {}", String::from_utf8_lossy(&output.stderr));
+        let rendered = read_audio(&out).unwrap();
+        assert_eq!(rendered.sample_rate_hz, rate);
+        assert_eq!(rendered.channels[0].len(), resampled.len());
+        let tail = &rendered.channels[0][rate as usize / 2..];
+        let rms = (tail.iter().map(|x| x * x).sum::<f32>() / tail.len() as f32).sqrt();
+        assert!(rms > 0.01, "{rate} Hz: silent ({rms})");
+    }
+    let too_low = temp("too-low.wav");
+    write_wav(&too_low, &AudioClip { channels: vec![vec![0.0; 4_000]], sample_rate_hz: 4_000 }).unwrap();
+    let out = temp("too-low-out.wav");
+    assert_clean_failure(
+        &ddsp(&["render", too_low.to_str().unwrap(), "-o", out.to_str().unwrap()]),
+        "outside the supported 8000",
+    );
+}
+
 #[test]
 fn train_rejects_bad_data_cleanly() {
     let model = temp("never.safetensors");

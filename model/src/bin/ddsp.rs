@@ -22,6 +22,7 @@ use ddsp_model::train::dataset::{collect_audio_files, prepare_dataset};
 use ddsp_model::train::report::{training_report, EXAMPLE_FRAMES};
 use ddsp_model::train::trainer::{state_path, TrainSettings, Trainer};
 use dsp_core::pitch_units::{hz_to_midi, midi_to_hz};
+use dsp_core::resample::resample_clip;
 use dsp_core::{ranges, render_clip, UserControls};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -38,16 +39,19 @@ struct Cli {
 enum Command {
     /// Timbre-transfer an audio file (offline, same engine as the plugin).
     ///
-    /// The input may be mono or stereo at any rate from 22.05 to 192 kHz; the
+    /// The input may be mono or stereo at any rate from 8 to 192 kHz; the
     /// output is a 32-bit float WAV at the input's rate, aligned sample for
-    /// sample with the input (the plugin's latency is compensated).
+    /// sample with the input (the plugin's latency is compensated). Below
+    /// 22.05 kHz (telephone and 16 kHz speech or datasets) the file is
+    /// resampled to 48 kHz for the engine and the result back to the input's
+    /// rate.
     ///
     /// Example: ddsp render assets/examples/melody.wav -o melody-out.wav --octave-shift -1
     Render(RenderArgs),
     /// Train an instrument from recordings of it (10–20 minutes is ideal).
     ///
-    /// Decodes every file (WAV, FLAC, MP3, Ogg; directories are searched),
-    /// resamples to the model rate, analyses it with the plugin's own pitch
+    /// Decodes every file (WAV, FLAC, MP3, Ogg, at any rate from 8 kHz up;
+    /// directories are searched), resamples to the model rate, analyses it with the plugin's own pitch
     /// and loudness tracker, holds out the end of every file for validation,
     /// and trains in two stages: a fast frame-level stage against harmonic
     /// and noise levels measured from the audio, then an end-to-end stage
@@ -242,18 +246,27 @@ impl RenderArgs {
     }
 }
 
+/// Lowest input rate `ddsp render` takes, Hz.
+const MIN_RENDER_RATE_HZ: f32 = 8_000.0;
+/// The engine's rate for inputs below its own range, Hz.
+const LOW_RATE_ENGINE_HZ: f32 = 48_000.0;
+
 fn render(args: &RenderArgs) -> Result<(), String> {
     let clip = read_audio(&args.input).map_err(|e| e.to_string())?;
-    let rate = clip.sample_rate_hz as f32;
-    if !ranges::SAMPLE_RATE_HZ.contains(&rate) {
+    let input_rate = clip.sample_rate_hz as f32;
+    if !(MIN_RENDER_RATE_HZ..=*ranges::SAMPLE_RATE_HZ.end()).contains(&input_rate) {
         return Err(format!(
             "{}: sample rate {} Hz is outside the supported {}–{} Hz",
             args.input.display(),
             clip.sample_rate_hz,
-            ranges::SAMPLE_RATE_HZ.start(),
+            MIN_RENDER_RATE_HZ,
             ranges::SAMPLE_RATE_HZ.end()
         ));
     }
+    // The engine runs at the input's rate where it can, otherwise at 48 kHz
+    // between two resamplings.
+    let rate = if ranges::SAMPLE_RATE_HZ.contains(&input_rate) { input_rate } else { LOW_RATE_ENGINE_HZ };
+    let to_engine = |channel: &Vec<f32>| resample_clip(channel, input_rate, rate);
     if clip.channels.len() > 2 {
         return Err(format!(
             "{}: {} channels; the engine takes mono or stereo",
@@ -267,14 +280,24 @@ fn render(args: &RenderArgs) -> Result<(), String> {
     };
 
     let progress = progress_bar("rendering {bar:40} {percent:>3}% {elapsed}", PROGRESS_STEPS);
-    let channels =
-        render_clip(&mut engine, &clip.channels, |done| progress.set_position((done * PROGRESS_STEPS as f32) as u64));
+    let input: Vec<Vec<f32>> = clip.channels.iter().map(to_engine).collect();
+    let rendered =
+        render_clip(&mut engine, &input, |done| progress.set_position((done * PROGRESS_STEPS as f32) as u64));
     progress.finish_and_clear();
+    let num_samples = clip.channels[0].len();
+    let channels = rendered
+        .iter()
+        .map(|channel| {
+            let mut channel = resample_clip(channel, rate, input_rate);
+            channel.resize(num_samples, 0.0);
+            channel
+        })
+        .collect();
     write_wav(&args.output, &AudioClip { channels, sample_rate_hz: clip.sample_rate_hz }).map_err(|e| e.to_string())?;
     eprintln!(
-        "wrote {} ({:.2} s at {} Hz; engine latency {} samples, compensated)",
+        "wrote {} ({:.2} s at {} Hz; engine at {rate} Hz, latency {} samples, compensated)",
         args.output.display(),
-        clip.channels[0].len() as f32 / rate,
+        num_samples as f32 / input_rate,
         clip.sample_rate_hz,
         engine.latency_samples()
     );
