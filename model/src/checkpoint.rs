@@ -41,6 +41,12 @@ pub const MAX_REVERB_SECONDS: f32 = 10.0;
 /// default size. Checked before any weight is read, so it also bounds what
 /// a hostile file can make the loader allocate.
 pub const MAX_STEP_WEIGHTS: usize = 3_000_000;
+/// Largest checkpoint file read, bytes: the largest decoder allowed
+/// (`MAX_STEP_WEIGHTS` float32 weights, plus its LayerNorm vectors and
+/// biases) and the longest reverb at 192 kHz fit with room to spare
+/// (~20 MB). A larger file is refused before it is read, so a huge or
+/// hostile file costs neither memory nor time.
+pub const MAX_CHECKPOINT_BYTES: u64 = 64 * 1024 * 1024;
 
 /// The pitch and loudness distribution of the training audio.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -121,6 +127,8 @@ pub enum CheckpointError {
     NotFound(PathBuf),
     /// The file could not be read or written.
     Io { path: PathBuf, reason: String },
+    /// The file is larger than any checkpoint can be.
+    TooLarge { path: PathBuf, bytes: u64 },
     /// The file is not a safetensors file.
     NotSafetensors(String),
     /// The file ends before its header says it should.
@@ -150,6 +158,13 @@ impl fmt::Display for CheckpointError {
         match self {
             Self::NotFound(path) => write!(f, "checkpoint {} does not exist", path.display()),
             Self::Io { path, reason } => write!(f, "cannot access checkpoint {}: {reason}", path.display()),
+            Self::TooLarge { path, bytes } => write!(
+                f,
+                "{} is {} MB, larger than any checkpoint (at most {} MB): not a model file",
+                path.display(),
+                bytes / (1024 * 1024),
+                MAX_CHECKPOINT_BYTES / (1024 * 1024)
+            ),
             Self::NotSafetensors(reason) => write!(f, "not a safetensors checkpoint: {reason}"),
             Self::Truncated(reason) => write!(f, "checkpoint is truncated (incomplete download or copy?): {reason}"),
             Self::UnknownFormat(reason) => write!(f, "not a DDSP timbre-transfer checkpoint: {reason}"),
@@ -393,10 +408,22 @@ pub fn parse_checkpoint(bytes: &[u8]) -> Result<Checkpoint, CheckpointError> {
 
 /// Loads and validates the checkpoint at `path`.
 pub fn load_checkpoint(path: &Path) -> Result<Checkpoint, CheckpointError> {
-    let bytes = std::fs::read(path).map_err(|e| match e.kind() {
+    let access_error = |e: std::io::Error| match e.kind() {
         std::io::ErrorKind::NotFound => CheckpointError::NotFound(path.to_owned()),
         _ => CheckpointError::Io { path: path.to_owned(), reason: e.to_string() },
-    })?;
+    };
+    let file = std::fs::File::open(path).map_err(access_error)?;
+    let declared = file.metadata().map_err(access_error)?.len();
+    if declared > MAX_CHECKPOINT_BYTES {
+        return Err(CheckpointError::TooLarge { path: path.to_owned(), bytes: declared });
+    }
+    // Read at most one byte past the limit, whatever the file does meanwhile.
+    let mut bytes = Vec::with_capacity(declared as usize);
+    std::io::Read::read_to_end(&mut std::io::Read::take(file, MAX_CHECKPOINT_BYTES + 1), &mut bytes)
+        .map_err(access_error)?;
+    if bytes.len() as u64 > MAX_CHECKPOINT_BYTES {
+        return Err(CheckpointError::TooLarge { path: path.to_owned(), bytes: bytes.len() as u64 });
+    }
     parse_checkpoint(&bytes)
 }
 

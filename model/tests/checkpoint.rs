@@ -253,6 +253,20 @@ fn non_finite_weights() {
 }
 
 /// Every error message reads as a sentence a musician can act on.
+/// A file larger than any checkpoint can be (here a 1 GB sparse file) is
+/// refused before it is read: no gigabyte allocated, a message that says
+/// what it is.
+#[test]
+fn files_too_large_for_a_checkpoint_are_refused_unread() {
+    let path = std::env::temp_dir().join(format!("ddsp-huge-{}.safetensors", std::process::id()));
+    let file = std::fs::File::create(&path).unwrap();
+    file.set_len(1 << 30).unwrap();
+    let error = load_checkpoint(&path).unwrap_err();
+    std::fs::remove_file(&path).unwrap();
+    assert!(matches!(error, CheckpointError::TooLarge { bytes, .. } if bytes == 1 << 30), "{error}");
+    assert!(error.to_string().contains("not a model file"), "{error}");
+}
+
 #[test]
 fn errors_explain_themselves() {
     let message = load_checkpoint(Path::new("/nonexistent/violin.safetensors")).unwrap_err().to_string();
