@@ -28,8 +28,11 @@ use crate::network::{Dense, LAYER_NORM_EPS, LEAKY_RELU_SLOPE};
 pub(crate) struct StepDense {
     /// `out × in`, row-major: one row per output.
     rows: Vec<f32>,
+    /// One per output.
     bias: Vec<f32>,
+    /// Inputs.
     in_dim: usize,
+    /// Outputs.
     out_dim: usize,
 }
 
@@ -72,7 +75,9 @@ impl StepDense {
 
 /// LayerNorm (mean removed, scaled and shifted) over one frame.
 struct StepLayerNorm {
+    /// Scale per value (LayerNorm's gamma).
     weight: Vec<f32>,
+    /// Shift per value (LayerNorm's beta).
     bias: Vec<f32>,
 }
 
@@ -105,8 +110,11 @@ impl StepLayerNorm {
 /// Dense → LayerNorm → leaky ReLU, repeated (DDSP's `FcStack`), with its two
 /// working buffers.
 pub(crate) struct StepStack {
+    /// Each dense layer and the LayerNorm after it.
     layers: Vec<(StepDense, StepLayerNorm)>,
+    /// Working buffers the layers write into in turn (widest layer).
     ping: Vec<f32>,
+    /// See `ping`.
     pong: Vec<f32>,
 }
 
@@ -152,10 +160,15 @@ impl StepStack {
 /// A GRU step in the `reset_after` form of [`crate::network::Gru`], with its
 /// projections' buffers.
 pub(crate) struct StepGru {
+    /// `W_ih`, `b_ih`: input → the three gates.
     input: StepDense,
+    /// `W_hh`, `b_hh`: state → the three gates.
     recurrent: StepDense,
+    /// The input projection of the current frame (`3 × hidden`).
     projected: Vec<f32>,
+    /// The recurrent projection of the current frame (`3 × hidden`).
     recurrent_out: Vec<f32>,
+    /// State size.
     hidden: usize,
 }
 

@@ -34,10 +34,15 @@ pub struct StreamingDecoder {
     info: DecoderInfo,
     /// Feature scaling the network was trained with.
     scaling: FeatureScaling,
+    /// Scaled f0 (1 value) → `mlp_units`.
     f0_stack: StepStack,
+    /// Scaled loudness (1 value) → `mlp_units`.
     loudness_stack: StepStack,
+    /// The recurrent layer; its state lives at the end of `head_in`.
     gru: StepGru,
+    /// `[stacks, GRU state]` → `mlp_units`.
     out_stack: StepStack,
+    /// `mlp_units` → amplitude, harmonics and noise bands (raw).
     dense_out: StepDense,
     /// The output stack's input, `[f0 stack, loudness stack, GRU state]`:
     /// the first part is also the GRU's input, and the last `gru_units`
