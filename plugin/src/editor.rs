@@ -17,7 +17,7 @@ use nice_plug_egui::widgets::ParamSlider;
 use nice_plug_egui::{create_egui_editor, EguiEditor, EguiEditorState, EguiNiceSettings, NiceEguiApp, RepaintNotifier};
 
 use crate::choice::InstrumentChoice;
-use crate::loader::validate_file;
+use crate::file_check::{CheckOutcome, FileCheck};
 use crate::meters::{MeterReading, Meters};
 use crate::params::DdspParams;
 use crate::status::{ModelDescription, ModelOrigin, ModelStatus, Notice};
@@ -65,16 +65,18 @@ pub struct EditorApp {
     gui_context: Option<GuiContext>,
     path_text: String,
     browser: Option<FileBrowser>,
-    /// The last file-loading result of this editor (validation happens
-    /// here, before anything changes).
+    /// The last file-loading result of this editor (a file is validated
+    /// before anything changes).
     load_message: Option<Notice>,
+    /// A picked file being validated on a thread of its own.
+    checking: Option<FileCheck>,
 }
 
 impl EditorApp {
     /// An editor over the plugin's shared state.
     pub fn new(params: Arc<DdspParams>, status: Arc<ModelStatus>, meters: Arc<Meters>) -> Self {
         let path_text = params.model_file.path().map(|p| p.display().to_string()).unwrap_or_default();
-        Self { params, status, meters, gui_context: None, path_text, browser: None, load_message: None }
+        Self { params, status, meters, gui_context: None, path_text, browser: None, load_message: None, checking: None }
     }
 
     /// Draws the whole editor; parameter changes go through `setter`.
@@ -201,7 +203,7 @@ impl EditorApp {
             );
             let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             if ui.button("Load").clicked() || entered {
-                self.load(setter, PathBuf::from(self.path_text.trim()));
+                self.load(PathBuf::from(self.path_text.trim()));
             }
             if ui.button(if self.browser.is_some() { "Close browser" } else { "Browse…" }).clicked() {
                 self.browser = match self.browser {
@@ -213,9 +215,10 @@ impl EditorApp {
         if let Some(browser) = &mut self.browser {
             if let Some(file) = browser.show(ui) {
                 self.path_text = file.display().to_string();
-                self.load(setter, file);
+                self.load(file);
             }
         }
+        self.finish_check(ui, setter);
         // This editor's own result first, then the loader's.
         let shown = self.load_message.as_ref().or(notice);
         match shown {
@@ -225,11 +228,25 @@ impl EditorApp {
         };
     }
 
-    /// Validates `path` here (off the audio thread); only a valid model is
-    /// chosen, so a bad file never interrupts what plays.
-    fn load(&mut self, setter: &ParamSetter, path: PathBuf) {
-        match validate_file(&path) {
-            Ok(_) => {
+    /// Starts validating `path` on a thread of its own (never on the GUI
+    /// or audio thread); a newer pick replaces an unfinished one.
+    fn load(&mut self, path: PathBuf) {
+        self.checking = Some(FileCheck::start(path));
+    }
+
+    /// Takes the verdict of the file being checked, if it has arrived: only
+    /// a valid model is chosen, so a bad file never interrupts what plays.
+    fn finish_check(&mut self, ui: &mut egui::Ui, setter: &ParamSetter) {
+        let Some(check) = &self.checking else { return };
+        match check.poll() {
+            CheckOutcome::Pending => {
+                ui.horizontal(|ui| {
+                    ui.spinner();
+                    ui.label(format!("checking {}", check.path().display()));
+                });
+                return;
+            }
+            CheckOutcome::Valid(path) => {
                 self.params.model_file.set_path(path);
                 let instrument = &self.params.instrument;
                 setter.begin_set_parameter(instrument);
@@ -238,8 +255,11 @@ impl EditorApp {
                 self.load_message = None;
                 self.browser = None;
             }
-            Err(error) => self.load_message = Some(Notice::Error(format!("{error}; the current model keeps playing"))),
+            CheckOutcome::Invalid(error) => {
+                self.load_message = Some(Notice::Error(format!("{error}; the current model keeps playing")));
+            }
         }
+        self.checking = None;
     }
 }
 

@@ -15,6 +15,7 @@
 
 mod choice;
 pub mod editor;
+mod file_check;
 mod loader;
 mod meters;
 mod model_file;
