@@ -13,8 +13,8 @@
 //! delay` samples of silence; synth sample `s` is output sample
 //! `s + max_hop + decoder delay`, so
 //! `latency = lookahead + max_hop + decoder delay`. The dry signal is
-//! delayed by the same amount. Every shipped decoder (the
-//! additive one and the model crate's real-time step) computes inside
+//! delayed by the same amount. Every shipped decoder (the additive one and
+//! the model crate's real-time step) computes inside
 //! `submit`, so its delay is 0 and the latency does not depend on the
 //! host's block size: 8 ms + one 4 ms hop = 12 ms at 44.1 and 48 kHz with
 //! 250 Hz frames.
@@ -24,9 +24,9 @@
 //! states its extra delay). In real-time mode, an output that has not
 //! arrived by its deadline is late: the segment glides on with the
 //! previous controls (at the new pitch), and [`Engine::late_frames`] counts
-//! it. In offline mode the engine
-//! waits for every output, so a bounce is deterministic and equals a
-//! real-time run without late frames. Everything is driven
+//! it. In offline mode the engine waits for every output, so a bounce is
+//! deterministic and equals a real-time run without late frames. Everything
+//! is driven
 //! by input sample positions, never by block boundaries, so the output does
 //! not depend on how the host cuts blocks.
 //!

@@ -1,9 +1,9 @@
 //! The DDSP decoder's side of the product, in candle: the decoder network
 //! and its configuration, the versioned checkpoint format, the real-time
 //! step that runs the decoder on the audio thread, the control mapping and
-//! the harmonic synth as differentiable tensor maths (mirroring `dsp-core` exactly, so a
-//! model trained through them plays the same in the real-time engine),
-//! resynthesis metrics, audio files, and the `ddsp` command line.
+//! the harmonic synth as differentiable tensor maths (mirroring `dsp-core`
+//! exactly, so a model trained through them plays the same in the real-time
+//! engine), resynthesis metrics, audio files, and the `ddsp` command line.
 
 pub mod analysis;
 pub mod audio_file;

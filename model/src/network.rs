@@ -33,14 +33,6 @@ pub struct Dense {
 }
 
 impl Dense {
-    /// The `[out, in]` weight and `[out]` bias, for laying the layer out for
-    /// the real-time step.
-    pub(crate) fn tensors(&self) -> (&Tensor, &Tensor) {
-        (&self.weight, &self.bias)
-    }
-}
-
-impl Dense {
     /// A layer from `in_dim` to `out_dim` inputs, tensors under `vb`
     /// (initialised as `candle_nn::linear` does when absent).
     pub fn new(in_dim: usize, out_dim: usize, vb: VarBuilder) -> Result<Self> {
@@ -52,6 +44,12 @@ impl Dense {
     /// A layer from a `[out, in]` weight and an `[out]` bias.
     pub fn from_tensors(weight: Tensor, bias: Tensor) -> Self {
         Self { weight, bias }
+    }
+
+    /// The `[out, in]` weight and `[out]` bias, for laying the layer out for
+    /// the real-time step.
+    pub(crate) fn tensors(&self) -> (&Tensor, &Tensor) {
+        (&self.weight, &self.bias)
     }
 }
 

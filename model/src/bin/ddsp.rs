@@ -51,8 +51,9 @@ enum Command {
     /// Train an instrument from recordings of it (10–20 minutes is ideal).
     ///
     /// Decodes every file (WAV, FLAC, MP3, Ogg, at any rate from 8 kHz up;
-    /// directories are searched), resamples to the model rate, analyses it with the plugin's own pitch
-    /// and loudness tracker, holds out the end of every file for validation,
+    /// directories are searched), resamples to the model rate, analyses it
+    /// with the plugin's own pitch and loudness tracker, holds out the end
+    /// of every file for validation,
     /// and trains in two stages: a fast frame-level stage against harmonic
     /// and noise levels measured from the audio, then an end-to-end stage
     /// through the synth with the multi-scale spectral loss. Writes the model
@@ -266,7 +267,6 @@ fn render(args: &RenderArgs) -> Result<(), String> {
     // The engine runs at the input's rate where it can, otherwise at 48 kHz
     // between two resamplings.
     let rate = if ranges::SAMPLE_RATE_HZ.contains(&input_rate) { input_rate } else { LOW_RATE_ENGINE_HZ };
-    let to_engine = |channel: &Vec<f32>| resample_clip(channel, input_rate, rate);
     if clip.channels.len() > 2 {
         return Err(format!(
             "{}: {} channels; the engine takes mono or stereo",
@@ -280,19 +280,23 @@ fn render(args: &RenderArgs) -> Result<(), String> {
     };
 
     let progress = progress_bar("rendering {bar:40} {percent:>3}% {elapsed}", PROGRESS_STEPS);
-    let input: Vec<Vec<f32>> = clip.channels.iter().map(to_engine).collect();
-    let rendered =
-        render_clip(&mut engine, &input, |done| progress.set_position((done * PROGRESS_STEPS as f32) as u64));
-    progress.finish_and_clear();
+    let show_progress = |done: f32| progress.set_position((done * PROGRESS_STEPS as f32) as u64);
     let num_samples = clip.channels[0].len();
-    let channels = rendered
-        .iter()
-        .map(|channel| {
-            let mut channel = resample_clip(channel, rate, input_rate);
-            channel.resize(num_samples, 0.0);
-            channel
-        })
-        .collect();
+    let channels = if rate == input_rate {
+        render_clip(&mut engine, &clip.channels, show_progress)
+    } else {
+        let input: Vec<Vec<f32>> = clip.channels.iter().map(|c| resample_clip(c, input_rate, rate)).collect();
+        let rendered = render_clip(&mut engine, &input, show_progress);
+        rendered
+            .iter()
+            .map(|channel| {
+                let mut channel = resample_clip(channel, rate, input_rate);
+                channel.resize(num_samples, 0.0);
+                channel
+            })
+            .collect()
+    };
+    progress.finish_and_clear();
     write_wav(&args.output, &AudioClip { channels, sample_rate_hz: clip.sample_rate_hz }).map_err(|e| e.to_string())?;
     eprintln!(
         "wrote {} ({:.2} s at {} Hz; engine at {rate} Hz, latency {} samples, compensated)",
