@@ -54,8 +54,22 @@ impl Dense {
 }
 
 impl Module for Dense {
+    /// `x` `[..., in]` → `[..., out]`, every step a matrix product so that
+    /// the backward pass is too: the leading dimensions are folded into one
+    /// rows dimension (a broadcast product would give the weight a batch
+    /// dimension whose gradient candle sums element by element), and the
+    /// bias enters as `1 · bias` (its gradient a product with a column of
+    /// ones, not a reduction over rows). Exactly `x Wᵀ + b`.
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        x.broadcast_matmul(&self.weight.t()?)?.broadcast_add(&self.bias)
+        let (in_dim, out_dim) = (self.weight.dim(1)?, self.weight.dim(0)?);
+        let mut out_shape = x.dims().to_vec();
+        if let Some(last) = out_shape.last_mut() {
+            *last = out_dim;
+        }
+        let rows = x.elem_count() / in_dim.max(1);
+        let product = x.reshape((rows, in_dim))?.matmul(&self.weight.t()?)?;
+        let bias = Tensor::ones((rows, 1), product.dtype(), product.device())?.matmul(&self.bias.unsqueeze(0)?)?;
+        (product + bias)?.reshape(out_shape)
     }
 }
 
@@ -63,10 +77,27 @@ fn leaky_relu(x: &Tensor) -> Result<Tensor> {
     x.maximum(&(x * LEAKY_RELU_SLOPE)?)
 }
 
+/// How the GRU and the LayerNorm → leaky ReLU halves of the stacks are
+/// computed for whole sequences (training and offline decoding), and with
+/// them the training synth's harmonic bank (`crate::synth`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LayerKernels {
+    /// One candle operation per GRU sequence and per normalised layer,
+    /// forward and backward (`crate::gru_sequence`,
+    /// `crate::norm_activation`): what the trainer uses.
+    #[default]
+    Fused,
+    /// Plain candle graphs (about fifteen operations per GRU frame, ten per
+    /// LayerNorm): the reference the fused operations are tested and
+    /// benchmarked against.
+    Graph,
+}
+
 /// Dense → LayerNorm → leaky ReLU, `num_layers` times (DDSP's `FcStack`).
 #[derive(Clone, Debug)]
 pub struct FcStack {
     layers: Vec<(Dense, LayerNorm)>,
+    kernels: LayerKernels,
 }
 
 impl FcStack {
@@ -81,7 +112,7 @@ impl FcStack {
                 Ok((dense, norm))
             })
             .collect::<Result<_>>()?;
-        Ok(Self { layers })
+        Ok(Self { layers, kernels: LayerKernels::default() })
     }
 
     /// The layers in order: each dense layer and the LayerNorm after it.
@@ -105,9 +136,16 @@ fn layer_norm_forward(norm: &LayerNorm, x: &Tensor) -> Result<Tensor> {
 
 impl Module for FcStack {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        self.layers
-            .iter()
-            .try_fold(x.clone(), |x, (dense, norm)| leaky_relu(&layer_norm_forward(norm, &dense.forward(&x)?)?))
+        self.layers.iter().try_fold(x.clone(), |x, (dense, norm)| match (self.kernels, norm.bias()) {
+            (LayerKernels::Fused, Some(bias)) => crate::norm_activation::layer_norm_leaky_relu(
+                &dense.forward(&x)?,
+                norm.weight(),
+                bias,
+                LAYER_NORM_EPS,
+                LEAKY_RELU_SLOPE,
+            ),
+            _ => leaky_relu(&layer_norm_forward(norm, &dense.forward(&x)?)?),
+        })
     }
 }
 
@@ -121,6 +159,7 @@ pub struct Gru {
     input: Dense,
     recurrent: Dense,
     hidden: usize,
+    kernels: LayerKernels,
 }
 
 impl Gru {
@@ -138,6 +177,7 @@ impl Gru {
                 vb.get_with_hints(3 * hidden, "bias_hh_l0", zero)?,
             ),
             hidden,
+            kernels: LayerKernels::default(),
         })
     }
 
@@ -154,6 +194,33 @@ impl Gru {
     /// `W_ih x + b_ih` for inputs `[..., in_dim]`.
     fn project_input(&self, x: &Tensor) -> Result<Tensor> {
         self.input.forward(x)
+    }
+
+    /// Hidden states `[batch, frames, hidden]` and the final state for
+    /// projected inputs `[batch, frames, 3·hidden]` from `h0` `[batch, hidden]`.
+    fn sequence(&self, projected: &Tensor, h0: &Tensor) -> Result<(Tensor, Tensor)> {
+        match self.kernels {
+            LayerKernels::Fused => {
+                let (weight, bias) = self.recurrent.tensors();
+                let states = crate::gru_sequence::gru_sequence(projected, weight, bias, h0)?;
+                let last = crate::gru_sequence::final_state(&states, h0)?;
+                Ok((states, last))
+            }
+            LayerKernels::Graph => {
+                let num_frames = projected.dim(1)?;
+                let mut h = h0.clone();
+                let mut hidden_states = Vec::with_capacity(num_frames);
+                for frame in 0..num_frames {
+                    h = self.step_projected(&projected.narrow(1, frame, 1)?.squeeze(1)?, &h)?;
+                    hidden_states.push(h.clone());
+                }
+                let states = match num_frames {
+                    0 => Tensor::zeros((h0.dim(0)?, 0, self.hidden), candle_core::DType::F32, h0.device())?,
+                    _ => Tensor::stack(&hidden_states, 1)?,
+                };
+                Ok((states, h))
+            }
+        }
     }
 
     /// One step from a projected input `[batch, 3·hidden]` and state
@@ -224,6 +291,20 @@ impl Decoder {
         (&self.f0_stack, &self.loudness_stack, &self.gru, &self.out_stack, &self.dense_out)
     }
 
+    /// Chooses how whole sequences are computed (the fused operations
+    /// unless told otherwise); for tests and benchmarks against the graph.
+    pub fn set_layer_kernels(&mut self, kernels: LayerKernels) {
+        self.gru.kernels = kernels;
+        for stack in [&mut self.f0_stack, &mut self.loudness_stack, &mut self.out_stack] {
+            stack.kernels = kernels;
+        }
+    }
+
+    /// How whole sequences are computed.
+    pub fn layer_kernels(&self) -> LayerKernels {
+        self.gru.kernels
+    }
+
     /// A fresh (zero) GRU state for `batch` sequences.
     pub fn initial_state(&self, batch: usize) -> Result<DecoderState> {
         let device = self.dense_out.bias.device();
@@ -242,14 +323,7 @@ impl Decoder {
         let loudness = self.loudness_stack.forward(loudness_scaled)?;
         let inputs = Tensor::cat(&[&f0, &loudness], D::Minus1)?;
         let projected = self.gru.project_input(&inputs)?;
-        let num_frames = projected.dim(1)?;
-        let mut h = state.h.clone();
-        let mut hidden_states = Vec::with_capacity(num_frames);
-        for frame in 0..num_frames {
-            h = self.gru.step_projected(&projected.narrow(1, frame, 1)?.squeeze(1)?, &h)?;
-            hidden_states.push(h.clone());
-        }
-        let rnn = Tensor::stack(&hidden_states, 1)?;
+        let (rnn, h) = self.gru.sequence(&projected, &state.h)?;
         let raw = self.output_head(&Tensor::cat(&[&inputs, &rnn], D::Minus1)?)?;
         Ok((raw, DecoderState { h }))
     }
@@ -288,17 +362,17 @@ mod tests {
 
     use super::*;
 
-    fn random_features(num_frames: usize, seed: u64) -> Result<(Tensor, Tensor)> {
+    fn random_features(batch: usize, num_frames: usize, seed: u64) -> Result<(Tensor, Tensor)> {
         let mut state = seed;
         let mut next = move || {
             state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
             (state >> 40) as f32 / (1u64 << 24) as f32
         };
-        let f0: Vec<f32> = (0..num_frames).map(|_| 0.3 + 0.4 * next()).collect();
-        let loudness: Vec<f32> = (0..num_frames).map(|_| next()).collect();
+        let f0: Vec<f32> = (0..batch * num_frames).map(|_| 0.3 + 0.4 * next()).collect();
+        let loudness: Vec<f32> = (0..batch * num_frames).map(|_| next()).collect();
         Ok((
-            Tensor::from_vec(f0, (1, num_frames, 1), &Device::Cpu)?,
-            Tensor::from_vec(loudness, (1, num_frames, 1), &Device::Cpu)?,
+            Tensor::from_vec(f0, (batch, num_frames, 1), &Device::Cpu)?,
+            Tensor::from_vec(loudness, (batch, num_frames, 1), &Device::Cpu)?,
         ))
     }
 
@@ -306,7 +380,7 @@ mod tests {
     #[test]
     fn sequence_and_step_agree() -> Result<()> {
         let decoder = seeded_decoder(&DecoderConfig::small_size(), 3, 6f32.sqrt())?;
-        let (f0, loudness) = random_features(500, 7)?;
+        let (f0, loudness) = random_features(1, 500, 7)?;
         let (sequence, _) = decoder.forward_sequence(&f0, &loudness, &decoder.initial_state(1)?)?;
         let sequence = Tensor::cat(&[&sequence.amplitude, &sequence.harmonics, &sequence.noise], D::Minus1)?;
 
@@ -325,6 +399,50 @@ mod tests {
             max_difference = max_difference.max(difference);
         }
         assert!(max_difference <= 1e-5, "max difference {max_difference}");
+        Ok(())
+    }
+
+    /// The fused operations and the candle graphs agree on the outputs
+    /// and on every weight's gradient (a weighted sum of all outputs as the
+    /// loss, 3 sequences of 60 frames), to 1e-4 of the gradient's scale.
+    #[test]
+    fn fused_layers_match_the_graph_forward_and_backward() -> Result<()> {
+        let config = DecoderConfig {
+            mlp_units: 16,
+            mlp_layers: 1,
+            gru_units: 24,
+            num_harmonics: 10,
+            num_noise_bands: 5,
+            ..DecoderConfig::small_size()
+        };
+        let varmap = VarMap::new();
+        let tensors = crate::checkpoint::initial_tensors(&config, 11, 6f32.sqrt())
+            .map_err(|e| candle_core::Error::Msg(e.to_string()))?;
+        for (name, tensor) in tensors {
+            varmap.data().lock().unwrap().insert(name, candle_core::Var::from_tensor(&tensor)?);
+        }
+        let mut decoder = Decoder::new(&config, VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu))?;
+        let (f0, loudness) = random_features(3, 60, 13)?;
+        let loss_weights =
+            random_features(3, 60 * config.num_outputs(), 17)?.1.reshape((3, 60, config.num_outputs()))?;
+        let mut runs = Vec::new();
+        for kernels in [LayerKernels::Fused, LayerKernels::Graph] {
+            decoder.set_layer_kernels(kernels);
+            let (raw, last) = decoder.forward_sequence(&f0, &loudness, &decoder.initial_state(3)?)?;
+            let out = Tensor::cat(&[&raw.amplitude, &raw.harmonics, &raw.noise], D::Minus1)?;
+            let grads = (&out * &loss_weights)?.sum_all()?.backward()?;
+            runs.push((out, last.h, grads));
+        }
+        let max_difference = |a: &Tensor, b: &Tensor| -> Result<f32> { (a - b)?.abs()?.max_all()?.to_scalar() };
+        assert!(max_difference(&runs[0].0, &runs[1].0)? <= 1e-5, "outputs differ");
+        assert!(max_difference(&runs[0].1, &runs[1].1)? <= 1e-5, "final states differ");
+        for (name, var) in varmap.data().lock().unwrap().iter() {
+            let fused = runs[0].2.get(var.as_tensor()).expect("fused gradient");
+            let graph = runs[1].2.get(var.as_tensor()).expect("graph gradient");
+            let scale = graph.abs()?.max_all()?.to_scalar::<f32>()?.max(1.0);
+            let difference = max_difference(fused, graph)?;
+            assert!(difference <= 1e-4 * scale, "{name}: gradients differ by {difference} (scale {scale})");
+        }
         Ok(())
     }
 

@@ -10,14 +10,145 @@
 //! frequency. Pitch is an input, never learned, so the phase and the
 //! harmonic sines are computed outside autograd, in f64 as the bank does;
 //! only the amplitudes carry gradients.
+//!
+//! [`harmonic_synth`] is one candle operation, forward and backward: the
+//! sines come from the bank's own Chebyshev recurrence sample by sample and
+//! are never stored. [`harmonic_synth_graph`], the same maths as tensor
+//! operations over a `[batch, samples, harmonics]` table (hundreds of MB
+//! per batch at 48 kHz), is the reference it is tested and benchmarked
+//! against.
 
-use candle_core::{DType, Device, Result, Tensor, D};
+use candle_core::{CpuStorage, CustomOp1, DType, Device, Layout, Result, Shape, Tensor, D};
+
+/// The harmonic synth as one operation on the amplitudes; the pitch, hop
+/// and rate are constants of it.
+struct HarmonicSynthOp {
+    /// Per-frame pitch of each sequence, Hz.
+    f0_hz: Vec<Vec<f32>>,
+    /// Samples per frame.
+    hop_samples: usize,
+    /// Sample rate, Hz.
+    sample_rate_hz: f64,
+}
+
+impl HarmonicSynthOp {
+    /// Calls `visit(frame, step, sines)` for every sample of sequence
+    /// `sequence` over `num_frames` frames, in order: `step` 1…hop within
+    /// the frame, `sines[h]` the gated `sin(2π (h + 1) φ)` of the first
+    /// `sines.len()` harmonics (the bank's recurrence, in f64).
+    fn for_each_sample(
+        &self,
+        sequence: usize,
+        num_frames: usize,
+        sines: &mut [f64],
+        mut visit: impl FnMut(usize, usize, &[f64]),
+    ) -> Result<()> {
+        let f0 = &self.f0_hz[sequence];
+        if f0.len() < num_frames {
+            candle_core::bail!("{} pitch values for {num_frames} frames", f0.len());
+        }
+        let (hop, nyquist) = (self.hop_samples as f64, self.sample_rate_hz / 2.0);
+        let mut phase = 0.0f64;
+        for frame in 0..num_frames {
+            let target = f0[frame] as f64;
+            let start = if frame == 0 { target } else { f0[frame - 1] as f64 };
+            for step in 1..=self.hop_samples {
+                let f0_hz = start + (target - start) * step as f64 / hop;
+                phase += f0_hz / self.sample_rate_hz;
+                phase -= phase.floor();
+                let (sin, cos) = (2.0 * std::f64::consts::PI * phase).sin_cos();
+                let audible = if f0_hz > 0.0 { ((nyquist / f0_hz).ceil() as usize).saturating_sub(1) } else { 0 };
+                let (mut previous, mut current) = (0.0f64, sin);
+                for (h, value) in sines.iter_mut().enumerate() {
+                    *value = if h < audible { current } else { 0.0 };
+                    (previous, current) = (current, 2.0 * cos * current - previous);
+                }
+                visit(frame, step, sines);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl CustomOp1 for HarmonicSynthOp {
+    fn name(&self) -> &'static str {
+        "harmonic-synth"
+    }
+
+    /// Amplitudes `[batch, frames, harmonics]` → signal `[batch, frames · hop]`.
+    fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
+        let (batch, num_frames, num_harmonics) = layout.shape().dims3()?;
+        let (start, end) = layout
+            .contiguous_offsets()
+            .ok_or_else(|| candle_core::Error::Msg("harmonic synth: non-contiguous amplitudes".into()))?;
+        let amplitudes = &storage.as_slice::<f32>()?[start..end];
+        let hop = self.hop_samples;
+        let mut out = vec![0.0f32; batch * num_frames * hop];
+        let mut sines = vec![0.0f64; num_harmonics];
+        for b in 0..batch {
+            let sequence = &amplitudes[b * num_frames * num_harmonics..][..num_frames * num_harmonics];
+            let signal = &mut out[b * num_frames * hop..][..num_frames * hop];
+            self.for_each_sample(b, num_frames, &mut sines, |frame, step, sines| {
+                let ramp = step as f64 / hop as f64;
+                let to = &sequence[frame * num_harmonics..][..num_harmonics];
+                let mut sum = 0.0f64;
+                for (h, &sine) in sines.iter().enumerate() {
+                    let from = if frame == 0 { 0.0 } else { sequence[(frame - 1) * num_harmonics + h] as f64 };
+                    sum += (from + (to[h] as f64 - from) * ramp) * sine;
+                }
+                signal[frame * hop + step - 1] = sum as f32;
+            })?;
+        }
+        Ok((CpuStorage::F32(out), Shape::from((batch, num_frames * hop))))
+    }
+
+    /// Each amplitude's gradient: the signal's gradient times its sine over
+    /// its own frame (rising ramp) and the next (falling ramp).
+    fn bwd(&self, amplitudes: &Tensor, _signal: &Tensor, grad_signal: &Tensor) -> Result<Option<Tensor>> {
+        let (batch, num_frames, num_harmonics) = amplitudes.dims3()?;
+        let hop = self.hop_samples;
+        let grad_values = grad_signal.detach().contiguous()?.flatten_all()?.to_vec1::<f32>()?;
+        let mut grad = vec![0.0f64; batch * num_frames * num_harmonics];
+        let mut sines = vec![0.0f64; num_harmonics];
+        for b in 0..batch {
+            let grad_sequence = &mut grad[b * num_frames * num_harmonics..][..num_frames * num_harmonics];
+            self.for_each_sample(b, num_frames, &mut sines, |frame, step, sines| {
+                let g = grad_values[(b * num_frames + frame) * hop + step - 1] as f64;
+                let ramp = step as f64 / hop as f64;
+                let (rising, falling) = (g * ramp, g * (1.0 - ramp));
+                for (h, &sine) in sines.iter().enumerate() {
+                    grad_sequence[frame * num_harmonics + h] += rising * sine;
+                    if frame > 0 {
+                        grad_sequence[(frame - 1) * num_harmonics + h] += falling * sine;
+                    }
+                }
+            })?;
+        }
+        let grad: Vec<f32> = grad.into_iter().map(|g| g as f32).collect();
+        Ok(Some(Tensor::from_vec(grad, (batch, num_frames, num_harmonics), amplitudes.device())?))
+    }
+}
 
 /// Renders harmonic banks: `amplitudes` `[batch, frames, harmonics]`
 /// (linear amplitude of harmonic `h + 1` at index `h`, differentiable),
 /// `f0_hz[batch][frame]` per-frame pitch, `hop_samples` samples per frame at
 /// `sample_rate_hz`. Returns `[batch, frames · hop_samples]`.
 pub fn harmonic_synth(
+    f0_hz: &[Vec<f32>],
+    amplitudes: &Tensor,
+    hop_samples: usize,
+    sample_rate_hz: f32,
+) -> Result<Tensor> {
+    let batch = amplitudes.dim(0)?;
+    if f0_hz.len() != batch {
+        candle_core::bail!("{} pitch sequences for a batch of {batch}", f0_hz.len());
+    }
+    let op = HarmonicSynthOp { f0_hz: f0_hz.to_vec(), hop_samples, sample_rate_hz: sample_rate_hz as f64 };
+    amplitudes.contiguous()?.apply_op1(op)
+}
+
+/// [`harmonic_synth`] as plain candle tensor operations: the reference.
+pub fn harmonic_synth_graph(
     f0_hz: &[Vec<f32>],
     amplitudes: &Tensor,
     hop_samples: usize,
@@ -128,6 +259,32 @@ mod tests {
         // f32 tensor sums vs the bank's f64 recurrence: rounding only.
         assert!(max_difference < 1e-5, "max difference {max_difference}");
         assert!(reference.iter().any(|x| x.abs() > 0.1));
+        Ok(())
+    }
+
+    /// The fused operation and the tensor graph give the same signal and the
+    /// same amplitude gradients (to 1e-4 of the gradient's scale), for two
+    /// sequences whose pitches cross the Nyquist frequency for some harmonics.
+    #[test]
+    fn fused_synth_matches_the_graph_forward_and_backward() -> Result<()> {
+        let (num_frames, num_harmonics, hop) = (20, 30, 48);
+        let (f0, amplitudes) = controls(num_frames, num_harmonics);
+        let f0 = vec![f0.clone(), f0.iter().map(|f| f * 0.7).collect()];
+        let both: Vec<f32> = amplitudes.iter().chain(amplitudes.iter().rev()).copied().collect();
+        let var = Var::from_vec(both, (2, num_frames, num_harmonics), &Device::Cpu)?;
+        let weights: Vec<f32> = (0..2 * num_frames * hop).map(|n| (n as f32 * 0.37).sin()).collect();
+        let weights = Tensor::from_vec(weights, (2, num_frames * hop), &Device::Cpu)?;
+        let mut runs = Vec::new();
+        for synth in [harmonic_synth, harmonic_synth_graph] {
+            let signal = synth(&f0, var.as_tensor(), hop, 16_000.0)?;
+            let gradient = (&signal * &weights)?.sum_all()?.backward()?.get(&var).expect("a gradient").clone();
+            runs.push((signal, gradient));
+        }
+        let max_difference = |a: &Tensor, b: &Tensor| -> Result<f32> { (a - b)?.abs()?.max_all()?.to_scalar() };
+        assert!(max_difference(&runs[0].0, &runs[1].0)? < 1e-5, "signals differ");
+        let scale = runs[1].1.abs()?.max_all()?.to_scalar::<f32>()?.max(1.0);
+        let difference = max_difference(&runs[0].1, &runs[1].1)?;
+        assert!(difference <= 1e-4 * scale, "gradients differ by {difference} (scale {scale})");
         Ok(())
     }
 

@@ -8,6 +8,15 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+/// mimalloc instead of the system allocator: training allocates and frees
+/// tensors of several MB many times a step, and glibc hands such blocks back
+/// to the kernel on every free, so each step paid for hundreds of thousands
+/// of page faults (measured: 4.1 s of system time in 11 s of training; the
+/// small decoder's step 40 % faster without them). The training-step
+/// benchmark uses the same allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Args, Parser, Subcommand};
 use ddsp_model::analysis::{analysis_points, mono_mix, spectrogram_db};
 use ddsp_model::audio_file::{read_audio, write_wav, AudioClip};

@@ -14,7 +14,8 @@ use candle_core::{Device, Tensor};
 
 use crate::config::DecoderConfig;
 use crate::network::Decoder;
-use crate::synth::harmonic_synth;
+use crate::network::LayerKernels;
+use crate::synth::{harmonic_synth, harmonic_synth_graph};
 use crate::train::dataset::{Dataset, Example};
 use crate::train::frame_loss::synth_controls;
 use crate::train::noise_synth::{filtered_noise, NoiseBasis};
@@ -121,7 +122,11 @@ impl AudioStage {
                     .collect::<candle_core::Result<Vec<_>>>()?;
                 Tensor::cat(&rows, 0)
             };
-            let harmonic = harmonic_synth(&crop_f0, &crop(&harmonics)?, h, self.model_rate_hz)?;
+            let synth = match decoder.layer_kernels() {
+                LayerKernels::Fused => harmonic_synth,
+                LayerKernels::Graph => harmonic_synth_graph,
+            };
+            let harmonic = synth(&crop_f0, &crop(&harmonics)?, h, self.model_rate_hz)?;
             let seeds: Vec<u64> = (0..b as u64).map(|i| seed.wrapping_add(i).wrapping_mul(0x9E37_79B9) | 1).collect();
             let noise = filtered_noise(&crop(&noise)?, &self.basis, h, &seeds)?;
             let dry = (harmonic + noise)?.narrow(1, h, CROP_FRAMES * h)?;

@@ -210,6 +210,12 @@ impl Trainer {
         Ok(Some(trainer))
     }
 
+    /// Chooses how the decoder's layers run (the fused operations unless
+    /// told otherwise); for the benchmark against the candle graphs.
+    pub fn set_layer_kernels(&mut self, kernels: crate::network::LayerKernels) {
+        self.decoder.set_layer_kernels(kernels);
+    }
+
     /// Steps done.
     pub fn step(&self) -> usize {
         self.step
@@ -361,6 +367,34 @@ impl Trainer {
         Ok(norms)
     }
 
+    /// One optimisation step of the current stage (a batch, its loss, the
+    /// gradients and the AdamW update); returns the batch's loss. `run`'s
+    /// inner step, public for the training-step benchmark.
+    pub fn train_step(&mut self, dataset: &Dataset, audio_stage: &AudioStage) -> anyhow::Result<f32> {
+        let learning_rate = self.learning_rate();
+        let loss = if self.step >= self.settings.frame_steps {
+            let examples = self.sample_examples(&dataset.train, self.settings.audio_batch_size);
+            let offset_seed = self.next_random();
+            audio_stage.loss(&self.decoder, &self.reverb_ir()?, dataset, &examples, offset_seed)?
+        } else {
+            let examples = self.sample_examples(&dataset.train, self.settings.batch_size);
+            let window = FRAME_STAGE_WINDOW.min(dataset.example_frames);
+            let windows: Vec<(Example, usize)> = examples
+                .into_iter()
+                .map(|e| (e, (self.next_random() % (dataset.example_frames - window + 1) as u64) as usize))
+                .collect();
+            self.frame_stage_loss(dataset, &windows, window).map_err(candle_error)?
+        };
+        let value = loss.to_scalar::<f32>().map_err(candle_error)?;
+        if !value.is_finite() {
+            anyhow::bail!("the loss became {value} at step {}; try a lower --learning-rate", self.step);
+        }
+        let grads = loss.backward().map_err(candle_error)?;
+        self.optimizer.step(&grads, learning_rate).map_err(candle_error)?;
+        self.step += 1;
+        Ok(value)
+    }
+
     /// Trains until all steps are done, `stop_after_step` is reached, or
     /// `deadline` passes, writing the model to `model_path` (and the
     /// training state beside it) every `checkpoint_every` steps and when it
@@ -383,27 +417,7 @@ impl Trainer {
                 break;
             }
             let in_audio_stage = self.step >= self.settings.frame_steps;
-            let learning_rate = self.learning_rate();
-            let loss = if in_audio_stage {
-                let examples = self.sample_examples(&dataset.train, self.settings.audio_batch_size);
-                let offset_seed = self.next_random();
-                audio_stage.loss(&self.decoder, &self.reverb_ir()?, dataset, &examples, offset_seed)?
-            } else {
-                let examples = self.sample_examples(&dataset.train, self.settings.batch_size);
-                let window = FRAME_STAGE_WINDOW.min(dataset.example_frames);
-                let windows: Vec<(Example, usize)> = examples
-                    .into_iter()
-                    .map(|e| (e, (self.next_random() % (dataset.example_frames - window + 1) as u64) as usize))
-                    .collect();
-                self.frame_stage_loss(dataset, &windows, window).map_err(candle_error)?
-            };
-            let value = loss.to_scalar::<f32>().map_err(candle_error)?;
-            if !value.is_finite() {
-                anyhow::bail!("the loss became {value} at step {}; try a lower --learning-rate", self.step);
-            }
-            let grads = loss.backward().map_err(candle_error)?;
-            self.optimizer.step(&grads, learning_rate).map_err(candle_error)?;
-            self.step += 1;
+            let value = self.train_step(dataset, &audio_stage)?;
             loss_sum += value as f64;
             loss_count += 1;
             let stage = if in_audio_stage { "audio" } else { "frames" };
