@@ -7,9 +7,13 @@
 //! - `cargo xtask default-instruments [NAME…]`: all of the above, then
 //!   trains every default instrument (or those named) with `ddsp train`,
 //!   evaluates it on its held-out audio with `ddsp eval`, and copies the
-//!   model, its loss curve and its numbers into `assets/instruments/`.
+//!   model, its loss curve and its numbers into `assets/instruments/`;
+//! - `cargo xtask eval-instruments`: scores every shipped instrument on
+//!   held-out melodies through three SoundFonts and writes the table into
+//!   `assets/instruments/README.md`.
 
 mod default_instruments;
+mod eval_instruments;
 mod example_input;
 mod phrases;
 mod soundfont;
@@ -31,6 +35,7 @@ fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Some("eval-instruments") => eval_instruments::eval_instruments(),
         Some("default-instruments") => {
             let only: Vec<String> = args.collect();
             default_instruments::build(&only)

@@ -165,6 +165,34 @@ fn write_vibrato(events: &mut Events, rng: &mut NoiseRng, spec: &InstrumentSpec,
     }
 }
 
+/// The exact pitch the phrases of `smf` ask for, one value per ms (Hz;
+/// `None` where no note sounds): the sounding note's key plus the current
+/// pitch bend. A legato note's off, which follows the next note's on, ends
+/// nothing.
+pub fn pitch_track(smf: &Smf) -> Vec<Option<f32>> {
+    let (mut track, mut time_ms) = (Vec::new(), 0usize);
+    let (mut key, mut bend_cents) = (None::<u8>, 0.0f32);
+    for event in smf.tracks.iter().flatten() {
+        let next = time_ms + event.delta.as_int() as usize;
+        let f0 = key.map(|k| 440.0 * 2f32.powf((k as f32 - 69.0 + bend_cents / 100.0) / 12.0));
+        track.resize(next, f0);
+        time_ms = next;
+        if let TrackEventKind::Midi { message, .. } = event.kind {
+            match message {
+                MidiMessage::NoteOn { key: k, vel } if vel.as_int() > 0 => key = Some(k.as_int()),
+                MidiMessage::NoteOn { key: k, .. } | MidiMessage::NoteOff { key: k, .. } if key == Some(k.as_int()) => {
+                    key = None;
+                }
+                MidiMessage::PitchBend { bend } => {
+                    bend_cents = bend.as_int() as f32 / 8192.0 * BEND_RANGE_SEMITONES * 100.0;
+                }
+                _ => {}
+            }
+        }
+    }
+    track
+}
+
 fn finish(mut events: Events, end_ms: u32) -> Smf<'static> {
     events.list.sort_by_key(|&(time, order, _)| (time, order));
     let mut track = Vec::with_capacity(events.list.len() + 2);
@@ -199,5 +227,24 @@ mod tests {
             .collect();
         assert!(keys.len() > 20);
         assert!(keys.iter().all(|&k| (55..=93).contains(&k)));
+    }
+
+    /// The pitch track follows notes and bends: a note, silence after it,
+    /// and a bend of 100 cents heard as a semitone up.
+    #[test]
+    fn pitch_track_follows_notes_and_bends() {
+        let mut events = Events { list: Vec::new() };
+        events.push(10, MidiMessage::NoteOn { key: u7::new(69), vel: u7::new(100) });
+        events.bend_cents(50, 100.0);
+        events.push(100, MidiMessage::NoteOn { key: u7::new(72), vel: u7::new(100) });
+        events.push(100, MidiMessage::NoteOff { key: u7::new(69), vel: u7::new(64) });
+        events.push(150, MidiMessage::NoteOff { key: u7::new(72), vel: u7::new(64) });
+        let track = pitch_track(&finish(events, 200));
+        assert_eq!(track[5], None);
+        assert!((track[20].unwrap() - 440.0).abs() < 1e-3);
+        assert!((track[60].unwrap() - 440.0 * 2f32.powf(1.0 / 12.0)).abs() < 0.05);
+        assert!((track[120].unwrap() - 440.0 * 2f32.powf(4.0 / 12.0)).abs() < 0.1);
+        assert_eq!(track[160], None);
+        assert!(track.len() >= 200);
     }
 }
