@@ -59,6 +59,7 @@ use crate::noise::FilteredNoise;
 use crate::pitch::{PitchConfig, PitchTracker, DEFAULT_F0_HZ};
 use crate::ranges::{self, clamp_f32};
 use crate::reverb::Reverb;
+use crate::reverb_level::ReverbLevel;
 use crate::rng::DEFAULT_NOISE_SEED;
 use crate::smoothing::Smoother;
 use crate::swap::{decoder_slot, DecoderSender, DecoderSlot, Retired, SwapRequirements};
@@ -316,6 +317,8 @@ pub struct Engine {
     wet: Vec<f32>,
     segment: Vec<f32>,
     reverb_wet: Vec<f32>,
+    /// Holds the trained level at every reverb setting.
+    reverb_level: ReverbLevel,
     fading_wet: Vec<f32>,
     decoder_output: DecoderOutput,
     params: SynthParams,
@@ -398,6 +401,7 @@ impl Engine {
             wet: vec![0.0; max_block_samples],
             segment: vec![0.0; max_hop],
             reverb_wet: vec![0.0; max_hop],
+            reverb_level: ReverbLevel::new(sample_rate_hz),
             fading_wet: vec![0.0; max_hop],
             decoder_output: DecoderOutput::silent(info.num_harmonics, info.num_noise_bands),
             params: SynthParams::silent(DEFAULT_F0_HZ, info.num_harmonics, info.num_noise_bands),
@@ -500,6 +504,7 @@ impl Engine {
         self.noise.reset();
         self.finish_reverb_swap();
         self.reverb.reset();
+        self.reverb_level.reset();
         self.wet_queue.reset_with_zeros(self.synth_delay_samples);
         self.dry_delays.iter_mut().for_each(DelayLine::clear);
         self.bypass_delays.iter_mut().for_each(DelayLine::clear);
@@ -708,7 +713,7 @@ impl Engine {
                 }
             }
             for (sample, &reverb) in segment.iter_mut().zip(self.reverb_wet[..segment_len].iter()) {
-                *sample += self.gains.reverb_mix.step() * reverb;
+                *sample = self.reverb_level.mix(*sample, reverb, self.gains.reverb_mix.step());
             }
         }
         self.wet_queue.push(segment);

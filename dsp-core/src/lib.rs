@@ -25,6 +25,7 @@ pub mod pitch_units;
 pub mod ranges;
 pub mod resample;
 pub mod reverb;
+pub mod reverb_level;
 pub mod rng;
 pub mod smoothing;
 pub mod swap;

@@ -17,7 +17,9 @@
 //!   melody's exact pitch from the MIDI file (notes and pitch bends), over
 //!   the frames more than 30 ms inside a sounding note.
 //!
-//! The table goes between the markers in `assets/instruments/README.md`.
+//! The level offset and loudness L1 are also measured with every instrument
+//! on the README's sung example melody. The tables go between the markers
+//! in `assets/instruments/README.md`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -30,7 +32,7 @@ use dsp_core::pitch::{track_clip, PitchConfig};
 use dsp_core::resample::resample_clip;
 
 use crate::phrases::{pitch_track, write_phrases, InstrumentSpec, DEFAULT_INSTRUMENTS};
-use crate::soundfont::{normalise, render, RENDER_RATE_HZ};
+use crate::soundfont::{normalise, render};
 
 /// The SoundFonts every melody is rendered through: name, path, Debian package.
 const SOUNDFONTS: [(&str, &str, &str); 3] = [
@@ -153,12 +155,32 @@ fn run(command: &mut Command) -> Result<()> {
     Ok(())
 }
 
-fn read_mono(path: &Path) -> Result<Vec<f32>> {
+/// The mono mix of the audio file at `path` and its rate, Hz.
+fn read_mono(path: &Path) -> Result<(Vec<f32>, f32)> {
     let clip = read_audio(path).with_context(|| format!("reading {}", path.display()))?;
-    if clip.sample_rate_hz != RENDER_RATE_HZ {
-        bail!("{} is at {} Hz, not {RENDER_RATE_HZ}", path.display(), clip.sample_rate_hz);
+    Ok((mono_mix(&clip), clip.sample_rate_hz as f32))
+}
+
+/// Each instrument on the bundled sung melody at default settings:
+/// (instrument, level offset dB, loudness L1 dB).
+fn sung_input_levels(ddsp: &Path, work: &Path) -> Result<Vec<(&'static str, f64, f64)>> {
+    let input_path = Path::new(crate::example_input::PATH);
+    let (input, rate_hz) = read_mono(input_path)?;
+    let hop = (rate_hz / 250.0).round() as usize;
+    let mut rows = Vec::new();
+    for spec in &DEFAULT_INSTRUMENTS {
+        let output_path = work.join(format!("sung.{}.out.wav", spec.name));
+        run(Command::new(ddsp).args(["render", "--model", spec.name, "-o"]).arg(&output_path).arg(input_path))?;
+        let (output, _) = read_mono(&output_path)?;
+        let len = input.len().min(output.len());
+        let (output, input) = (&output[..len], &input[..len]);
+        rows.push((
+            spec.display_name,
+            level_offset_db(output, input, rate_hz, hop),
+            loudness_l1_db(output, input, rate_hz, hop),
+        ));
     }
-    Ok(mono_mix(&clip))
+    Ok(rows)
 }
 
 /// One row of the table: an instrument on one SoundFont's rendering.
@@ -184,12 +206,12 @@ fn evaluate_instrument(ddsp: &Path, spec: &InstrumentSpec, work: &Path) -> Resul
         let input_path = work.join(format!("{stem}.wav"));
         render(Path::new(font), &midi, &input_path)?;
         normalise(&input_path)?;
-        let input = read_mono(&input_path)?;
+        let (input, rate_hz) = read_mono(&input_path)?;
         let mut scores = Vec::new();
         for model in [spec.name, "additive"] {
             let output_path = work.join(format!("{stem}.{model}.out.wav"));
             run(Command::new(ddsp).args(["render", "--model", model, "-o"]).arg(&output_path).arg(&input_path))?;
-            scores.push(score(&input, &read_mono(&output_path)?, RENDER_RATE_HZ as f32, &melody_hz));
+            scores.push(score(&input, &read_mono(&output_path)?.0, rate_hz, &melody_hz));
         }
         rows.push(Row { instrument: spec.display_name, soundfont: font_name, model: scores[0], additive: scores[1] });
     }
@@ -240,11 +262,18 @@ pub fn eval_instruments() -> Result<()> {
         rows.extend(evaluate_instrument(&ddsp, spec, &work)?);
         println!("{}: done", spec.name);
     }
-    let body = format!(
+    let mut body = format!(
         "Measured by `cargo xtask eval-instruments` on {:.0}-second held-out melodies (see `xtask/src/eval_instruments.rs`), every instrument at default settings:\n\n{}",
         MELODY_MINUTES * 60.0,
         table(&rows)
     );
+    body.push_str(&format!(
+        "\nOn sung input (`{}`, the README's example), at default settings:\n\n| instrument | level offset | loudness L1 |\n|---|---:|---:|\n",
+        crate::example_input::PATH
+    ));
+    for (instrument, offset, l1) in sung_input_levels(&ddsp, &work)? {
+        body.push_str(&format!("| {instrument} | {offset:+.1} dB | {l1:.1} dB |\n"));
+    }
     println!("{body}");
     let readme = std::fs::read_to_string(README).unwrap_or_default();
     std::fs::write(README, with_table(&readme, &body))?;
