@@ -20,6 +20,10 @@ use std::sync::Mutex;
 
 use candle_core::{CpuStorage, CustomOp3, Device, Layout, Result, Shape, Tensor};
 
+use crate::op_input::contiguous_f32;
+
+const OP_NAME: &str = "gru-sequence";
+
 /// The operation: the initial state is a constant of it (training starts
 /// every sequence from zeros; no gradient flows to it).
 struct GruSequenceOp {
@@ -38,13 +42,6 @@ const RESET: usize = 0;
 const UPDATE: usize = 1;
 const CANDIDATE: usize = 2;
 const RECURRENT_CANDIDATE: usize = 3;
-
-fn contiguous_slice<'a>(storage: &'a CpuStorage, layout: &Layout) -> Result<&'a [f32]> {
-    let (start, end) = layout
-        .contiguous_offsets()
-        .ok_or_else(|| candle_core::Error::Msg("gru sequence: non-contiguous input".into()))?;
-    Ok(&storage.as_slice::<f32>()?[start..end])
-}
 
 fn sigmoid(x: f32) -> f32 {
     1.0 / (1.0 + (-x).exp())
@@ -81,7 +78,7 @@ fn project(rows: &[f32], count: usize, weight_t: &Tensor, bias: &Tensor) -> Resu
 
 impl CustomOp3 for GruSequenceOp {
     fn name(&self) -> &'static str {
-        "gru-sequence"
+        OP_NAME
     }
 
     /// `projected` `[batch, frames, 3·hidden]`, `W_hh` `[3·hidden, hidden]`,
@@ -97,10 +94,10 @@ impl CustomOp3 for GruSequenceOp {
     ) -> Result<(CpuStorage, Shape)> {
         let (batch, frames, gates) = l1.shape().dims3()?;
         let hidden = gates / 3;
-        let projected = contiguous_slice(s1, l1)?;
+        let projected = contiguous_f32(s1, l1, OP_NAME)?;
         let weight_t =
-            Tensor::from_slice(contiguous_slice(s2, l2)?, (gates, hidden), &Device::Cpu)?.t()?.contiguous()?;
-        let bias = Tensor::from_slice(contiguous_slice(s3, l3)?, gates, &Device::Cpu)?;
+            Tensor::from_slice(contiguous_f32(s2, l2, OP_NAME)?, (gates, hidden), &Device::Cpu)?.t()?.contiguous()?;
+        let bias = Tensor::from_slice(contiguous_f32(s3, l3, OP_NAME)?, gates, &Device::Cpu)?;
         let mut states = vec![0.0f32; batch * frames * hidden];
         let mut saved = vec![0.0f32; batch * frames * 4 * hidden];
         let mut h = self.initial_state.clone();

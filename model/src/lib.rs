@@ -17,6 +17,7 @@ pub mod mapping;
 pub mod metrics;
 pub mod network;
 pub mod norm_activation;
+mod op_input;
 pub mod plot;
 pub mod streaming;
 pub mod synth;

@@ -16,18 +16,15 @@
 
 use candle_core::{CpuStorage, CustomOp3, Device, Layout, Result, Shape, Tensor};
 
+use crate::op_input::contiguous_f32;
+
+const OP_NAME: &str = "layer-norm-leaky-relu";
+
 struct NormActivationOp {
     /// Added to the variance, as Keras' LayerNorm epsilon.
     epsilon: f32,
     /// The leaky ReLU's slope for negative values.
     slope: f32,
-}
-
-fn contiguous_slice<'a>(storage: &'a CpuStorage, layout: &Layout) -> Result<&'a [f32]> {
-    let (start, end) = layout
-        .contiguous_offsets()
-        .ok_or_else(|| candle_core::Error::Msg("norm activation: non-contiguous input".into()))?;
-    Ok(&storage.as_slice::<f32>()?[start..end])
 }
 
 impl NormActivationOp {
@@ -42,7 +39,7 @@ impl NormActivationOp {
 
 impl CustomOp3 for NormActivationOp {
     fn name(&self) -> &'static str {
-        "layer-norm-leaky-relu"
+        OP_NAME
     }
 
     /// `x` `[..., n]`, `γ` `[n]`, `β` `[n]` → `[..., n]`.
@@ -55,7 +52,8 @@ impl CustomOp3 for NormActivationOp {
         s3: &CpuStorage,
         l3: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        let (x, scale, shift) = (contiguous_slice(s1, l1)?, contiguous_slice(s2, l2)?, contiguous_slice(s3, l3)?);
+        let x = contiguous_f32(s1, l1, OP_NAME)?;
+        let (scale, shift) = (contiguous_f32(s2, l2, OP_NAME)?, contiguous_f32(s3, l3, OP_NAME)?);
         let n = scale.len();
         let mut out = vec![0.0f32; x.len()];
         for (row, out_row) in x.chunks_exact(n).zip(out.chunks_exact_mut(n)) {

@@ -7,12 +7,9 @@ use candle_core::{CpuStorage, CustomOp2, Layout, Result, Shape, Tensor};
 use realfft::num_complex::Complex32;
 use realfft::RealFftPlanner;
 
-struct ConvolveOp;
+use crate::op_input::contiguous_f32;
 
-fn slice<'a>(storage: &'a CpuStorage, layout: &Layout) -> Result<&'a [f32]> {
-    let (start, end) = layout.contiguous_offsets().ok_or_else(|| candle_core::Error::Msg("non-contiguous".into()))?;
-    Ok(&storage.as_slice::<f32>()?[start..end])
-}
+struct ConvolveOp;
 
 /// FFT helper: spectra of zero-padded signals at one length.
 struct Spectra {
@@ -56,7 +53,7 @@ impl CustomOp2 for ConvolveOp {
 
     fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout) -> Result<(CpuStorage, Shape)> {
         let (batch, samples) = l1.shape().dims2()?;
-        let (dry, ir) = (slice(s1, l1)?, slice(s2, l2)?);
+        let (dry, ir) = (contiguous_f32(s1, l1, "reverb")?, contiguous_f32(s2, l2, "reverb")?);
         let mut spectra = Spectra::new(samples + ir.len());
         let ir_spectrum = spectra.forward(ir);
         let mut out = Vec::with_capacity(batch * samples);

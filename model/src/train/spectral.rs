@@ -72,13 +72,6 @@ impl StftMagnitude {
     }
 }
 
-fn contiguous<'a>(storage: &'a CpuStorage, layout: &Layout) -> Result<&'a [f32]> {
-    let (start, end) = layout
-        .contiguous_offsets()
-        .ok_or_else(|| candle_core::Error::Msg("spectral loss needs contiguous input".into()))?;
-    Ok(&storage.as_slice::<f32>()?[start..end])
-}
-
 impl CustomOp1 for StftMagnitude {
     fn name(&self) -> &'static str {
         "stft-magnitude"
@@ -86,7 +79,7 @@ impl CustomOp1 for StftMagnitude {
 
     fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
         let (batch, samples) = layout.shape().dims2()?;
-        let signal = contiguous(storage, layout)?;
+        let signal = crate::op_input::contiguous_f32(storage, layout, "spectral loss")?;
         let frames = samples.div_ceil(self.hop());
         let bins = self.bins();
         let mut out = vec![0.0f32; batch * frames * bins];
