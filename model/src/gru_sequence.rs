@@ -150,6 +150,7 @@ impl CustomOp3 for GruSequenceOp {
         let mut grad_recurrent = vec![0.0f32; batch * frames * gates];
         let mut carried = vec![0.0f32; batch * hidden];
         let mut frame_grad_recurrent = vec![0.0f32; batch * gates];
+        let mut grad_bias = vec![0.0f32; gates];
         for frame in (0..frames).rev() {
             for b in 0..batch {
                 let at = b * frames + frame;
@@ -176,6 +177,7 @@ impl CustomOp3 for GruSequenceOp {
                     carry[j] = dh * update;
                 }
                 grad_recurrent[at * gates..][..gates].copy_from_slice(dq);
+                grad_bias.iter_mut().zip(dq.iter()).for_each(|(sum, d)| *sum += d);
             }
             let through_weight =
                 Tensor::from_slice(&frame_grad_recurrent, (batch, gates), &Device::Cpu)?.matmul(&weight)?;
@@ -186,7 +188,7 @@ impl CustomOp3 for GruSequenceOp {
         let grad_recurrent = Tensor::from_vec(grad_recurrent, (batch * frames, gates), &Device::Cpu)?;
         let previous = Tensor::from_vec(previous, (batch * frames, hidden), &Device::Cpu)?;
         let grad_weight = grad_recurrent.t()?.matmul(&previous)?;
-        let grad_bias = grad_recurrent.sum(0)?;
+        let grad_bias = Tensor::from_vec(grad_bias, gates, &Device::Cpu)?;
         let grad_projected = Tensor::from_vec(grad_projected, (batch, frames, gates), &Device::Cpu)?;
         Ok((Some(grad_projected), Some(grad_weight), Some(grad_bias)))
     }

@@ -97,7 +97,6 @@ pub enum LayerKernels {
 #[derive(Clone, Debug)]
 pub struct FcStack {
     layers: Vec<(Dense, LayerNorm)>,
-    kernels: LayerKernels,
 }
 
 impl FcStack {
@@ -112,7 +111,7 @@ impl FcStack {
                 Ok((dense, norm))
             })
             .collect::<Result<_>>()?;
-        Ok(Self { layers, kernels: LayerKernels::default() })
+        Ok(Self { layers })
     }
 
     /// The layers in order: each dense layer and the LayerNorm after it.
@@ -134,9 +133,10 @@ fn layer_norm_forward(norm: &LayerNorm, x: &Tensor) -> Result<Tensor> {
     }
 }
 
-impl Module for FcStack {
-    fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        self.layers.iter().try_fold(x.clone(), |x, (dense, norm)| match (self.kernels, norm.bias()) {
+impl FcStack {
+    /// `x` `[..., in]` through every layer, computed as `kernels` says.
+    fn forward(&self, x: &Tensor, kernels: LayerKernels) -> Result<Tensor> {
+        self.layers.iter().try_fold(x.clone(), |x, (dense, norm)| match (kernels, norm.bias()) {
             (LayerKernels::Fused, Some(bias)) => crate::norm_activation::layer_norm_leaky_relu(
                 &dense.forward(&x)?,
                 norm.weight(),
@@ -159,7 +159,6 @@ pub struct Gru {
     input: Dense,
     recurrent: Dense,
     hidden: usize,
-    kernels: LayerKernels,
 }
 
 impl Gru {
@@ -177,7 +176,6 @@ impl Gru {
                 vb.get_with_hints(3 * hidden, "bias_hh_l0", zero)?,
             ),
             hidden,
-            kernels: LayerKernels::default(),
         })
     }
 
@@ -197,9 +195,10 @@ impl Gru {
     }
 
     /// Hidden states `[batch, frames, hidden]` and the final state for
-    /// projected inputs `[batch, frames, 3·hidden]` from `h0` `[batch, hidden]`.
-    fn sequence(&self, projected: &Tensor, h0: &Tensor) -> Result<(Tensor, Tensor)> {
-        match self.kernels {
+    /// projected inputs `[batch, frames, 3·hidden]` from `h0` `[batch, hidden]`,
+    /// computed as `kernels` says.
+    fn sequence(&self, projected: &Tensor, h0: &Tensor, kernels: LayerKernels) -> Result<(Tensor, Tensor)> {
+        match kernels {
             LayerKernels::Fused => {
                 let (weight, bias) = self.recurrent.tensors();
                 let states = crate::gru_sequence::gru_sequence(projected, weight, bias, h0)?;
@@ -264,6 +263,8 @@ pub struct Decoder {
     gru: Gru,
     out_stack: FcStack,
     dense_out: Dense,
+    /// How whole sequences are computed.
+    kernels: LayerKernels,
 }
 
 impl Decoder {
@@ -277,6 +278,7 @@ impl Decoder {
             out_stack: FcStack::new(2 * units + config.gru_units, units, config.mlp_layers, vb.pp("out_stack"))?,
             dense_out: Dense::new(units, config.num_outputs(), vb.pp("dense_out"))?,
             config: config.clone(),
+            kernels: LayerKernels::default(),
         })
     }
 
@@ -294,15 +296,12 @@ impl Decoder {
     /// Chooses how whole sequences are computed (the fused operations
     /// unless told otherwise); for tests and benchmarks against the graph.
     pub fn set_layer_kernels(&mut self, kernels: LayerKernels) {
-        self.gru.kernels = kernels;
-        for stack in [&mut self.f0_stack, &mut self.loudness_stack, &mut self.out_stack] {
-            stack.kernels = kernels;
-        }
+        self.kernels = kernels;
     }
 
     /// How whole sequences are computed.
     pub fn layer_kernels(&self) -> LayerKernels {
-        self.gru.kernels
+        self.kernels
     }
 
     /// A fresh (zero) GRU state for `batch` sequences.
@@ -319,11 +318,11 @@ impl Decoder {
         loudness_scaled: &Tensor,
         state: &DecoderState,
     ) -> Result<(RawOutputs, DecoderState)> {
-        let f0 = self.f0_stack.forward(f0_scaled)?;
-        let loudness = self.loudness_stack.forward(loudness_scaled)?;
+        let f0 = self.f0_stack.forward(f0_scaled, self.kernels)?;
+        let loudness = self.loudness_stack.forward(loudness_scaled, self.kernels)?;
         let inputs = Tensor::cat(&[&f0, &loudness], D::Minus1)?;
         let projected = self.gru.project_input(&inputs)?;
-        let (rnn, h) = self.gru.sequence(&projected, &state.h)?;
+        let (rnn, h) = self.gru.sequence(&projected, &state.h, self.kernels)?;
         let raw = self.output_head(&Tensor::cat(&[&inputs, &rnn], D::Minus1)?)?;
         Ok((raw, DecoderState { h }))
     }
@@ -345,7 +344,7 @@ impl Decoder {
     }
 
     fn output_head(&self, x: &Tensor) -> Result<RawOutputs> {
-        let out = self.dense_out.forward(&self.out_stack.forward(x)?)?;
+        let out = self.dense_out.forward(&self.out_stack.forward(x, self.kernels)?)?;
         let harmonics = self.config.num_harmonics;
         Ok(RawOutputs {
             amplitude: out.narrow(D::Minus1, 0, 1)?,

@@ -31,43 +31,44 @@ struct HarmonicSynthOp {
     sample_rate_hz: f64,
 }
 
-impl HarmonicSynthOp {
-    /// Calls `visit(frame, step, sines)` for every sample of sequence
-    /// `sequence` over `num_frames` frames, in order: `step` 1…hop within
-    /// the frame, `sines[h]` the gated `sin(2π (h + 1) φ)` of the first
-    /// `sines.len()` harmonics (the bank's recurrence, in f64).
-    fn for_each_sample(
-        &self,
-        sequence: usize,
-        num_frames: usize,
-        sines: &mut [f64],
-        mut visit: impl FnMut(usize, usize, &[f64]),
-    ) -> Result<()> {
-        let f0 = &self.f0_hz[sequence];
-        if f0.len() < num_frames {
-            candle_core::bail!("{} pitch values for {num_frames} frames", f0.len());
-        }
-        let (hop, nyquist) = (self.hop_samples as f64, self.sample_rate_hz / 2.0);
-        let mut phase = 0.0f64;
-        for frame in 0..num_frames {
-            let target = f0[frame] as f64;
-            let start = if frame == 0 { target } else { f0[frame - 1] as f64 };
-            for step in 1..=self.hop_samples {
-                let f0_hz = start + (target - start) * step as f64 / hop;
-                phase += f0_hz / self.sample_rate_hz;
-                phase -= phase.floor();
-                let (sin, cos) = (2.0 * std::f64::consts::PI * phase).sin_cos();
-                let audible = if f0_hz > 0.0 { ((nyquist / f0_hz).ceil() as usize).saturating_sub(1) } else { 0 };
-                let (mut previous, mut current) = (0.0f64, sin);
-                for (h, value) in sines.iter_mut().enumerate() {
-                    *value = if h < audible { current } else { 0.0 };
-                    (previous, current) = (current, 2.0 * cos * current - previous);
-                }
-                visit(frame, step, sines);
-            }
-        }
-        Ok(())
+/// Calls `visit(frame, step, sines)` for every sample of one sequence with
+/// per-frame pitch `f0_hz` over `num_frames` frames of `hop_samples` at
+/// `sample_rate_hz`, in order: `step` 1…hop within the frame, `sines[h]` the
+/// gated `sin(2π (h + 1) φ)` of the first `sines.len()` harmonics, with the
+/// bank's per-sample pitch glide, cumulative phase, Nyquist gate and sine
+/// recurrence (in f64).
+fn for_each_sample(
+    f0_hz: &[f32],
+    num_frames: usize,
+    hop_samples: usize,
+    sample_rate_hz: f64,
+    sines: &mut [f64],
+    mut visit: impl FnMut(usize, usize, &[f64]),
+) -> Result<()> {
+    if f0_hz.len() < num_frames {
+        candle_core::bail!("{} pitch values for {num_frames} frames", f0_hz.len());
     }
+    let (hop, nyquist) = (hop_samples as f64, sample_rate_hz / 2.0);
+    let mut phase = 0.0f64;
+    for frame in 0..num_frames {
+        let target = f0_hz[frame] as f64;
+        let start = if frame == 0 { target } else { f0_hz[frame - 1] as f64 };
+        for step in 1..=hop_samples {
+            let f0 = start + (target - start) * step as f64 / hop;
+            phase += f0 / sample_rate_hz;
+            phase -= phase.floor();
+            let (sin, cos) = (2.0 * std::f64::consts::PI * phase).sin_cos();
+            // Harmonics strictly below Nyquist: (h + 1) · f0 < nyquist.
+            let audible = if f0 > 0.0 { ((nyquist / f0).ceil() as usize).saturating_sub(1) } else { 0 };
+            let (mut previous, mut current) = (0.0f64, sin);
+            for (h, value) in sines.iter_mut().enumerate() {
+                *value = if h < audible { current } else { 0.0 };
+                (previous, current) = (current, 2.0 * cos * current - previous);
+            }
+            visit(frame, step, sines);
+        }
+    }
+    Ok(())
 }
 
 impl CustomOp1 for HarmonicSynthOp {
@@ -85,7 +86,7 @@ impl CustomOp1 for HarmonicSynthOp {
         for b in 0..batch {
             let sequence = &amplitudes[b * num_frames * num_harmonics..][..num_frames * num_harmonics];
             let signal = &mut out[b * num_frames * hop..][..num_frames * hop];
-            self.for_each_sample(b, num_frames, &mut sines, |frame, step, sines| {
+            for_each_sample(&self.f0_hz[b], num_frames, hop, self.sample_rate_hz, &mut sines, |frame, step, sines| {
                 let ramp = step as f64 / hop as f64;
                 let to = &sequence[frame * num_harmonics..][..num_harmonics];
                 let mut sum = 0.0f64;
@@ -109,7 +110,7 @@ impl CustomOp1 for HarmonicSynthOp {
         let mut sines = vec![0.0f64; num_harmonics];
         for b in 0..batch {
             let grad_sequence = &mut grad[b * num_frames * num_harmonics..][..num_frames * num_harmonics];
-            self.for_each_sample(b, num_frames, &mut sines, |frame, step, sines| {
+            for_each_sample(&self.f0_hz[b], num_frames, hop, self.sample_rate_hz, &mut sines, |frame, step, sines| {
                 let g = grad_values[(b * num_frames + frame) * hop + step - 1] as f64;
                 let ramp = step as f64 / hop as f64;
                 let (rising, falling) = (g * ramp, g * (1.0 - ramp));
@@ -176,8 +177,7 @@ pub fn harmonic_synth_graph(
 }
 
 /// `gate · sin(2π (h + 1) φ(n))` for every sample and harmonic:
-/// `[batch, samples, harmonics]`, with the bank's per-sample pitch glide,
-/// cumulative phase and Nyquist gate.
+/// `[batch, samples, harmonics]` ([`for_each_sample`]'s sines, stored).
 fn harmonic_sine_table(
     f0_hz: &[Vec<f32>],
     num_frames: usize,
@@ -186,33 +186,16 @@ fn harmonic_sine_table(
     sample_rate_hz: f32,
     device: &Device,
 ) -> Result<Tensor> {
-    let rate = sample_rate_hz as f64;
-    let nyquist = rate / 2.0;
     let num_samples = num_frames * hop_samples;
     let mut table = vec![0.0f32; f0_hz.len() * num_samples * num_harmonics];
+    let mut sines = vec![0.0f64; num_harmonics];
     for (sequence, rows) in f0_hz.iter().zip(table.chunks_mut(num_samples * num_harmonics)) {
-        if sequence.len() < num_frames {
-            candle_core::bail!("{} pitch values for {num_frames} frames", sequence.len());
-        }
-        let mut phase = 0.0f64;
-        for frame in 0..num_frames {
-            let target = sequence[frame] as f64;
-            let start = if frame == 0 { target } else { sequence[frame - 1] as f64 };
-            for step in 1..=hop_samples {
-                let f0 = start + (target - start) * step as f64 / hop_samples as f64;
-                phase += f0 / rate;
-                phase -= phase.floor();
-                let row = &mut rows[(frame * hop_samples + step - 1) * num_harmonics..][..num_harmonics];
-                for (h, value) in row.iter_mut().enumerate() {
-                    let harmonic = (h + 1) as f64;
-                    *value = if f0 > 0.0 && harmonic * f0 < nyquist {
-                        (2.0 * std::f64::consts::PI * harmonic * phase).sin() as f32
-                    } else {
-                        0.0
-                    };
-                }
+        for_each_sample(sequence, num_frames, hop_samples, sample_rate_hz as f64, &mut sines, |frame, step, sines| {
+            let row = &mut rows[(frame * hop_samples + step - 1) * num_harmonics..][..num_harmonics];
+            for (value, &sine) in row.iter_mut().zip(sines) {
+                *value = sine as f32;
             }
-        }
+        })?;
     }
     Tensor::from_vec(table, (f0_hz.len(), num_samples, num_harmonics), device)
 }
