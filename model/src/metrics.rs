@@ -90,42 +90,43 @@ pub fn multi_scale_spectral_loss(x: &[f32], y: &[f32]) -> f64 {
         .sum()
 }
 
-/// Loudness tracks of `x` and `y` (dB), centred reference-window frames
-/// every `hop_samples`, cut to the same length.
-fn loudness_tracks(x: &[f32], y: &[f32], sample_rate_hz: f32, hop_samples: usize) -> (Vec<f32>, Vec<f32>) {
-    use dsp_core::loudness::{loudness_track_centred, REFERENCE_WINDOW_MS};
-    let mut lx = loudness_track_centred(x, sample_rate_hz, REFERENCE_WINDOW_MS, hop_samples);
-    let mut ly = loudness_track_centred(y, sample_rate_hz, REFERENCE_WINDOW_MS, hop_samples);
-    let n = lx.len().min(ly.len());
-    lx.truncate(n);
-    ly.truncate(n);
-    (lx, ly)
-}
-
-/// Mean absolute loudness difference in dB between `x` and `y`, with
-/// centred reference-window frames every `hop_samples`.
-pub fn loudness_l1_db(x: &[f32], y: &[f32], sample_rate_hz: f32, hop_samples: usize) -> f64 {
-    let (lx, ly) = loudness_tracks(x, y, sample_rate_hz, hop_samples);
-    lx.iter().zip(&ly).map(|(a, b)| (a - b).abs() as f64).sum::<f64>() / lx.len().max(1) as f64
-}
-
 /// Frames whose reference loudness is below this do not count towards the
 /// level offset, dB: rests and release tails would weigh in with the noise
 /// floor, not the level.
 pub const LEVEL_FLOOR_DB: f32 = -50.0;
 
-/// Median of `x`'s loudness minus `y`'s (the reference's), dB, over the
-/// frames where `y` is at least [`LEVEL_FLOOR_DB`]: how much louder `x`
-/// plays what `y` plays. 0 when `y` never gets that loud.
-pub fn level_offset_db(x: &[f32], y: &[f32], sample_rate_hz: f32, hop_samples: usize) -> f64 {
-    let (lx, ly) = loudness_tracks(x, y, sample_rate_hz, hop_samples);
+/// How one signal's loudness follows a reference's.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LoudnessScores {
+    /// Mean absolute loudness difference, dB.
+    pub l1_db: f64,
+    /// Median of the signal's loudness minus the reference's over the
+    /// frames where the reference is at least [`LEVEL_FLOOR_DB`]: how much
+    /// louder the signal plays what the reference plays, dB (0 when the
+    /// reference never gets that loud).
+    pub level_offset_db: f64,
+}
+
+/// Compares the loudness of `x` with the reference `y`, with centred
+/// reference-window frames every `hop_samples`.
+pub fn loudness_scores(x: &[f32], y: &[f32], sample_rate_hz: f32, hop_samples: usize) -> LoudnessScores {
+    use dsp_core::loudness::{loudness_track_centred, REFERENCE_WINDOW_MS};
+    let lx = loudness_track_centred(x, sample_rate_hz, REFERENCE_WINDOW_MS, hop_samples);
+    let ly = loudness_track_centred(y, sample_rate_hz, REFERENCE_WINDOW_MS, hop_samples);
+    let n = lx.len().min(ly.len());
+    let (lx, ly) = (&lx[..n], &ly[..n]);
+    let l1_db = lx.iter().zip(ly).map(|(a, b)| (a - b).abs() as f64).sum::<f64>() / n.max(1) as f64;
     let mut differences: Vec<f32> =
-        lx.iter().zip(&ly).filter(|(_, &reference)| reference >= LEVEL_FLOOR_DB).map(|(a, b)| a - b).collect();
-    if differences.is_empty() {
-        return 0.0;
-    }
+        lx.iter().zip(ly).filter(|(_, &reference)| reference >= LEVEL_FLOOR_DB).map(|(a, b)| a - b).collect();
     differences.sort_by(f32::total_cmp);
-    differences[differences.len() / 2] as f64
+    let level_offset_db = differences.get(differences.len() / 2).map_or(0.0, |&d| d as f64);
+    LoudnessScores { l1_db, level_offset_db }
+}
+
+/// Mean absolute loudness difference in dB between `x` and `y`, with
+/// centred reference-window frames every `hop_samples`.
+pub fn loudness_l1_db(x: &[f32], y: &[f32], sample_rate_hz: f32, hop_samples: usize) -> f64 {
+    loudness_scores(x, y, sample_rate_hz, hop_samples).l1_db
 }
 
 /// Pitch-tracking scores against a reference.

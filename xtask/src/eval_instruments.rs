@@ -27,7 +27,7 @@ use std::process::Command;
 use anyhow::{bail, Context, Result};
 use ddsp_model::analysis::mono_mix;
 use ddsp_model::audio_file::read_audio;
-use ddsp_model::metrics::{level_offset_db, loudness_l1_db, multi_scale_spectral_loss, pitch_scores};
+use ddsp_model::metrics::{loudness_scores, multi_scale_spectral_loss, pitch_scores};
 use dsp_core::pitch::{track_clip, PitchConfig};
 use dsp_core::resample::resample_clip;
 
@@ -114,10 +114,11 @@ pub fn score(input: &[f32], output: &[f32], rate_hz: f32, melody_hz: &[Option<f3
     let aligned = shifted(&output_16k, lag, input_16k.len());
     let hop = (rate_hz / 250.0).round() as usize;
     let len = input.len().min(output.len());
+    let loudness = loudness_scores(&output[..len], &input[..len], rate_hz, hop);
     Scores {
         spectral_loss: multi_scale_spectral_loss(&aligned, &input_16k),
-        loudness_l1_db: loudness_l1_db(&output[..len], &input[..len], rate_hz, hop),
-        level_offset_db: level_offset_db(&output[..len], &input[..len], rate_hz, hop),
+        loudness_l1_db: loudness.l1_db,
+        level_offset_db: loudness.level_offset_db,
         pitch_accuracy: pitch_accuracy(output, rate_hz, melody_hz),
         lag_ms: lag as f64 * 1000.0 / SPECTRAL_RATE_HZ as f64,
     }
@@ -155,6 +156,11 @@ fn run(command: &mut Command) -> Result<()> {
     Ok(())
 }
 
+/// `ddsp render` of `input` into `output` with `model`, at default settings.
+fn render_with(ddsp: &Path, model: &str, input: &Path, output: &Path) -> Result<()> {
+    run(Command::new(ddsp).args(["render", "--model", model, "-o"]).arg(output).arg(input))
+}
+
 /// The mono mix of the audio file at `path` and its rate, Hz.
 fn read_mono(path: &Path) -> Result<(Vec<f32>, f32)> {
     let clip = read_audio(path).with_context(|| format!("reading {}", path.display()))?;
@@ -170,15 +176,11 @@ fn sung_input_levels(ddsp: &Path, work: &Path) -> Result<Vec<(&'static str, f64,
     let mut rows = Vec::new();
     for spec in &DEFAULT_INSTRUMENTS {
         let output_path = work.join(format!("sung.{}.out.wav", spec.name));
-        run(Command::new(ddsp).args(["render", "--model", spec.name, "-o"]).arg(&output_path).arg(input_path))?;
+        render_with(ddsp, spec.name, input_path, &output_path)?;
         let (output, _) = read_mono(&output_path)?;
         let len = input.len().min(output.len());
-        let (output, input) = (&output[..len], &input[..len]);
-        rows.push((
-            spec.display_name,
-            level_offset_db(output, input, rate_hz, hop),
-            loudness_l1_db(output, input, rate_hz, hop),
-        ));
+        let loudness = loudness_scores(&output[..len], &input[..len], rate_hz, hop);
+        rows.push((spec.display_name, loudness.level_offset_db, loudness.l1_db));
     }
     Ok(rows)
 }
@@ -210,7 +212,7 @@ fn evaluate_instrument(ddsp: &Path, spec: &InstrumentSpec, work: &Path) -> Resul
         let mut scores = Vec::new();
         for model in [spec.name, "additive"] {
             let output_path = work.join(format!("{stem}.{model}.out.wav"));
-            run(Command::new(ddsp).args(["render", "--model", model, "-o"]).arg(&output_path).arg(&input_path))?;
+            render_with(ddsp, model, &input_path, &output_path)?;
             scores.push(score(&input, &read_mono(&output_path)?.0, rate_hz, &melody_hz));
         }
         rows.push(Row { instrument: spec.display_name, soundfont: font_name, model: scores[0], additive: scores[1] });
