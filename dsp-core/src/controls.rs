@@ -18,7 +18,7 @@ const GATE_RAMP_MS: f32 = 20.0;
 const AUTO_ADJUST_MEMORY_S: f32 = 3.0;
 /// Voiced frames stay voiced until confidence falls this far below the
 /// threshold (voicing hysteresis).
-const VOICING_HYSTERESIS: f32 = 0.1;
+pub const VOICING_HYSTERESIS: f32 = 0.1;
 /// Frames quieter than this do not teach auto-adjust, dB.
 const AUTO_ADJUST_MIN_LOUDNESS_DB: f32 = -60.0;
 /// Auto-adjust changes its octave only once the estimate is this far (in

@@ -32,14 +32,8 @@ use dsp_core::pitch::{track_clip, PitchConfig};
 use dsp_core::resample::resample_clip;
 
 use crate::phrases::{pitch_track, write_phrases, InstrumentSpec, DEFAULT_INSTRUMENTS};
-use crate::soundfont::{normalise, render};
+use crate::soundfont::{normalise, render, SOUNDFONTS};
 
-/// The SoundFonts every melody is rendered through: name, path, Debian package.
-const SOUNDFONTS: [(&str, &str, &str); 3] = [
-    ("FluidR3", crate::soundfont::TRAINING_SOUNDFONT, "fluid-soundfont-gm"),
-    ("MuseScore General", crate::soundfont::VALIDATION_SOUNDFONT, "musescore-general-soundfont"),
-    ("TimGM6mb", "/usr/share/sounds/sf2/TimGM6mb.sf2", "timgm6mb-soundfont"),
-];
 /// Length of each held-out melody, minutes.
 const MELODY_MINUTES: f32 = 0.5;
 /// Offset of the held-out seed from the training seed (training uses +0,

@@ -10,13 +10,18 @@
 //!   model, its loss curve and its numbers into `assets/instruments/`;
 //! - `cargo xtask eval-instruments`: scores every shipped instrument on
 //!   held-out melodies through three SoundFonts and writes the table into
-//!   `assets/instruments/README.md`.
+//!   `assets/instruments/README.md`;
+//! - `cargo xtask eval-pitch [REPORT]`: scores the live pitch tracker and
+//!   pYIN on held-out melodies of nine instruments and on synthesized voice,
+//!   and writes the tables into `docs/pitch.md` (or REPORT).
 
 mod default_instruments;
 mod eval_instruments;
+mod eval_pitch;
 mod example_input;
 mod phrases;
 mod soundfont;
+mod voice;
 
 use std::path::Path;
 
@@ -36,6 +41,7 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Some("eval-instruments") => eval_instruments::eval_instruments(),
+        Some("eval-pitch") => eval_pitch::eval_pitch(args.next().as_deref().map(Path::new)),
         Some("default-instruments") => {
             let only: Vec<String> = args.collect();
             default_instruments::build(&only)

@@ -18,9 +18,22 @@ pub const TRAINING_SOUNDFONT: &str = "/usr/share/sounds/sf2/FluidR3_GM.sf2";
 /// (Debian `musescore-general-soundfont`).
 pub const VALIDATION_SOUNDFONT: &str = "/usr/share/sounds/sf3/MuseScore_General.sf3";
 
+/// The SoundFonts held-out melodies are rendered through: name, path,
+/// Debian package.
+pub const SOUNDFONTS: [(&str, &str, &str); 3] = [
+    ("FluidR3", TRAINING_SOUNDFONT, "fluid-soundfont-gm"),
+    ("MuseScore General", VALIDATION_SOUNDFONT, "musescore-general-soundfont"),
+    ("TimGM6mb", "/usr/share/sounds/sf2/TimGM6mb.sf2", "timgm6mb-soundfont"),
+];
+
 /// Renders `midi` with `soundfont` into `wav` (mono-summable stereo, 16
 /// bit, [`RENDER_RATE_HZ`]); dry: the synth's reverb and chorus are off.
 pub fn render(soundfont: &Path, midi: &Path, wav: &Path) -> Result<()> {
+    render_at(soundfont, midi, wav, RENDER_RATE_HZ)
+}
+
+/// [`render`] at `rate_hz`.
+pub fn render_at(soundfont: &Path, midi: &Path, wav: &Path, rate_hz: u32) -> Result<()> {
     for (path, package) in
         [(soundfont, "the SoundFont's Debian package"), (Path::new("/usr/bin/fluidsynth"), "fluidsynth")]
     {
@@ -30,7 +43,7 @@ pub fn render(soundfont: &Path, midi: &Path, wav: &Path) -> Result<()> {
     }
     let status = Command::new("fluidsynth")
         .args(["-n", "-i", "-q", "-g", "0.5", "-o", "synth.reverb.active=0", "-o", "synth.chorus.active=0"])
-        .args(["-r", &RENDER_RATE_HZ.to_string(), "-F"])
+        .args(["-r", &rate_hz.to_string(), "-F"])
         .arg(wav)
         .arg(soundfont)
         .arg(midi)

@@ -1,0 +1,555 @@
+//! `cargo xtask eval-pitch`: how well the live pitch tracker follows real
+//! input, rerunnable by anyone, offline.
+//!
+//! Inputs, each with its exact pitch:
+//! - held-out phrases (seeds no instrument trains or validates on) for nine
+//!   instruments, the low reeds and brass among them, rendered dry through
+//!   the three SoundFonts of Debian's packages at 44.1 and 48 kHz; the exact
+//!   pitch comes from the MIDI file (notes and pitch bends);
+//! - synthesized singing and speech ([`crate::voice`]), low and high
+//!   register, at both rates; the exact pitch is the one the glottal source
+//!   was driven with.
+//!
+//! Ours is scored as the plugin runs it: the engine's analysis at 250 Hz with
+//! its lookahead (each frame scored at the input moment it stands for), the
+//! default confidence gate with its hysteresis deciding voicing. The
+//! reference is pYIN (the `pyin` crate, a port of librosa's), which sees
+//! the whole clip at once (centred 85 ms frames, Viterbi smoothing): an
+//! offline tracker, beside which ours is causal with an 8 ms lookahead.
+//!
+//! Scoring, per frame of each tracker against the exact pitch at its time:
+//! - voiced reference frames: a note sounds from 30 ms before to 30 ms after
+//!   and its pitch stays within 75 cents (onsets, releases and note changes,
+//!   where the SoundFont's timing differs from the file's, are left out);
+//!   for voice, voiced from 20 ms before to 20 ms after;
+//! - unvoiced reference frames (voice only): unvoiced from 20 ms before to
+//!   20 ms after. An instrument's notes ring on after their note-off for
+//!   as long as the SoundFont's release (up to seconds for strings), so a
+//!   MIDI file cannot say when an instrument stops sounding: its false
+//!   alarm is not scored;
+//! - raw pitch accuracy: voiced frames whose reported pitch is within 50
+//!   cents (ours always reports a pitch; pYIN reports none on frames it calls
+//!   unvoiced, which count as misses); raw chroma accuracy: the same with
+//!   octave errors forgiven; octave errors: voiced frames a whole number of
+//!   octaves off (within 50 cents of it), counted per note;
+//! - voicing recall: voiced frames called voiced; false alarm: unvoiced
+//!   frames called voiced.
+//!
+//! The tables go to `docs/pitch.md`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Result};
+use ddsp_model::analysis::mono_mix;
+use ddsp_model::audio_file::read_audio;
+use dsp_core::controls::VOICING_HYSTERESIS;
+use dsp_core::decoder::{DatasetStats, DecoderInfo};
+use dsp_core::engine::AnalysisConfig;
+use dsp_core::feature_track::feature_track;
+use dsp_core::pitch_units::hz_to_midi;
+use dsp_core::wire::UserControls;
+use pyin::{Framing, PYINExecutor, PadMode};
+
+use crate::phrases::{pitch_track, write_phrases, InstrumentSpec};
+use crate::soundfont::{normalise, render_at, SOUNDFONTS};
+use crate::voice::{synthesize, Register, VoiceStyle};
+
+/// The instruments of the harness: the default four and the low reeds,
+/// brass and strings where NSDF-family trackers break.
+pub const EVAL_INSTRUMENTS: [InstrumentSpec; 9] = [
+    crate::phrases::DEFAULT_INSTRUMENTS[0],
+    crate::phrases::DEFAULT_INSTRUMENTS[1],
+    crate::phrases::DEFAULT_INSTRUMENTS[2],
+    InstrumentSpec {
+        name: "clarinet",
+        display_name: "Clarinet",
+        gm_program: 71,
+        note_range: (50, 89),
+        vibrato_cents: 5.0,
+    },
+    crate::phrases::DEFAULT_INSTRUMENTS[3],
+    InstrumentSpec {
+        name: "baritone-sax",
+        display_name: "Baritone saxophone",
+        gm_program: 67,
+        note_range: (36, 69),
+        vibrato_cents: 15.0,
+    },
+    InstrumentSpec {
+        name: "bassoon",
+        display_name: "Bassoon",
+        gm_program: 70,
+        note_range: (34, 72),
+        vibrato_cents: 10.0,
+    },
+    InstrumentSpec {
+        name: "trombone",
+        display_name: "Trombone",
+        gm_program: 57,
+        note_range: (40, 72),
+        vibrato_cents: 10.0,
+    },
+    InstrumentSpec { name: "cello", display_name: "Cello", gm_program: 42, note_range: (36, 76), vibrato_cents: 25.0 },
+];
+/// Host rates every input is tracked at, Hz.
+const RATES_HZ: [u32; 2] = [44_100, 48_000];
+/// Length of each melody and voice clip, minutes.
+const CLIP_MINUTES: f32 = 0.5;
+/// Offset of the harness's seeds from the training seed (training +0,
+/// validation +1000, eval-instruments +2000).
+const SEED_OFFSET: u64 = 3000;
+/// Frame rate ours is run at, Hz (the shipped instruments').
+const FRAME_RATE_HZ: f32 = 250.0;
+/// A voiced reference frame is this far from any onset, release or note change, ms.
+const STEADY_MARGIN_MS: usize = 30;
+/// Pitch change that counts as a note change, semitones.
+const NOTE_CHANGE_SEMITONES: f32 = 0.75;
+/// Margins of the synthesized voice's exact voicing, ms.
+const VOICE_MARGIN_MS: usize = 20;
+/// pYIN's search range, Hz (ours searches 40–2000 Hz too).
+const PYIN_RANGE_HZ: (f64, f64) = (40.0, 2_000.0);
+/// pYIN's frame, s (librosa's default is 2048 samples at 22.05 kHz, 93 ms).
+const PYIN_FRAME_SECONDS: f64 = 0.085;
+/// pYIN's hop, s.
+const PYIN_HOP_SECONDS: f64 = 0.01;
+/// pYIN's pitch-bin resolution, semitones (librosa's default 0.1 makes its
+/// dense Viterbi 6× slower for no change at a 50-cent tolerance).
+const PYIN_RESOLUTION: f64 = 0.2;
+/// Where the tables go.
+const REPORT: &str = "docs/pitch.md";
+
+/// What a reference says of one instant.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Label {
+    /// Voiced at this pitch, Hz, away from any change.
+    Voiced(f32),
+    /// Clearly nothing pitched.
+    Unvoiced,
+    /// Near a change: not scored.
+    Ignored,
+}
+
+/// How a reference's exact pitch track (one value per ms) is labelled.
+#[derive(Clone, Copy, Debug)]
+struct LabelRule {
+    /// Voiced frames need the same note this far either side, ms.
+    voiced_margin_ms: usize,
+    /// Unvoiced frames need no voice this far either side, ms (`None`: no
+    /// frame is labelled unvoiced).
+    unvoiced_margin_ms: Option<usize>,
+}
+
+const INSTRUMENT_RULE: LabelRule = LabelRule { voiced_margin_ms: STEADY_MARGIN_MS, unvoiced_margin_ms: None };
+const VOICE_RULE: LabelRule =
+    LabelRule { voiced_margin_ms: VOICE_MARGIN_MS, unvoiced_margin_ms: Some(VOICE_MARGIN_MS) };
+
+/// The label of `track` (Hz per ms, `None` unvoiced) at `ms`.
+fn label(track: &[Option<f32>], ms: usize, rule: LabelRule) -> Label {
+    let at = |m: usize| track.get(m).copied().flatten();
+    match at(ms) {
+        Some(f0_hz) => {
+            let Some(first) = ms.checked_sub(rule.voiced_margin_ms) else {
+                return Label::Ignored;
+            };
+            let same_note =
+                |m| at(m).is_some_and(|f| (hz_to_midi(f) - hz_to_midi(f0_hz)).abs() < NOTE_CHANGE_SEMITONES);
+            if (first..=ms + rule.voiced_margin_ms).all(same_note) {
+                Label::Voiced(f0_hz)
+            } else {
+                Label::Ignored
+            }
+        }
+        None => {
+            let Some(margin) = rule.unvoiced_margin_ms else {
+                return Label::Ignored;
+            };
+            let first = ms.saturating_sub(margin);
+            let after = (ms + margin).min(track.len().saturating_sub(1));
+            if (first..=after).all(|m| at(m).is_none()) {
+                Label::Unvoiced
+            } else {
+                Label::Ignored
+            }
+        }
+    }
+}
+
+/// One tracker's answer at an instant.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Answer {
+    /// Time the answer stands for, ms.
+    time_ms: f64,
+    /// Reported pitch, Hz (`None`: no pitch reported).
+    f0_hz: Option<f32>,
+    /// Whether the tracker calls the instant voiced.
+    voiced: bool,
+}
+
+/// Counts behind the scores of one tracker on one input.
+#[derive(Clone, Debug, Default)]
+struct Tally {
+    voiced_frames: usize,
+    within: usize,
+    within_chroma: usize,
+    octave_off: usize,
+    voiced_called_voiced: usize,
+    unvoiced_frames: usize,
+    false_alarms: usize,
+    /// Per nearest MIDI note of the reference: (voiced frames, octave errors).
+    per_note: BTreeMap<u8, (usize, usize)>,
+}
+
+impl Tally {
+    fn add(&mut self, answer: &Answer, label: Label) {
+        match label {
+            Label::Ignored => {}
+            Label::Unvoiced => {
+                self.unvoiced_frames += 1;
+                self.false_alarms += usize::from(answer.voiced);
+            }
+            Label::Voiced(reference_hz) => {
+                self.voiced_frames += 1;
+                self.voiced_called_voiced += usize::from(answer.voiced);
+                let note = self.per_note.entry(hz_to_midi(reference_hz).round().clamp(0.0, 127.0) as u8).or_default();
+                note.0 += 1;
+                let Some(f0_hz) = answer.f0_hz else {
+                    return;
+                };
+                let semitones = hz_to_midi(f0_hz) - hz_to_midi(reference_hz);
+                let octaves = (semitones / 12.0).round();
+                let chroma_hit = (semitones - 12.0 * octaves).abs() <= 0.5;
+                self.within += usize::from(semitones.abs() <= 0.5);
+                self.within_chroma += usize::from(chroma_hit);
+                if chroma_hit && octaves != 0.0 {
+                    self.octave_off += 1;
+                    note.1 += 1;
+                }
+            }
+        }
+    }
+
+    fn share(count: usize, total: usize) -> f64 {
+        100.0 * count as f64 / total.max(1) as f64
+    }
+
+    fn raw_pitch_accuracy(&self) -> f64 {
+        Self::share(self.within, self.voiced_frames)
+    }
+
+    fn raw_chroma_accuracy(&self) -> f64 {
+        Self::share(self.within_chroma, self.voiced_frames)
+    }
+
+    fn octave_error_share(&self) -> f64 {
+        Self::share(self.octave_off, self.voiced_frames)
+    }
+
+    fn voicing_recall(&self) -> f64 {
+        Self::share(self.voiced_called_voiced, self.voiced_frames)
+    }
+
+    /// False alarm, % (`–` when nothing was labelled unvoiced).
+    fn false_alarm(&self) -> String {
+        if self.unvoiced_frames == 0 {
+            "–".to_string()
+        } else {
+            format!("{:.1}", Self::share(self.false_alarms, self.unvoiced_frames))
+        }
+    }
+
+    /// The notes with octave errors on at least 5 % of their frames, worst first.
+    fn octave_error_notes(&self) -> String {
+        let mut notes: Vec<(u8, usize, usize)> = self
+            .per_note
+            .iter()
+            .filter(|(_, &(frames, errors))| errors > 0 && errors * 20 >= frames)
+            .map(|(&note, &(frames, errors))| (note, frames, errors))
+            .collect();
+        notes.sort_by(|a, b| (b.2 * a.1).cmp(&(a.2 * b.1)));
+        let text: Vec<String> = notes
+            .iter()
+            .take(4)
+            .map(|&(note, frames, errors)| format!("{} {}/{}", note_name(note), errors, frames))
+            .collect();
+        if text.is_empty() {
+            "–".to_string()
+        } else {
+            text.join(", ")
+        }
+    }
+}
+
+/// Scientific pitch name of a MIDI note (60 is C4).
+fn note_name(midi: u8) -> String {
+    const NAMES: [&str; 12] = ["C", "C♯", "D", "E♭", "E", "F", "F♯", "G", "A♭", "A", "B♭", "B"];
+    format!("{}{}", NAMES[midi as usize % 12], midi as i32 / 12 - 1)
+}
+
+/// Tallies `answers` against the exact `track` (Hz per ms).
+fn tally(answers: &[Answer], track: &[Option<f32>], rule: LabelRule) -> Tally {
+    let mut tally = Tally::default();
+    for answer in answers {
+        let ms = answer.time_ms.round();
+        if ms >= 0.0 && (ms as usize) < track.len() {
+            tally.add(answer, label(track, ms as usize, rule));
+        }
+    }
+    tally
+}
+
+/// Ours as the plugin runs it: the engine's analysis frames, each at the
+/// input moment it stands for, voiced by the default gate with hysteresis.
+fn track_ours(signal: &[f32], rate_hz: f32) -> Vec<Answer> {
+    let info = DecoderInfo {
+        frame_rate_hz: FRAME_RATE_HZ,
+        model_rate_hz: rate_hz,
+        num_harmonics: 1,
+        num_noise_bands: 1,
+        dataset: DatasetStats {
+            pitch_midi_quantiles: [48.0, 60.0, 72.0],
+            loudness_db_quantiles: [-50.0, -30.0, -10.0],
+        },
+    };
+    let controls = UserControls::default();
+    let features = feature_track(signal, rate_hz, &info, AnalysisConfig::default(), controls);
+    let threshold = controls.confidence_threshold;
+    let mut voiced = false;
+    features
+        .frames
+        .iter()
+        .enumerate()
+        .map(|(k, frame)| {
+            voiced = frame.confidence >= if voiced { threshold - VOICING_HYSTERESIS } else { threshold };
+            let stands_for = features.segment_start_sample(k) + features.hop_samples - 1.0;
+            Answer { time_ms: stands_for * 1000.0 / rate_hz as f64, f0_hz: Some(frame.f0_hz), voiced }
+        })
+        .collect()
+}
+
+/// pYIN over the whole clip.
+fn track_pyin(signal: &[f32], rate_hz: u32) -> Vec<Answer> {
+    let frame_length = ((PYIN_FRAME_SECONDS * rate_hz as f64) as usize).next_power_of_two();
+    let hop_length = (PYIN_HOP_SECONDS * rate_hz as f64).round() as usize;
+    let mut executor = PYINExecutor::new(
+        PYIN_RANGE_HZ.0,
+        PYIN_RANGE_HZ.1,
+        rate_hz,
+        frame_length,
+        None,
+        Some(hop_length),
+        Some(PYIN_RESOLUTION),
+    );
+    let wav: Vec<f64> = signal.iter().map(|&x| x as f64).collect();
+    let (times_s, f0_hz, voiced, _) = executor.pyin(&wav, f64::NAN, Framing::Center(PadMode::Constant(0.0)));
+    times_s
+        .iter()
+        .zip(&f0_hz)
+        .zip(&voiced)
+        .map(|((&t, &f0), &voiced)| Answer {
+            time_ms: t * 1000.0,
+            f0_hz: (voiced && f0.is_finite()).then_some(f0 as f32),
+            voiced,
+        })
+        .collect()
+}
+
+/// One input, both trackers' tallies.
+struct Row {
+    input: String,
+    source: String,
+    rate_hz: u32,
+    ours: Tally,
+    pyin: Tally,
+}
+
+fn score(input: String, source: String, signal: &[f32], rate_hz: u32, track: &[Option<f32>], rule: LabelRule) -> Row {
+    let ours = tally(&track_ours(signal, rate_hz as f32), track, rule);
+    let pyin = tally(&track_pyin(signal, rate_hz), track, rule);
+    Row { input, source, rate_hz, ours, pyin }
+}
+
+fn instrument_rows(spec: &InstrumentSpec, work: &Path) -> Result<Vec<Row>> {
+    let smf = write_phrases(spec, CLIP_MINUTES, 1 + spec.gm_program as u64 + SEED_OFFSET);
+    let midi = work.join(format!("{}.mid", spec.name));
+    smf.save(&midi)?;
+    let track = pitch_track(&smf);
+    let mut rows = Vec::new();
+    for (font_name, font, package) in SOUNDFONTS {
+        if !Path::new(font).exists() {
+            bail!("{font} is missing: apt-get install fluidsynth {package}");
+        }
+        for rate_hz in RATES_HZ {
+            let stem = format!("{}-{}-{rate_hz}", spec.name, font_name.replace(' ', "-").to_lowercase());
+            let wav = work.join(format!("{stem}.wav"));
+            render_at(Path::new(font), &midi, &wav, rate_hz)?;
+            normalise(&wav)?;
+            let clip = read_audio(&wav)?;
+            let signal = mono_mix(&clip);
+            rows.push(score(
+                spec.display_name.to_string(),
+                font_name.to_string(),
+                &signal,
+                rate_hz,
+                &track,
+                INSTRUMENT_RULE,
+            ));
+        }
+    }
+    Ok(rows)
+}
+
+fn voice_rows() -> Vec<Row> {
+    let mut rows = Vec::new();
+    for (style, style_name) in [(VoiceStyle::Singing, "Singing"), (VoiceStyle::Speech, "Speech")] {
+        for (register, register_name) in [(Register::Low, "low"), (Register::High, "high")] {
+            // The same performance at every rate.
+            let seed = SEED_OFFSET + rows.len() as u64;
+            for rate_hz in RATES_HZ {
+                let clip = synthesize(style, register, CLIP_MINUTES * 60.0, rate_hz, seed);
+                rows.push(score(
+                    format!("{style_name}, {register_name}"),
+                    "synthesized".to_string(),
+                    &clip.samples,
+                    clip.sample_rate_hz,
+                    &clip.f0_hz,
+                    VOICE_RULE,
+                ));
+            }
+        }
+    }
+    rows
+}
+
+fn table(rows: &[Row]) -> String {
+    let mut text = String::from(
+        "| input | source | rate | voiced frames | RPA ours | RPA pYIN | RCA ours | RCA pYIN | octave off, ours | octave off, pYIN | recall ours | recall pYIN | false alarm ours | false alarm pYIN | notes an octave off (ours) |\n\
+         |---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n",
+    );
+    for row in rows {
+        let (o, p) = (&row.ours, &row.pyin);
+        text.push_str(&format!(
+            "| {} | {} | {:.1} kHz | {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.2} | {:.2} | {:.1} | {:.1} | {} | {} | {} |\n",
+            row.input,
+            row.source,
+            row.rate_hz as f32 / 1000.0,
+            o.voiced_frames,
+            o.raw_pitch_accuracy(),
+            p.raw_pitch_accuracy(),
+            o.raw_chroma_accuracy(),
+            p.raw_chroma_accuracy(),
+            o.octave_error_share(),
+            p.octave_error_share(),
+            o.voicing_recall(),
+            p.voicing_recall(),
+            o.false_alarm(),
+            p.false_alarm(),
+            o.octave_error_notes(),
+        ));
+    }
+    text
+}
+
+/// Runs the harness and writes the tables to `report` ([`REPORT`] when
+/// `None`).
+pub fn eval_pitch(report_path: Option<&Path>) -> Result<()> {
+    let report_path = report_path.unwrap_or(Path::new(REPORT));
+    let stem = report_path.file_stem().map_or("pitch".into(), |s| s.to_string_lossy());
+    let work = PathBuf::from("target/eval-pitch").join(stem.as_ref());
+    std::fs::create_dir_all(&work)?;
+    let mut instrument_table = Vec::new();
+    for spec in &EVAL_INSTRUMENTS {
+        instrument_table.extend(instrument_rows(spec, &work)?);
+        println!("{}: done", spec.name);
+    }
+    let voice_table = voice_rows();
+    let worst = instrument_table
+        .iter()
+        .chain(&voice_table)
+        .min_by(|a, b| a.ours.raw_pitch_accuracy().total_cmp(&b.ours.raw_pitch_accuracy()));
+    let mut report = String::from(
+        "# Pitch tracking on held-out input\n\n\
+         Written by `cargo xtask eval-pitch` (see `xtask/src/eval_pitch.rs` for the protocol). RPA: raw pitch accuracy, % of voiced frames within 50 cents; RCA: the same with octave errors forgiven; octave off: % of voiced frames a whole number of octaves off; recall and false alarm: the voicing decision, %. Ours runs causally as the plugin does (8 ms lookahead, default confidence gate); pYIN sees the whole clip.\n\n\
+         ## Instruments (30-second held-out phrases)\n\n",
+    );
+    report.push_str(&table(&instrument_table));
+    report.push_str("\n## Voice (30-second synthesized clips, exact pitch)\n\n");
+    report.push_str(&table(&voice_table));
+    if let Some(row) = worst {
+        report.push_str(&format!(
+            "\nLowest RPA of ours: {:.1} % ({}, {}, {:.1} kHz).\n",
+            row.ours.raw_pitch_accuracy(),
+            row.input,
+            row.source,
+            row.rate_hz as f32 / 1000.0
+        ));
+    }
+    println!("{report}");
+    std::fs::write(report_path, report)?;
+    println!("wrote {}", report_path.display());
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_leave_out_changes_and_release_tails() {
+        // 100 ms silence, 200 ms at 220 Hz, 200 ms at 247 Hz (legato), 600 ms silence.
+        let track: Vec<Option<f32>> = std::iter::repeat_n(None, 100)
+            .chain(std::iter::repeat_n(Some(220.0), 200))
+            .chain(std::iter::repeat_n(Some(247.0), 200))
+            .chain(std::iter::repeat_n(None, 600))
+            .collect();
+        let rule = INSTRUMENT_RULE;
+        assert_eq!(label(&track, 50, rule), Label::Ignored, "30 ms before the onset");
+        assert_eq!(label(&track, 110, rule), Label::Ignored, "just after the onset");
+        assert_eq!(label(&track, 200, rule), Label::Voiced(220.0));
+        assert_eq!(label(&track, 290, rule), Label::Ignored, "near the note change");
+        assert_eq!(label(&track, 400, rule), Label::Voiced(247.0));
+        assert_eq!(label(&track, 950, rule), Label::Ignored, "an instrument may still ring");
+        assert_eq!(label(&track, 950, VOICE_RULE), Label::Unvoiced);
+        assert_eq!(label(&track, 510, VOICE_RULE), Label::Ignored, "just after the voice");
+    }
+
+    #[test]
+    fn tallies_count_octave_errors_per_note_and_voicing() {
+        let track: Vec<Option<f32>> =
+            std::iter::repeat_n(Some(165.0), 1000).chain(std::iter::repeat_n(None, 1000)).collect();
+        let answers: Vec<Answer> = (0..200)
+            .map(|k| {
+                let time_ms = 10.0 * k as f64;
+                let (f0_hz, voiced) = match k {
+                    0..50 => (330.0, true),
+                    50..100 => (166.0, k % 2 == 0),
+                    _ => (165.0, k == 150),
+                };
+                Answer { time_ms, f0_hz: Some(f0_hz), voiced }
+            })
+            .collect();
+        let tally = tally(&answers, &track, VOICE_RULE);
+        // Frames at 20 … 970 ms are voiced (20 ms margins), 1020 … 1990 ms unvoiced.
+        assert_eq!(tally.voiced_frames, 96);
+        assert_eq!(tally.octave_off, 48);
+        assert!((tally.raw_chroma_accuracy() - 100.0).abs() < 1e-9);
+        assert_eq!(tally.within, 48);
+        assert_eq!(tally.voiced_called_voiced, 48 + 24);
+        assert_eq!(tally.unvoiced_frames, 98);
+        assert_eq!(tally.false_alarms, 1);
+        assert_eq!(tally.octave_error_notes(), "E3 48/96");
+    }
+
+    /// pYIN through the crate finds a plain tone, so the reference column means something.
+    #[test]
+    fn pyin_reference_tracks_a_tone() {
+        let rate_hz = 16_000;
+        let signal: Vec<f32> = (0..rate_hz)
+            .map(|n| (2.0 * std::f32::consts::PI * 196.0 * n as f32 / rate_hz as f32).sin() * 0.5)
+            .collect();
+        let answers = track_pyin(&signal, rate_hz);
+        let track = vec![Some(196.0f32); 1000];
+        let tally = tally(&answers, &track, VOICE_RULE);
+        assert!(tally.raw_pitch_accuracy() > 90.0, "{}", tally.raw_pitch_accuracy());
+    }
+}
