@@ -104,6 +104,19 @@ fn components(c: &mut Criterion) {
         });
     });
 
+    // The pitch tracker alone, 250 frames: µs per frame = time / 250.
+    group.bench_function("pitch_tracker_250_frames", |b| {
+        let mut tracker = PitchTracker::new(SAMPLE_RATE, PitchConfig::default());
+        b.iter(|| {
+            let mut position = 0;
+            for &len in &lengths {
+                tracker.push(&input[position..position + len]);
+                position += len;
+                black_box(tracker.estimate());
+            }
+        });
+    });
+
     let mut segment = vec![0.0f32; 256];
     group.bench_function("harmonic_bank_100", |b| {
         let mut bank = HarmonicBank::new(SAMPLE_RATE);

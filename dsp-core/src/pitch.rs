@@ -14,15 +14,22 @@
 //!    and one inverse real FFT (linear, not circular, correlation).
 //! 3. MPM peak picking: the first key maximum within `MPM_CUTOFF` of the
 //!    highest one, between the lags of `max_f0_hz` and `min_f0_hz`.
-//! 4. Recency check: if the latest few periods at half the chosen lag are
-//!    clearly periodic, the upper octave wins (a window straddling a note
-//!    change is otherwise most periodic at the newest note's lower octave).
-//! 5. Octave-jump guard: a jump of an octave away from the previous voiced
+//! 4. Subharmonic check: if the NSDF at a small multiple of the chosen lag
+//!    is clearly higher than at the lag itself, the lag is a fraction of
+//!    the period (a weak fundamental and one dominant harmonic, as in a
+//!    saxophone's or a bassoon's low register, put that harmonic's lobe
+//!    within MPM's cutoff of the true one; a signal truly periodic at the
+//!    lag is at least as periodic there as at its multiples).
+//! 5. Recency check: if the latest few periods at half the chosen lag are
+//!    clearly periodic, and no less periodic there than at the lag, the
+//!    upper octave wins (a window straddling a note change is otherwise most
+//!    periodic at the newest note's lower octave).
+//! 6. Octave-jump guard: a jump of an octave away from the previous voiced
 //!    pitch is accepted only once it has persisted for
 //!    `OCTAVE_CONFIRM_FRAMES`, provided the NSDF still has a strong peak near
 //!    the previous pitch; this removes single-frame octave errors on voice
 //!    and delays only genuine octave leaps, by two frames.
-//! 6. Refinement at the host rate: the NSDF at three host-rate lags around the
+//! 7. Refinement at the host rate: the NSDF at three host-rate lags around the
 //!    peak, parabolic interpolation, so decimation costs no accuracy.
 
 use std::sync::Arc;
@@ -69,6 +76,32 @@ const OCTAVE_CONFIRM_FRAMES: u32 = 2;
 /// A candidate near the previous pitch must reach this share of the best
 /// peak for the guard to hold on to it.
 const OCTAVE_GUARD_MIN_SHARE: f32 = 0.8;
+/// How much more periodic (NSDF) a multiple of a lag must be for the lag to
+/// count as a fraction of the period. A periodic signal with noise has the
+/// same NSDF at both, and vibrato lowers the longer lag's. Twice the lag
+/// (an octave) needs more: a half-period lobe on a weak fundamental is
+/// 0.1–0.2 below the true period's, but recorded attacks with a faint
+/// sub-octave (a SoundFont saxophone's) reach 0.05–0.1, and a tracker that
+/// follows those plays the octave below. Period tripling and beyond has no
+/// such source. Measured with `cargo xtask eval-pitch`: 0.06 for the
+/// octave too raised the saxophones' octave errors by 1–3 points; 0.14 and
+/// up gave back part of the bassoon's, cello's and singing's gains.
+const OCTAVE_MARGIN: f32 = 0.1;
+/// See [`OCTAVE_MARGIN`]: the margin for multiples 3 … [`MAX_SUBHARMONIC`].
+const HARMONIC_MARGIN: f32 = 0.06;
+/// Multiples 3 and up are tried only for pitches below this, Hz: a single
+/// harmonic dominates where a fixed formant (a bassoon's near 500 Hz) sits
+/// on the 3rd harmonic or higher of a low note; on higher notes, chance
+/// NSDF peaks at three or five periods cost violin and flute 0.3–0.6 points
+/// of accuracy (`cargo xtask eval-pitch`).
+const DOMINANT_HARMONIC_MAX_F0_HZ: f32 = 150.0;
+/// Highest multiple of the MPM lag the subharmonic check tries.
+const MAX_SUBHARMONIC: usize = 5;
+/// NSDF the subharmonic check needs at a multiple of a lag.
+const SUBHARMONIC_MIN_NSDF: f32 = 0.9;
+/// How far from exactly twice a lag its subharmonic's lobe may peak, as a
+/// share of that lag.
+const SUBHARMONIC_LAG_TOLERANCE: f32 = 0.04;
 /// Periods of the upper octave the recency check looks at.
 const RECENT_PERIODS: usize = 4;
 /// NSDF the recency check needs at the upper octave.
@@ -192,8 +225,9 @@ impl PitchTracker {
         else {
             return unvoiced;
         };
-        lag = self.prefer_recent_upper_octave(lag);
         let key_maxima = self.key_maxima;
+        lag = self.prefer_full_period(lag, &key_maxima[..num_maxima]);
+        lag = self.prefer_recent_upper_octave(lag);
         lag = self.guard_octave_jump(lag, &key_maxima[..num_maxima], best);
         let coarse_lag = parabolic_peak(&self.nsdf, lag).0;
         let (host_lag, clarity) = self.refine_at_host_rate(coarse_lag * self.decimation as f32);
@@ -268,10 +302,40 @@ impl PitchTracker {
         count
     }
 
+    /// Subharmonic check: the smallest multiple `m · lag` (`m` = 2 …
+    /// [`MAX_SUBHARMONIC`]) whose key maximum is clearly periodic and
+    /// a margin ([`OCTAVE_MARGIN`], [`HARMONIC_MARGIN`]) more periodic than
+    /// `lag` is the period: `lag`
+    /// was the period of the one harmonic that dominates the spectrum (the
+    /// 2nd of a weak-fundamental reed, the 4th or 5th of a bassoon's low
+    /// notes, whose formant sits near 500 Hz).
+    fn prefer_full_period(&self, lag: usize, key_maxima: &[usize]) -> usize {
+        // Interpolated heights: at high pitches the integer lags miss a
+        // short period's peak by more than a multiple's.
+        let height = |at: usize| parabolic_peak(&self.nsdf, at).1;
+        let at_lag = height(lag);
+        (2..=MAX_SUBHARMONIC)
+            .filter(|&multiple| {
+                multiple == 2 || self.analysis_rate_hz / (multiple * lag) as f32 <= DOMINANT_HARMONIC_MAX_F0_HZ
+            })
+            .find_map(|multiple| {
+                let target = (multiple * lag) as f32;
+                key_maxima
+                    .iter()
+                    .copied()
+                    .filter(|&candidate| (candidate as f32 / target - 1.0).abs() < SUBHARMONIC_LAG_TOLERANCE)
+                    .max_by(|&a, &b| self.nsdf[a].total_cmp(&self.nsdf[b]))
+                    .filter(|&candidate| is_subharmonic_more_periodic(at_lag, height(candidate), multiple))
+            })
+            .unwrap_or(lag)
+    }
+
     /// Recency check: a window that straddles a note change can be most
     /// periodic at the lower octave of its newest note; when the latest
-    /// `RECENT_PERIODS` periods at half of `lag` are clearly periodic, the
-    /// upper octave is the pitch being played now.
+    /// `RECENT_PERIODS` periods at half of `lag` are clearly periodic, and
+    /// those same samples are not clearly more periodic at `lag` (the
+    /// subharmonic check's test, so the two never disagree), the upper
+    /// octave is the pitch being played now.
     fn prefer_recent_upper_octave(&self, lag: usize) -> usize {
         let half = lag / 2;
         if half < self.min_lag.max(2) {
@@ -283,10 +347,14 @@ impl PitchTracker {
         let (best_lag, best_value) = (half - 1..=half + 1)
             .map(|candidate| (candidate, host_nsdf(recent, mean, candidate)))
             .fold((half, f32::MIN), |a, b| if b.1 > a.1 { b } else { a });
-        if best_value >= RECENT_OCTAVE_MIN_NSDF {
-            best_lag
-        } else {
+        if best_value < RECENT_OCTAVE_MIN_NSDF {
+            return lag;
+        }
+        let at_lag = (lag - 1..=lag + 1).map(|candidate| host_nsdf(recent, mean, candidate)).fold(f32::MIN, f32::max);
+        if is_subharmonic_more_periodic(best_value, at_lag, 2) {
             lag
+        } else {
+            best_lag
         }
     }
 
@@ -306,7 +374,7 @@ impl PitchTracker {
         if self.octave_jump_frames > OCTAVE_CONFIRM_FRAMES {
             return lag;
         }
-        key_maxima
+        let held = key_maxima
             .iter()
             .copied()
             .filter(|&candidate| self.nsdf[candidate] >= OCTAVE_GUARD_MIN_SHARE * best)
@@ -314,8 +382,26 @@ impl PitchTracker {
                 let distance = |l: usize| (l as f32 / previous_lag).ln().abs();
                 distance(a).total_cmp(&distance(b))
             })
-            .filter(|&candidate| (candidate as f32 / previous_lag).ln().abs() < 0.06)
-            .unwrap_or(lag)
+            .filter(|&candidate| (candidate as f32 / previous_lag).ln().abs() < 0.06);
+        match held {
+            // A jump down to a lag the subharmonic check proves is the
+            // period (the previous pitch was its upper octave, as on the
+            // first frames of a low note, before its window held two
+            // periods) needs no confirmation.
+            Some(candidate)
+                if lag > candidate
+                    && is_subharmonic_more_periodic(
+                        parabolic_peak(&self.nsdf, candidate).1,
+                        parabolic_peak(&self.nsdf, lag).1,
+                        2,
+                    ) =>
+            {
+                self.octave_jump_frames = 0;
+                lag
+            }
+            Some(candidate) => candidate,
+            None => lag,
+        }
     }
 
     /// Parabolic peak of the host-rate NSDF near `approx_lag` (host samples).
@@ -341,6 +427,17 @@ impl PitchTracker {
         let (offset, peak) = parabola_vertex(values);
         (center as f32 + offset, peak)
     }
+}
+
+/// Whether a signal with NSDF `at_lag` at some lag and `at_multiple` at
+/// `multiple` times it is periodic at the longer lag, not the shorter: clearly
+/// periodic there, and clearly more so than at the shorter lag (a window
+/// straddling a note change can be somewhat more periodic at a long lag by
+/// chance).
+fn is_subharmonic_more_periodic(at_lag: f32, at_multiple: f32, multiple: usize) -> bool {
+    // Powers of two are octaves (4 is the octave below the octave below).
+    let margin = if multiple.is_power_of_two() { OCTAVE_MARGIN } else { HARMONIC_MARGIN };
+    at_multiple >= SUBHARMONIC_MIN_NSDF && at_multiple >= at_lag + margin
 }
 
 /// NSDF of `window` minus `mean` at one integer lag (any rate).

@@ -85,3 +85,49 @@ fn voice_like_vibrato_at_least_as_accurate_as_the_oracle() {
         assert!(ours.raw_pitch_accuracy > 0.95);
     }
 }
+
+/// Frames of `signal` (one steady note at `f0_hz`) more than 50 cents
+/// off, after the first window: (f0, error in cents) each.
+fn misses(signal: &[f32], sample_rate: f32, f0_hz: f32) -> (usize, Vec<(f32, f32)>) {
+    let window = PitchTracker::new(sample_rate, PitchConfig::default()).window_samples();
+    let frames: Vec<_> = track(signal, sample_rate).into_iter().filter(|&(end, _, _)| end >= window).collect();
+    let misses = frames
+        .iter()
+        .map(|&(_, estimate_hz, _)| (f0_hz, cents_between(estimate_hz, f0_hz)))
+        .filter(|&(_, error)| error.abs() > 50.0)
+        .collect();
+    (frames.len(), misses)
+}
+
+/// Low reed notes whose fundamental is 20 dB under the 2nd harmonic, from
+/// 70 to 200 Hz, and bassoon-like notes from 55 to 110 Hz whose 4th–8th
+/// harmonic dominates: every frame at the true pitch, none an octave or a
+/// harmonic up (the dominant harmonic's NSDF lobe is then within MPM's
+/// cutoff of the true period's).
+#[test]
+fn weak_fundamental_low_reeds_tracked_at_their_true_pitch() {
+    for &sample_rate in &[44_100.0f32, 48_000.0] {
+        let (mut all_misses, mut num_frames) = (Vec::new(), 0);
+        // Every second semitone from about 70 Hz (C♯2) to 200 Hz (G3).
+        for semitone in (0..=18).step_by(2) {
+            let f0 = 70.0 * 2f64.powf(semitone as f64 / 12.0);
+            let tone = common::weak_fundamental_reed(f0, sample_rate as f64, (sample_rate * 0.5) as usize, 5);
+            let (frames, misses) = misses(&tone, sample_rate, f0 as f32);
+            num_frames += frames;
+            all_misses.extend(misses);
+        }
+        // Every second semitone from 55 Hz (A1) to 110 Hz (A2).
+        for semitone in (0..=12).step_by(2) {
+            let f0 = 55.0 * 2f64.powf(semitone as f64 / 12.0);
+            let tone = common::formant_dominated_reed(f0, sample_rate as f64, (sample_rate * 0.5) as usize, 6);
+            let (frames, misses) = misses(&tone, sample_rate, f0 as f32);
+            num_frames += frames;
+            all_misses.extend(misses);
+        }
+        assert!(
+            all_misses.is_empty(),
+            "{sample_rate} Hz: {} of {num_frames} frames off: {all_misses:?}",
+            all_misses.len()
+        );
+    }
+}

@@ -96,3 +96,58 @@ pub fn config_with_reverb(sample_rate_hz: f32, max_block: usize, ir_seconds: f32
     config.reverb_ir_rate_hz = ir_rate;
     config
 }
+
+/// A low reed-like tone with a weak fundamental: the fundamental 20 dB under
+/// the 2nd harmonic, harmonics 2…24 at 1/k with the odd ones 10 dB down
+/// (the even-heavy spectrum of a saxophone's low register), 5 Hz vibrato of
+/// ±15 cents, breath noise 40 dB down. Peak about 0.5.
+pub fn weak_fundamental_reed(f0_hz: f64, sample_rate_hz: f64, num_samples: usize, seed: u64) -> Vec<f32> {
+    let mut noise = TestNoise::new(seed);
+    let mut phase = 0.0f64;
+    (0..num_samples)
+        .map(|n| {
+            let t = n as f64 / sample_rate_hz;
+            let f0 = f0_hz * (0.15 / 12.0 * (2.0 * PI * 5.0 * t).sin()).exp2();
+            phase += f0 / sample_rate_hz;
+            let mut sample = 0.0;
+            for k in 1..=24usize {
+                if k as f64 * f0 >= 0.45 * sample_rate_hz {
+                    break;
+                }
+                let amplitude = match k {
+                    1 => 0.05,
+                    _ if k % 2 == 1 => 0.316 / k as f64,
+                    _ => 1.0 / k as f64,
+                };
+                sample += amplitude * (2.0 * PI * k as f64 * phase).sin();
+            }
+            (0.4 * sample + 0.005 * noise.next() as f64) as f32
+        })
+        .collect()
+}
+
+/// A low double-reed-like tone: harmonics 1…30 shaped by one formant at
+/// 480 Hz (the bassoon's), so that for f0 below about 120 Hz the 4th–6th
+/// harmonic dominates and the fundamental sits 25–40 dB under it, over a
+/// −30 dB floor; 5 Hz vibrato of ±10 cents, breath noise 40 dB down.
+pub fn formant_dominated_reed(f0_hz: f64, sample_rate_hz: f64, num_samples: usize, seed: u64) -> Vec<f32> {
+    let mut noise = TestNoise::new(seed);
+    let mut phase = 0.0f64;
+    (0..num_samples)
+        .map(|n| {
+            let t = n as f64 / sample_rate_hz;
+            let f0 = f0_hz * (0.1 / 12.0 * (2.0 * PI * 5.0 * t).sin()).exp2();
+            phase += f0 / sample_rate_hz;
+            let mut sample = 0.0;
+            for k in 1..=30usize {
+                let frequency = k as f64 * f0;
+                if frequency >= 0.45 * sample_rate_hz {
+                    break;
+                }
+                let formant = 1.0 / (1.0 + ((frequency - 480.0) / 60.0).powi(2));
+                sample += (0.03 + formant) * (2.0 * PI * k as f64 * phase).sin();
+            }
+            (0.3 * sample + 0.005 * noise.next() as f64) as f32
+        })
+        .collect()
+}
