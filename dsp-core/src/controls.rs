@@ -18,7 +18,44 @@ const GATE_RAMP_MS: f32 = 20.0;
 const AUTO_ADJUST_MEMORY_S: f32 = 3.0;
 /// Voiced frames stay voiced until confidence falls this far below the
 /// threshold (voicing hysteresis).
-pub const VOICING_HYSTERESIS: f32 = 0.1;
+const VOICING_HYSTERESIS: f32 = 0.1;
+/// Consecutive frames at or above the threshold that turn voicing on. One
+/// frame of a narrow fricative ("sh") can look periodic at 1–2 kHz: voiced,
+/// it would move the held pitch there and chirp.
+const VOICING_ONSET_FRAMES: u32 = 2;
+
+/// The confidence gate's voicing decision, frame by frame: on after
+/// [`VOICING_ONSET_FRAMES`] frames at or above the threshold, off once
+/// confidence falls [`VOICING_HYSTERESIS`] below it. Real-time safe.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct VoicingGate {
+    /// Whether the last frame counted as voiced.
+    voiced: bool,
+    /// Consecutive unvoiced frames at or above the threshold so far.
+    onset_frames: u32,
+}
+
+impl VoicingGate {
+    /// Decides the next frame of confidence `confidence` (0 … 1) against
+    /// `threshold`; true: voiced.
+    pub fn update(&mut self, confidence: f32, threshold: f32) -> bool {
+        if self.voiced {
+            self.voiced = confidence >= threshold - VOICING_HYSTERESIS;
+        } else {
+            self.onset_frames = if confidence >= threshold { self.onset_frames + 1 } else { 0 };
+            self.voiced = self.onset_frames >= VOICING_ONSET_FRAMES;
+        }
+        if self.voiced {
+            self.onset_frames = 0;
+        }
+        self.voiced
+    }
+
+    /// Whether the last frame counted as voiced.
+    pub fn is_voiced(&self) -> bool {
+        self.voiced
+    }
+}
 /// Frames quieter than this do not teach auto-adjust, dB.
 const AUTO_ADJUST_MIN_LOUDNESS_DB: f32 = -60.0;
 /// Auto-adjust changes its octave only once the estimate is this far (in
@@ -46,7 +83,7 @@ pub struct FeatureControls {
     running_loudness_db: Smoother,
     has_running_estimate: bool,
     auto_octaves: i32,
-    voiced: bool,
+    voicing: VoicingGate,
     held_f0_hz: f32,
 }
 
@@ -67,7 +104,7 @@ impl FeatureControls {
             running_loudness_db: Smoother::new(AUTO_ADJUST_MEMORY_S * 1e3, frame_rate_hz, 0.0),
             has_running_estimate: false,
             auto_octaves: 0,
-            voiced: false,
+            voicing: VoicingGate::default(),
             held_f0_hz: crate::pitch::DEFAULT_F0_HZ,
         };
         this.reset(controls);
@@ -86,7 +123,7 @@ impl FeatureControls {
         self.unvoiced_attenuation_db.reset(0.0);
         self.has_running_estimate = false;
         self.auto_octaves = 0;
-        self.voiced = false;
+        self.voicing = VoicingGate::default();
         self.held_f0_hz = crate::pitch::DEFAULT_F0_HZ;
     }
 
@@ -102,7 +139,7 @@ impl FeatureControls {
 
     /// Whether the last frame counted as voiced.
     pub fn is_voiced(&self) -> bool {
-        self.voiced
+        self.voicing.is_voiced()
     }
 
     /// Applies `controls` to one analysis frame; `dataset` is the model's
@@ -116,12 +153,11 @@ impl FeatureControls {
         let threshold = self.confidence_threshold.step();
         let quiet = self.quiet_db.step();
 
-        self.voiced =
-            if self.voiced { raw.confidence >= threshold - VOICING_HYSTERESIS } else { raw.confidence >= threshold };
-        if self.voiced && raw.f0_hz.is_finite() && raw.f0_hz > 0.0 {
+        let voiced = self.voicing.update(raw.confidence, threshold);
+        if voiced && raw.f0_hz.is_finite() && raw.f0_hz > 0.0 {
             self.held_f0_hz = raw.f0_hz;
         }
-        self.unvoiced_attenuation_db.set_target(if self.voiced { 0.0 } else { quiet });
+        self.unvoiced_attenuation_db.set_target(if voiced { 0.0 } else { quiet });
         let attenuation = self.unvoiced_attenuation_db.step();
 
         let input_pitch_midi = hz_to_midi(self.held_f0_hz);
@@ -141,7 +177,7 @@ impl FeatureControls {
 
     /// Running mean of the voiced, audible input's pitch and loudness.
     fn track_running_estimate(&mut self, pitch_midi: f32, loudness_db: f32) {
-        if !self.voiced || loudness_db < AUTO_ADJUST_MIN_LOUDNESS_DB {
+        if !self.is_voiced() || loudness_db < AUTO_ADJUST_MIN_LOUDNESS_DB {
             return;
         }
         if !self.has_running_estimate {
@@ -233,5 +269,15 @@ mod tests {
         user.loudness_shift_db = 12.0;
         let first = controls.process(&voiced(440.0, -20.0), &user, &STATS);
         assert!(first.loudness_db > -20.0 && first.loudness_db < -10.0);
+    }
+
+    /// One periodic-looking frame (a fricative) does not voice; two in a
+    /// row do; once voiced, a dip within the hysteresis keeps it voiced.
+    #[test]
+    fn voicing_needs_two_frames_to_start_and_holds_through_dips() {
+        let mut gate = VoicingGate::default();
+        let decisions: Vec<bool> =
+            [0.2, 0.7, 0.2, 0.6, 0.6, 0.45, 0.55, 0.39, 0.6].iter().map(|&c| gate.update(c, 0.5)).collect();
+        assert_eq!(decisions, [false, false, false, false, true, true, true, false, false]);
     }
 }

@@ -43,7 +43,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Result};
 use ddsp_model::analysis::mono_mix;
 use ddsp_model::audio_file::read_audio;
-use dsp_core::controls::VOICING_HYSTERESIS;
+use dsp_core::controls::VoicingGate;
 use dsp_core::decoder::{DatasetStats, DecoderInfo};
 use dsp_core::engine::AnalysisConfig;
 use dsp_core::feature_track::feature_track;
@@ -299,7 +299,7 @@ fn tally(answers: &[Answer], track: &[Option<f32>], rule: LabelRule) -> Tally {
 }
 
 /// Ours as the plugin runs it: the engine's analysis frames, each at the
-/// input moment it stands for, voiced by the default gate with hysteresis.
+/// input moment it stands for, voiced by the default confidence gate.
 fn track_ours(signal: &[f32], rate_hz: f32) -> Vec<Answer> {
     let info = DecoderInfo {
         frame_rate_hz: FRAME_RATE_HZ,
@@ -314,13 +314,13 @@ fn track_ours(signal: &[f32], rate_hz: f32) -> Vec<Answer> {
     let controls = UserControls::default();
     let features = feature_track(signal, rate_hz, &info, AnalysisConfig::default(), controls);
     let threshold = controls.confidence_threshold;
-    let mut voiced = false;
+    let mut gate = VoicingGate::default();
     features
         .frames
         .iter()
         .enumerate()
         .map(|(k, frame)| {
-            voiced = frame.confidence >= if voiced { threshold - VOICING_HYSTERESIS } else { threshold };
+            let voiced = gate.update(frame.confidence, threshold);
             let stands_for = features.segment_start_sample(k) + features.hop_samples - 1.0;
             Answer { time_ms: stands_for * 1000.0 / rate_hz as f64, f0_hz: Some(frame.f0_hz), voiced }
         })
