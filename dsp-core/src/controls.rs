@@ -19,35 +19,21 @@ const AUTO_ADJUST_MEMORY_S: f32 = 3.0;
 /// Voiced frames stay voiced until confidence falls this far below the
 /// threshold (voicing hysteresis).
 const VOICING_HYSTERESIS: f32 = 0.1;
-/// Consecutive frames at or above the threshold that turn voicing on. One
-/// frame of a narrow fricative ("sh") can look periodic at 1–2 kHz: voiced,
-/// it would move the held pitch there and chirp.
-const VOICING_ONSET_FRAMES: u32 = 2;
-
-/// The confidence gate's voicing decision, frame by frame: on after
-/// [`VOICING_ONSET_FRAMES`] frames at or above the threshold, off once
-/// confidence falls [`VOICING_HYSTERESIS`] below it. Real-time safe.
+/// The confidence gate's voicing decision, frame by frame: on at the
+/// threshold, off once confidence falls [`VOICING_HYSTERESIS`] below it.
+/// Real-time safe.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct VoicingGate {
     /// Whether the last frame counted as voiced.
     voiced: bool,
-    /// Consecutive unvoiced frames at or above the threshold so far.
-    onset_frames: u32,
 }
 
 impl VoicingGate {
     /// Decides the next frame of confidence `confidence` (0 … 1) against
     /// `threshold`; true: voiced.
     pub fn update(&mut self, confidence: f32, threshold: f32) -> bool {
-        if self.voiced {
-            self.voiced = confidence >= threshold - VOICING_HYSTERESIS;
-        } else {
-            self.onset_frames = if confidence >= threshold { self.onset_frames + 1 } else { 0 };
-            self.voiced = self.onset_frames >= VOICING_ONSET_FRAMES;
-        }
-        if self.voiced {
-            self.onset_frames = 0;
-        }
+        let hysteresis = if self.voiced { VOICING_HYSTERESIS } else { 0.0 };
+        self.voiced = confidence >= threshold - hysteresis;
         self.voiced
     }
 
@@ -56,6 +42,7 @@ impl VoicingGate {
         self.voiced
     }
 }
+
 /// Frames quieter than this do not teach auto-adjust, dB.
 const AUTO_ADJUST_MIN_LOUDNESS_DB: f32 = -60.0;
 /// Auto-adjust changes its octave only once the estimate is this far (in
@@ -271,13 +258,12 @@ mod tests {
         assert!(first.loudness_db > -20.0 && first.loudness_db < -10.0);
     }
 
-    /// One periodic-looking frame (a fricative) does not voice; two in a
-    /// row do; once voiced, a dip within the hysteresis keeps it voiced.
+    /// Voicing starts at the threshold and holds through dips within the
+    /// hysteresis.
     #[test]
-    fn voicing_needs_two_frames_to_start_and_holds_through_dips() {
+    fn voicing_holds_through_dips_within_the_hysteresis() {
         let mut gate = VoicingGate::default();
-        let decisions: Vec<bool> =
-            [0.2, 0.7, 0.2, 0.6, 0.6, 0.45, 0.55, 0.39, 0.6].iter().map(|&c| gate.update(c, 0.5)).collect();
-        assert_eq!(decisions, [false, false, false, false, true, true, true, false, false]);
+        let decisions: Vec<bool> = [0.2, 0.45, 0.5, 0.41, 0.39, 0.45].iter().map(|&c| gate.update(c, 0.5)).collect();
+        assert_eq!(decisions, [false, false, true, true, false, false]);
     }
 }
