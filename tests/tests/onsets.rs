@@ -94,7 +94,7 @@ fn median(values: &mut [f32]) -> f32 {
 /// Every bundled instrument's onsets land between 2 ms early and 6 ms late
 /// against the input's once the latency is compensated. Measured with the
 /// 8 ms lookahead they were trained with: violin +2, tenor sax +4, trumpet
-/// +4, flute +5 ms (rises of 142, 42, 23 and 234 ms: the instruments' own
+/// +3, flute +6 ms (rises of 317, 26, 20 and 193 ms: the instruments' own
 /// attacks); played with a 5 ms lookahead they land 3 ms later (+5, +7,
 /// +7, +8), and three of the four fail.
 #[test]
