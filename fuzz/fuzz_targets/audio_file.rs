@@ -13,5 +13,5 @@ fuzz_target!(|bytes: &[u8]| {
     // aborts on it after the hook).
     static QUIET_HOOK: Once = Once::new();
     QUIET_HOOK.call_once(|| std::panic::set_hook(Box::new(|_| {})));
-    ddsp_model::fuzzing::audio_file_decodes(bytes);
+    ddsp_training::fuzzing::audio_file_decodes(bytes);
 });

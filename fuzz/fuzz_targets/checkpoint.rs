@@ -6,5 +6,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|bytes: &[u8]| {
-    ddsp_model::fuzzing::checkpoint_round_trip(bytes);
+    ddsp_training::fuzzing::checkpoint_round_trip(bytes);
 });

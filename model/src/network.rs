@@ -79,7 +79,7 @@ fn leaky_relu(x: &Tensor) -> Result<Tensor> {
 
 /// How the GRU and the LayerNorm → leaky ReLU halves of the stacks are
 /// computed for whole sequences (training and offline decoding), and with
-/// them the training synth's harmonic bank (`crate::synth`).
+/// them the training synth's harmonic bank (`ddsp_training::synth`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum LayerKernels {
     /// One candle operation per GRU sequence and per normalised layer,

@@ -6,7 +6,7 @@
 use candle_core::{Device, Tensor, D};
 use ddsp_model::checkpoint::{Checkpoint, CheckpointInfo};
 use ddsp_model::config::DecoderConfig;
-use ddsp_model::evaluate::model_engine;
+use ddsp_model::engine::model_engine;
 use ddsp_model::network::{Decoder, RawOutputs};
 use ddsp_model::streaming::{decoder_info, StreamingDecoder};
 use dsp_core::decoder::SyncDecoder;

@@ -14,7 +14,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use ddsp_model::checkpoint::{load_checkpoint, Checkpoint};
-use ddsp_model::evaluate::model_engine;
+use ddsp_model::engine::model_engine;
 use ddsp_model::instruments::{bundled_instrument, DEFAULT_INSTRUMENT};
 use ddsp_model::streaming::engine_decoder;
 use dsp_core::reverb::Reverb;

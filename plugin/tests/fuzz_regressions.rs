@@ -6,7 +6,7 @@
 
 mod host;
 
-use ddsp_model::fuzzing::kept_inputs;
+use ddsp_training::fuzzing::kept_inputs;
 use host::Plugin;
 
 #[test]

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ddsp_e2e::sung_melody;
-use ddsp_model::evaluate::model_engine_config;
+use ddsp_model::engine::model_engine_config;
 use ddsp_model::streaming::engine_decoder;
 use ddsp_plugin::{read_checkpoint, InstrumentChoice, Meters, ModelFile};
 use dsp_core::{DecodeStatus, Decoder, DecoderInfo, DecoderOutput, Engine, FeatureFrame, UserControls};

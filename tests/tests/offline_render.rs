@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use ddsp_model::audio_file::read_audio;
+use ddsp_training::audio_file::read_audio;
 use dsp_core::pitch::{track_clip, PitchConfig};
 use dsp_core::pitch_units::cents_between;
 use dsp_core::{render_clip, AdditiveConfig, AdditiveDecoder, Engine, EngineConfig, UserControls};

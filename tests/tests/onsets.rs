@@ -15,9 +15,10 @@
 
 use ddsp_e2e::{rms, sung_melody};
 use ddsp_model::checkpoint::Checkpoint;
-use ddsp_model::evaluate::{compare, model_engine_config, resynthesis_controls};
+use ddsp_model::engine::model_engine_config;
 use ddsp_model::instruments::BUNDLED_INSTRUMENTS;
 use ddsp_model::streaming::engine_decoder;
+use ddsp_training::evaluate::{compare, resynthesis_controls};
 use dsp_core::{render_clip, AnalysisConfig, Engine, UserControls};
 
 const RATE: f32 = 48_000.0;
@@ -125,7 +126,7 @@ fn onset_timing_survey() {
             path.display()
         );
         for audio in std::env::var("DDSP_PITCH_AUDIO").unwrap_or_default().split(',').filter(|a| !a.is_empty()) {
-            let clip = ddsp_model::audio_file::read_audio(std::path::Path::new(audio)).unwrap();
+            let clip = ddsp_training::audio_file::read_audio(std::path::Path::new(audio)).unwrap();
             let rate = clip.sample_rate_hz as f32;
             let input = &clip.channels[0];
             let output = render(&checkpoint, input, rate, lookahead_ms, resynthesis_controls());

@@ -22,7 +22,7 @@ fn both_mappings_render_the_same_audio() -> candle_core::Result<()> {
 
     // Training path.
     let device = Device::Cpu;
-    let training_distribution = ddsp_model::mapping::harmonic_distribution(
+    let training_distribution = ddsp_training::mapping::harmonic_distribution(
         &Tensor::from_slice(&raw, (1, num_harmonics), &device)?,
         &Tensor::from_slice(&[f0_hz], (1, 1), &device)?,
         nyquist_hz,
@@ -30,7 +30,7 @@ fn both_mappings_render_the_same_audio() -> candle_core::Result<()> {
     .flatten_all()?
     .to_vec1::<f32>()?;
     let training_amplitude =
-        ddsp_model::mapping::harmonic_amplitude(&Tensor::new(&[amplitude_raw], &device)?)?.to_vec1::<f32>()?[0];
+        ddsp_training::mapping::harmonic_amplitude(&Tensor::new(&[amplitude_raw], &device)?)?.to_vec1::<f32>()?[0];
 
     let render = |amplitude: f32, distribution: &[f32]| {
         let amplitudes: Vec<f32> = distribution.iter().map(|d| d * amplitude).collect();

@@ -25,7 +25,7 @@ fn run(command: &mut Command) -> Result<String> {
 
 /// Builds the instruments named in `only` (all when empty).
 pub fn build(only: &[String]) -> Result<()> {
-    run(Command::new("cargo").args(["build", "--release", "--locked", "-p", "ddsp-model", "--bin", "ddsp"]))?;
+    run(Command::new("cargo").args(["build", "--release", "--locked", "-p", "ddsp-cli", "--bin", "ddsp"]))?;
     let ddsp = PathBuf::from("target/release/ddsp");
     std::fs::create_dir_all(ASSETS_DIR)?;
     let work = PathBuf::from("target/instrument-models");

@@ -8,7 +8,7 @@
 //! training data is, and played through `ddsp render` at default settings
 //! with the instrument and with the plain additive instrument as the
 //! baseline. Each output is scored against its input:
-//! - multi-scale spectral loss (`ddsp_model::metrics`, DDSP's definition) at
+//! - multi-scale spectral loss (`ddsp_training::metrics`, DDSP's definition) at
 //!   16 kHz, both resampled, the output aligned to the input by the whole
 //!   ms lag (within ±20 ms) that gives the smallest loss, no level matching;
 //! - loudness L1 and the level offset (median output − input loudness over
@@ -25,9 +25,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{bail, Context, Result};
-use ddsp_model::analysis::mono_mix;
-use ddsp_model::audio_file::read_audio;
-use ddsp_model::metrics::{loudness_scores, multi_scale_spectral_loss, pitch_scores};
+use ddsp_training::analysis::mono_mix;
+use ddsp_training::audio_file::read_audio;
+use ddsp_training::metrics::{loudness_scores, multi_scale_spectral_loss, pitch_scores};
 use dsp_core::pitch::{track_clip, PitchConfig};
 use dsp_core::resample::resample_clip;
 
@@ -249,7 +249,7 @@ fn with_table(readme: &str, body: &str) -> String {
 
 /// Evaluates every default instrument and writes the table.
 pub fn eval_instruments() -> Result<()> {
-    run(Command::new("cargo").args(["build", "--release", "--locked", "-p", "ddsp-model", "--bin", "ddsp"]))?;
+    run(Command::new("cargo").args(["build", "--release", "--locked", "-p", "ddsp-cli", "--bin", "ddsp"]))?;
     let ddsp = PathBuf::from("target/release/ddsp");
     let work = PathBuf::from("target/eval-instruments");
     std::fs::create_dir_all(&work)?;

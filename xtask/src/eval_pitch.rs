@@ -41,8 +41,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
-use ddsp_model::analysis::mono_mix;
-use ddsp_model::audio_file::read_audio;
+use ddsp_training::analysis::mono_mix;
+use ddsp_training::audio_file::read_audio;
 use dsp_core::controls::VoicingGate;
 use dsp_core::decoder::{DatasetStats, DecoderInfo};
 use dsp_core::engine::AnalysisConfig;

@@ -62,7 +62,7 @@ impl CustomOp1 for NoiseSynthOp {
 
     fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
         let (batch, frames, bands) = layout.shape().dims3()?;
-        let magnitudes = crate::op_input::contiguous_f32(storage, layout, self.name())?;
+        let magnitudes = ddsp_model::op_input::contiguous_f32(storage, layout, self.name())?;
         let samples = frames * self.hop;
         let mut out = vec![0.0f32; batch * samples];
         let mut ir = vec![0.0f32; self.basis.ir_len];

@@ -79,7 +79,7 @@ impl CustomOp1 for StftMagnitude {
 
     fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
         let (batch, samples) = layout.shape().dims2()?;
-        let signal = crate::op_input::contiguous_f32(storage, layout, "spectral loss")?;
+        let signal = ddsp_model::op_input::contiguous_f32(storage, layout, "spectral loss")?;
         let frames = samples.div_ceil(self.hop());
         let bins = self.bins();
         let mut out = vec![0.0f32; batch * frames * bins];

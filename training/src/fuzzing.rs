@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::audio_file::read_audio_bytes;
-use crate::checkpoint::{checkpoint_bytes, parse_checkpoint};
+use ddsp_model::checkpoint::{checkpoint_bytes, parse_checkpoint};
 
 /// A checkpoint file's bytes either are refused with an error, or give a
 /// checkpoint whose decoder builds and which writes back out to bytes that

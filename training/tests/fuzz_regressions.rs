@@ -1,15 +1,15 @@
 //! Replays the fuzz targets' corpora and every crash they found
 //! (`fuzz/corpus/<target>/`, `fuzz/regressions/<target>/`) through the
-//! same properties the fuzzers check (`ddsp_model::fuzzing`), so a finding
+//! same properties the fuzzers check (`ddsp_training::fuzzing`), so a finding
 //! stays fixed. `write_fuzz_seeds` makes the small seed inputs the corpora
 //! started from.
 
 use std::path::{Path, PathBuf};
 
-use ddsp_model::audio_file::{read_audio_bytes, write_wav, AudioClip, AudioFileError};
 use ddsp_model::checkpoint::{checkpoint_bytes, Checkpoint, CheckpointInfo};
 use ddsp_model::config::DecoderConfig;
-use ddsp_model::fuzzing::{audio_file_decodes, checkpoint_round_trip, kept_inputs, AUDIO_EXTENSIONS};
+use ddsp_training::audio_file::{read_audio_bytes, write_wav, AudioClip, AudioFileError};
+use ddsp_training::fuzzing::{audio_file_decodes, checkpoint_round_trip, kept_inputs, AUDIO_EXTENSIONS};
 
 fn fuzz_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz")
@@ -51,7 +51,7 @@ fn matroska_is_refused_at_the_probe() {
 
 /// Writes the seed inputs: a tiny checkpoint (with and without a reverb)
 /// and short WAV files under every format hint.
-/// `cargo test -p ddsp-model --test fuzz_regressions -- --ignored write_fuzz_seeds`
+/// `cargo test -p ddsp-training --test fuzz_regressions -- --ignored write_fuzz_seeds`
 #[test]
 #[ignore = "writes the fuzz seeds; see the doc comment"]
 fn write_fuzz_seeds() {

@@ -5,6 +5,9 @@
 //! equals what a DAW bounce with the same settings plays. `ddsp info MODEL`
 //! describes a checkpoint.
 
+mod plot;
+mod report;
+
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -18,22 +21,23 @@ use std::process::ExitCode;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use clap::{Args, Parser, Subcommand};
-use ddsp_model::analysis::{analysis_points, mono_mix, spectrogram_db};
-use ddsp_model::audio_file::{read_audio, write_wav, AudioClip};
 use ddsp_model::checkpoint::{load_checkpoint, Checkpoint};
 use ddsp_model::config::DecoderConfig;
-use ddsp_model::evaluate::{
-    additive_offline_engine, compare, evaluate, offline_engine, resynthesis_controls, Resynthesis,
-};
+use ddsp_model::engine::{additive_offline_engine, offline_engine};
 use ddsp_model::instruments::{bundled_instrument, BUNDLED_INSTRUMENTS, DEFAULT_INSTRUMENT};
-use ddsp_model::plot::{analysis_png, AnalysisPoint};
-use ddsp_model::train::dataset::{collect_audio_files, prepare_dataset};
-use ddsp_model::train::report::{training_report, EXAMPLE_FRAMES};
-use ddsp_model::train::trainer::{state_path, TrainSettings, Trainer};
+use ddsp_training::analysis::AnalysisPoint;
+use ddsp_training::analysis::{analysis_points, mono_mix, spectrogram_db};
+use ddsp_training::audio_file::{read_audio, write_wav, AudioClip};
+use ddsp_training::dataset::{collect_audio_files, prepare_dataset};
+use ddsp_training::evaluate::{compare, evaluate, resynthesis_controls, Resynthesis};
+use ddsp_training::trainer::{state_path, TrainSettings, Trainer, EXAMPLE_FRAMES};
 use dsp_core::pitch_units::{hz_to_midi, midi_to_hz};
 use dsp_core::resample::resample_clip;
 use dsp_core::{ranges, render_clip, UserControls};
 use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::plot::analysis_png;
+use crate::report::training_report;
 
 /// Real-time neural timbre transfer (DDSP): follow the pitch and loudness of
 /// a recording and play them on another instrument.

@@ -13,9 +13,9 @@ use dsp_core::{AnalysisConfig, DecoderInfo, UserControls};
 
 use crate::analysis::mono_mix;
 use crate::audio_file::{read_audio, AudioFileError};
-use crate::checkpoint::{CheckpointInfo, DatasetStatistics};
-use crate::config::DecoderConfig;
-use crate::train::targets::{measure_targets, FrameTargets};
+use crate::targets::{measure_targets, FrameTargets};
+use ddsp_model::checkpoint::{CheckpointInfo, DatasetStatistics};
+use ddsp_model::config::DecoderConfig;
 
 /// Audio file extensions picked up from a directory.
 pub const AUDIO_EXTENSIONS: [&str; 5] = ["wav", "flac", "mp3", "ogg", "oga"];

@@ -79,7 +79,7 @@ impl CustomOp1 for HarmonicSynthOp {
     /// Amplitudes `[batch, frames, harmonics]` → signal `[batch, frames · hop]`.
     fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
         let (batch, num_frames, num_harmonics) = layout.shape().dims3()?;
-        let amplitudes = crate::op_input::contiguous_f32(storage, layout, self.name())?;
+        let amplitudes = ddsp_model::op_input::contiguous_f32(storage, layout, self.name())?;
         let hop = self.hop_samples;
         let mut out = vec![0.0f32; batch * num_frames * hop];
         let mut sines = vec![0.0f64; num_harmonics];

@@ -12,19 +12,19 @@
 
 use candle_core::{Device, Tensor};
 
-use crate::config::DecoderConfig;
-use crate::network::Decoder;
-use crate::network::LayerKernels;
+use crate::dataset::{Dataset, Example};
+use crate::frame_loss::synth_controls;
+use crate::noise_synth::{filtered_noise, NoiseBasis};
+use crate::reverb::reverb;
+use crate::spectral::multi_scale_spectral_loss;
 use crate::synth::{harmonic_synth, harmonic_synth_graph};
-use crate::train::dataset::{Dataset, Example};
-use crate::train::frame_loss::synth_controls;
-use crate::train::noise_synth::{filtered_noise, NoiseBasis};
-use crate::train::reverb::reverb;
-use crate::train::spectral::multi_scale_spectral_loss;
-use crate::train::trainer::candle_error;
+use crate::trainer::candle_error;
+use ddsp_model::config::DecoderConfig;
+use ddsp_model::network::Decoder;
+use ddsp_model::network::LayerKernels;
 
 /// Name of the learned reverb's variable: the checkpoint's reverb tensor.
-pub const REVERB_IR_VAR: &str = crate::checkpoint::REVERB_IR_TENSOR;
+pub const REVERB_IR_VAR: &str = ddsp_model::checkpoint::REVERB_IR_TENSOR;
 /// Length of the learned reverb, seconds.
 pub const REVERB_SECONDS: f32 = 0.25;
 /// Frames synthesised per crop (0.5 s at 250 Hz).

@@ -4,19 +4,19 @@
 //! graphs they replaced as the reference in the same run (same allocator);
 //! steps per minute is 60 s over the time per step.
 //!
-//! cargo bench -p ddsp-model --bench train_step
+//! cargo bench -p ddsp-training --bench train_step
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use ddsp_model::audio_file::{read_audio, write_wav, AudioClip};
 use ddsp_model::config::DecoderConfig;
 use ddsp_model::network::LayerKernels;
-use ddsp_model::train::audio_loss::AudioStage;
-use ddsp_model::train::dataset::{prepare_dataset, Dataset};
-use ddsp_model::train::report::EXAMPLE_FRAMES;
-use ddsp_model::train::trainer::{TrainSettings, Trainer};
+use ddsp_training::audio_file::{read_audio, write_wav, AudioClip};
+use ddsp_training::audio_loss::AudioStage;
+use ddsp_training::dataset::{prepare_dataset, Dataset};
+use ddsp_training::trainer::EXAMPLE_FRAMES;
+use ddsp_training::trainer::{TrainSettings, Trainer};
 
 /// The allocator `ddsp` runs with (see its `ALLOCATOR`).
 #[global_allocator]

@@ -19,13 +19,17 @@ use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::{VarBuilder, VarMap};
 use serde::{Deserialize, Serialize};
 
-use crate::checkpoint::{save_checkpoint, Checkpoint, CheckpointInfo, DatasetStatistics};
-use crate::config::DecoderConfig;
-use crate::network::Decoder;
-use crate::train::audio_loss::{AudioStage, REVERB_IR_VAR};
-use crate::train::dataset::{Dataset, Example};
-use crate::train::frame_loss::{frame_loss, FrameBatchTargets};
-use crate::train::optimizer::{AdamW, AdamWSettings};
+use crate::audio_loss::{AudioStage, REVERB_IR_VAR};
+use crate::dataset::{Dataset, Example};
+use crate::frame_loss::{frame_loss, FrameBatchTargets};
+use crate::optimizer::{AdamW, AdamWSettings};
+use ddsp_model::checkpoint::{save_checkpoint, Checkpoint, CheckpointInfo, DatasetStatistics};
+use ddsp_model::config::DecoderConfig;
+use ddsp_model::network::Decoder;
+
+/// Frames per training example (1 s at 250 Hz, plus the audio stage's
+/// extra frame).
+pub const EXAMPLE_FRAMES: usize = 252;
 
 /// Frames per sequence in the frame stage (0.4 s at 250 Hz). Measured: the
 /// backward pass through the GRU is a chain of small operations, one per
@@ -212,7 +216,7 @@ impl Trainer {
 
     /// Chooses how the decoder's layers run (the fused operations unless
     /// told otherwise); for the benchmark against the candle graphs.
-    pub fn set_layer_kernels(&mut self, kernels: crate::network::LayerKernels) {
+    pub fn set_layer_kernels(&mut self, kernels: ddsp_model::network::LayerKernels) {
         self.decoder.set_layer_kernels(kernels);
     }
 

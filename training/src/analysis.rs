@@ -7,9 +7,21 @@ use dsp_core::{AnalysisConfig, UserControls};
 use realfft::RealFftPlanner;
 
 use crate::audio_file::AudioClip;
-use crate::config::DecoderConfig;
-use crate::plot::AnalysisPoint;
-use crate::train::dataset::analysis_info;
+use crate::dataset::analysis_info;
+use ddsp_model::config::DecoderConfig;
+
+/// One analysed frame (drawn by `ddsp analyze --plot`).
+#[derive(Clone, Copy, Debug)]
+pub struct AnalysisPoint {
+    /// Time, seconds.
+    pub seconds: f32,
+    /// Pitch, Hz.
+    pub f0_hz: f32,
+    /// Pitch confidence, 0–1.
+    pub confidence: f32,
+    /// Loudness, dB.
+    pub loudness_db: f32,
+}
 
 /// Frames per second of the analysis (the default instruments' rate).
 pub const ANALYSIS_FRAME_RATE_HZ: f32 = 250.0;

@@ -4,13 +4,13 @@
 
 use std::path::{Path, PathBuf};
 
-use ddsp_model::audio_file::{write_wav, AudioClip};
 use ddsp_model::checkpoint::load_checkpoint;
 use ddsp_model::config::DecoderConfig;
-use ddsp_model::train::audio_loss::AudioStage;
-use ddsp_model::train::dataset::{prepare_dataset, Dataset};
-use ddsp_model::train::report::EXAMPLE_FRAMES;
-use ddsp_model::train::trainer::{state_path, TrainSettings, Trainer};
+use ddsp_training::audio_file::{write_wav, AudioClip};
+use ddsp_training::audio_loss::AudioStage;
+use ddsp_training::dataset::{prepare_dataset, Dataset};
+use ddsp_training::trainer::EXAMPLE_FRAMES;
+use ddsp_training::trainer::{state_path, TrainSettings, Trainer};
 
 const RATE: f32 = 16_000.0;
 

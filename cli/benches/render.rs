@@ -3,14 +3,14 @@
 //! of audio with the default instrument, and with the plain additive
 //! instrument (no model) in the same run as the reference.
 //!
-//! cargo bench -p ddsp-model --bench render
+//! cargo bench -p ddsp-cli --bench render
 
 use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use ddsp_model::audio_file::{write_wav, AudioClip};
+use ddsp_training::audio_file::{write_wav, AudioClip};
 
 const RATE: u32 = 48_000;
 const SECONDS: usize = 60;

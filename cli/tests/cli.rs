@@ -4,9 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use ddsp_model::audio_file::{read_audio, write_wav, AudioClip};
 use ddsp_model::checkpoint::{save_checkpoint, Checkpoint, CheckpointInfo};
 use ddsp_model::config::DecoderConfig;
+use ddsp_training::audio_file::{read_audio, write_wav, AudioClip};
 
 fn ddsp(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ddsp")).args(args).output().expect("the ddsp binary runs")
@@ -102,7 +102,7 @@ fn unwritable_output() {
 
 #[test]
 fn info_describes_a_checkpoint() {
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/format_v1_tiny.safetensors");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../model/tests/fixtures/format_v1_tiny.safetensors");
     let output = ddsp(&["info", fixture.to_str().unwrap()]);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success());
@@ -206,7 +206,7 @@ fn eval_and_analyze_reject_bad_inputs_cleanly() {
     let take = wav("eval-take.wav", 2.0, tone);
     assert_clean_failure(&ddsp(&["eval", "--model", "/nonexistent/m.safetensors", &take]), "does not exist");
     assert_clean_failure(&ddsp(&["eval", "--model", &example(), &take]), "not a safetensors checkpoint");
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/format_v1_tiny.safetensors");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../model/tests/fixtures/format_v1_tiny.safetensors");
     assert_clean_failure(
         &ddsp(&["eval", "--model", fixture.to_str().unwrap(), "/nonexistent/x.wav"]),
         "does not exist",
@@ -235,7 +235,7 @@ fn analyze_writes_csv_and_a_picture() {
 /// its file equals the engine's own offline render, sample for sample.
 #[test]
 fn render_equals_the_engines_offline_render_of_the_default_instrument() {
-    use ddsp_model::evaluate::offline_engine;
+    use ddsp_model::engine::offline_engine;
     use ddsp_model::instruments::{bundled_instrument, DEFAULT_INSTRUMENT};
     use dsp_core::{render_clip, UserControls};
 

@@ -7,7 +7,7 @@ use candle_core::{CpuStorage, CustomOp2, Layout, Result, Shape, Tensor};
 use realfft::num_complex::Complex32;
 use realfft::RealFftPlanner;
 
-use crate::op_input::contiguous_f32;
+use ddsp_model::op_input::contiguous_f32;
 
 struct ConvolveOp;
 

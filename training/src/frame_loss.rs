@@ -1,5 +1,5 @@
 //! The frame-level loss: the decoder's synth controls against the
-//! [`FrameTargets`](crate::train::targets::FrameTargets) measured from the
+//! [`FrameTargets`](crate::targets::FrameTargets) measured from the
 //! audio. L1 between natural logs (floored at
 //! [`LOG_FLOOR`](crate::metrics::LOG_FLOOR)) of every harmonic amplitude
 //! below the Nyquist frequency and of every noise band magnitude: the same
@@ -10,7 +10,7 @@ use candle_core::{Result, Tensor};
 
 use crate::mapping;
 use crate::metrics::LOG_FLOOR;
-use crate::network::RawOutputs;
+use ddsp_model::network::RawOutputs;
 
 /// A batch of frame targets as tensors.
 pub struct FrameBatchTargets {

@@ -4,12 +4,12 @@
 //! [`crate::metrics`]: multi-scale spectral loss, loudness L1, and f0 L1 /
 //! raw pitch accuracy of the output's pitch against the input's.
 
+use ddsp_model::checkpoint::{Checkpoint, CheckpointError};
+use ddsp_model::engine::offline_engine;
 use dsp_core::pitch::{track_clip, PitchConfig};
-use dsp_core::{render_clip, AdditiveConfig, AdditiveDecoder, Engine, EngineConfig, UserControls};
+use dsp_core::{render_clip, UserControls};
 
-use crate::checkpoint::{Checkpoint, CheckpointError};
 use crate::metrics::{loudness_l1_db, multi_scale_spectral_loss, pitch_scores, PitchScores};
-use crate::streaming::engine_decoder;
 
 /// Frame rate of the pitch comparison, Hz.
 const PITCH_FRAME_RATE_HZ: f32 = 100.0;
@@ -27,57 +27,6 @@ pub struct Resynthesis {
     pub loudness_l1_db: f64,
     /// Pitch of the output against the input's.
     pub pitch: PitchScores,
-}
-
-/// An engine that plays `checkpoint` at `sample_rate_hz` in blocks of up
-/// to `max_block_samples`, with the checkpoint's reverb, the model's
-/// real-time step running inside `process()`: how the plugin and `ddsp
-/// render` build theirs. Allocates: never on the audio thread.
-pub fn model_engine(
-    checkpoint: &Checkpoint,
-    sample_rate_hz: f32,
-    max_block_samples: usize,
-) -> Result<Engine, CheckpointError> {
-    let config = model_engine_config(checkpoint, sample_rate_hz, max_block_samples);
-    Ok(Engine::new(&config, engine_decoder(checkpoint)?))
-}
-
-/// The engine configuration [`model_engine`] uses for `checkpoint`: the
-/// host's rate and block, the checkpoint's reverb at its model rate.
-/// Allocates (copies the reverb).
-pub fn model_engine_config(checkpoint: &Checkpoint, sample_rate_hz: f32, max_block_samples: usize) -> EngineConfig {
-    let mut config = EngineConfig::new(sample_rate_hz, max_block_samples);
-    config.reverb_ir = checkpoint.reverb_ir.clone();
-    config.reverb_ir_rate_hz = checkpoint.info.config.model_rate_hz;
-    config
-}
-
-/// Block size of offline renders.
-const OFFLINE_BLOCK_SAMPLES: usize = 1024;
-
-/// [`model_engine`] in offline mode (every frame waited for) with
-/// `controls`, in 1024-sample blocks: what `ddsp render` plays.
-pub fn offline_engine(
-    checkpoint: &Checkpoint,
-    sample_rate_hz: f32,
-    controls: UserControls,
-) -> Result<Engine, CheckpointError> {
-    Ok(into_offline(model_engine(checkpoint, sample_rate_hz, OFFLINE_BLOCK_SAMPLES)?, controls))
-}
-
-/// The plain additive instrument (no model) in offline mode with
-/// `controls`: `ddsp render --model additive` and `ddsp eval`'s baseline.
-pub fn additive_offline_engine(sample_rate_hz: f32, controls: UserControls) -> Engine {
-    let config = EngineConfig::new(sample_rate_hz, OFFLINE_BLOCK_SAMPLES);
-    into_offline(Engine::new(&config, AdditiveDecoder::boxed(AdditiveConfig::default())), controls)
-}
-
-/// A file render is a bounce: every decoder output is waited for.
-fn into_offline(mut engine: Engine, controls: UserControls) -> Engine {
-    engine.set_offline(true);
-    engine.set_controls(controls);
-    engine.reset();
-    engine
 }
 
 /// The controls of a resynthesis: the instrument alone, with its own

@@ -8,7 +8,8 @@ use std::sync::Once;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
-use crate::train::trainer::LossPoint;
+use ddsp_training::analysis::AnalysisPoint;
+use ddsp_training::trainer::LossPoint;
 
 const FONT: &str = "sans-serif";
 
@@ -68,19 +69,6 @@ pub fn loss_curve_png(history: &[LossPoint], path: &Path) -> anyhow::Result<()> 
             .map_err(plot_error)?;
     }
     root.present().map_err(plot_error)
-}
-
-/// One analysed frame for [`analysis_png`].
-#[derive(Clone, Copy, Debug)]
-pub struct AnalysisPoint {
-    /// Time, seconds.
-    pub seconds: f32,
-    /// Pitch, Hz.
-    pub f0_hz: f32,
-    /// Pitch confidence, 0–1.
-    pub confidence: f32,
-    /// Loudness, dB.
-    pub loudness_db: f32,
 }
 
 /// Draws `path` (PNG): the spectrogram `spectrogram_db[frame][bin]` (bins

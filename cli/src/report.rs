@@ -4,14 +4,11 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::evaluate::evaluate;
-use crate::plot::loss_curve_png;
-use crate::train::dataset::Dataset;
-use crate::train::trainer::Trainer;
+use ddsp_training::dataset::Dataset;
+use ddsp_training::evaluate::evaluate;
+use ddsp_training::trainer::Trainer;
 
-/// Frames per training example (1 s at 250 Hz, plus the audio stage's
-/// extra frame).
-pub const EXAMPLE_FRAMES: usize = 252;
+use crate::plot::loss_curve_png;
 
 /// Where the loss curve of `model_path` is drawn.
 pub fn loss_curve_path(model_path: &Path) -> PathBuf {

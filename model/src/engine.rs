@@ -1,0 +1,59 @@
+//! The engines the product plays a checkpoint with: the plugin's (real
+//! time) and `ddsp render`'s (offline), both with the model's real-time
+//! step inside `process()` and the checkpoint's reverb.
+
+use dsp_core::{AdditiveConfig, AdditiveDecoder, Engine, EngineConfig, UserControls};
+
+use crate::checkpoint::{Checkpoint, CheckpointError};
+use crate::streaming::engine_decoder;
+
+/// An engine that plays `checkpoint` at `sample_rate_hz` in blocks of up
+/// to `max_block_samples`, with the checkpoint's reverb, the model's
+/// real-time step running inside `process()`: how the plugin and `ddsp
+/// render` build theirs. Allocates: never on the audio thread.
+pub fn model_engine(
+    checkpoint: &Checkpoint,
+    sample_rate_hz: f32,
+    max_block_samples: usize,
+) -> Result<Engine, CheckpointError> {
+    let config = model_engine_config(checkpoint, sample_rate_hz, max_block_samples);
+    Ok(Engine::new(&config, engine_decoder(checkpoint)?))
+}
+
+/// The engine configuration [`model_engine`] uses for `checkpoint`: the
+/// host's rate and block, the checkpoint's reverb at its model rate.
+/// Allocates (copies the reverb).
+pub fn model_engine_config(checkpoint: &Checkpoint, sample_rate_hz: f32, max_block_samples: usize) -> EngineConfig {
+    let mut config = EngineConfig::new(sample_rate_hz, max_block_samples);
+    config.reverb_ir = checkpoint.reverb_ir.clone();
+    config.reverb_ir_rate_hz = checkpoint.info.config.model_rate_hz;
+    config
+}
+
+/// Block size of offline renders.
+const OFFLINE_BLOCK_SAMPLES: usize = 1024;
+
+/// [`model_engine`] in offline mode (every frame waited for) with
+/// `controls`, in 1024-sample blocks: what `ddsp render` plays.
+pub fn offline_engine(
+    checkpoint: &Checkpoint,
+    sample_rate_hz: f32,
+    controls: UserControls,
+) -> Result<Engine, CheckpointError> {
+    Ok(into_offline(model_engine(checkpoint, sample_rate_hz, OFFLINE_BLOCK_SAMPLES)?, controls))
+}
+
+/// The plain additive instrument (no model) in offline mode with
+/// `controls`: `ddsp render --model additive` and `ddsp eval`'s baseline.
+pub fn additive_offline_engine(sample_rate_hz: f32, controls: UserControls) -> Engine {
+    let config = EngineConfig::new(sample_rate_hz, OFFLINE_BLOCK_SAMPLES);
+    into_offline(Engine::new(&config, AdditiveDecoder::boxed(AdditiveConfig::default())), controls)
+}
+
+/// A file render is a bounce: every decoder output is waited for.
+fn into_offline(mut engine: Engine, controls: UserControls) -> Engine {
+    engine.set_offline(true);
+    engine.set_controls(controls);
+    engine.reset();
+    engine
+}
