@@ -93,7 +93,8 @@ const HARMONIC_MARGIN: f32 = 0.06;
 /// harmonic dominates where a fixed formant (a bassoon's near 500 Hz) sits
 /// on the 3rd harmonic or higher of a low note; on higher notes, chance
 /// NSDF peaks at three or five periods cost violin and flute 0.3–0.6 points
-/// of accuracy (`cargo xtask eval-pitch`).
+/// of accuracy, and a bound of 200 Hz still cost the violin 0.3–0.4 for
+/// 0.3–1.2 on the bassoon (`cargo xtask eval-pitch`).
 const DOMINANT_HARMONIC_MAX_F0_HZ: f32 = 150.0;
 /// Highest multiple of the MPM lag the subharmonic check tries.
 const MAX_SUBHARMONIC: usize = 5;
