@@ -23,7 +23,7 @@ use candle_core::{Device, Tensor};
 use criterion::{criterion_group, criterion_main, Criterion};
 use ddsp_model::checkpoint::{Checkpoint, CheckpointInfo, MAX_STEP_WEIGHTS};
 use ddsp_model::config::DecoderConfig;
-use ddsp_model::network::{Decoder, DecoderState};
+use ddsp_model::network::{DecoderState, RnnFcDecoder};
 use ddsp_model::streaming::StreamingDecoder;
 use dsp_core::decoder::SyncDecoder;
 use dsp_core::{DecoderOutput, FeatureFrame};
@@ -47,7 +47,7 @@ impl Step for Streaming {
     }
 }
 
-struct Candle(Decoder, DecoderState);
+struct Candle(RnnFcDecoder, DecoderState);
 
 impl Step for Candle {
     fn step(&mut self, frame: usize) {

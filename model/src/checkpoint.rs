@@ -17,7 +17,7 @@ use safetensors::tensor::{Dtype, SafeTensorError, SafeTensors};
 use serde::{Deserialize, Serialize};
 
 use crate::config::{DecoderConfig, FeatureScaling};
-use crate::network::Decoder;
+use crate::network::RnnFcDecoder;
 
 /// The `format` metadata value of every checkpoint.
 pub const FORMAT_NAME: &str = "ddsp-timbre-transfer-checkpoint";
@@ -201,7 +201,7 @@ fn candle_error(error: candle_core::Error) -> CheckpointError {
 /// building the network itself (so they cannot drift from its `vb.pp` paths).
 pub fn expected_tensor_shapes(config: &DecoderConfig) -> Result<HashMap<String, Vec<usize>>, CheckpointError> {
     let varmap = VarMap::new();
-    Decoder::new(config, VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu)).map_err(candle_error)?;
+    RnnFcDecoder::new(config, VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu)).map_err(candle_error)?;
     let data = varmap.data().lock().map_err(|_| CheckpointError::Network("weight map poisoned".into()))?;
     Ok(data.iter().map(|(name, var)| (name.clone(), var.dims().to_vec())).collect())
 }
@@ -527,8 +527,8 @@ impl Checkpoint {
     }
 
     /// Builds the decoder network from the weights.
-    pub fn decoder(&self) -> Result<Decoder, CheckpointError> {
+    pub fn decoder(&self) -> Result<RnnFcDecoder, CheckpointError> {
         let vb = VarBuilder::from_tensors(self.tensors.clone(), DType::F32, &Device::Cpu);
-        Decoder::new(&self.info.config, vb).map_err(candle_error)
+        RnnFcDecoder::new(&self.info.config, vb).map_err(candle_error)
     }
 }

@@ -254,9 +254,10 @@ pub struct RawOutputs {
     pub noise: Tensor,
 }
 
-/// The decoder network.
+/// The decoder network, DDSP's `RnnFcDecoder` (named as there, so it is
+/// not mistaken for `dsp_core::Decoder`, the engine's decoder interface).
 #[derive(Clone, Debug)]
-pub struct Decoder {
+pub struct RnnFcDecoder {
     config: DecoderConfig,
     f0_stack: FcStack,
     loudness_stack: FcStack,
@@ -267,7 +268,7 @@ pub struct Decoder {
     kernels: LayerKernels,
 }
 
-impl Decoder {
+impl RnnFcDecoder {
     /// Builds the network for `config` with tensors from `vb`.
     pub fn new(config: &DecoderConfig, vb: VarBuilder) -> Result<Self> {
         let units = config.mlp_units;
@@ -420,7 +421,7 @@ mod tests {
         for (name, tensor) in tensors {
             varmap.data().lock().unwrap().insert(name, candle_core::Var::from_tensor(&tensor)?);
         }
-        let mut decoder = Decoder::new(&config, VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu))?;
+        let mut decoder = RnnFcDecoder::new(&config, VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu))?;
         let (f0, loudness) = random_features(3, 60, 13)?;
         let loss_weights =
             random_features(3, 60 * config.num_outputs(), 17)?.1.reshape((3, 60, config.num_outputs()))?;
@@ -447,10 +448,10 @@ mod tests {
 
     /// A decoder with reproducible weights at `scale` × PyTorch's default
     /// initialisation scale (√6: Kaiming-uniform, candle's GRU default).
-    fn seeded_decoder(config: &DecoderConfig, seed: u64, scale: f32) -> Result<Decoder> {
+    fn seeded_decoder(config: &DecoderConfig, seed: u64, scale: f32) -> Result<RnnFcDecoder> {
         let tensors = crate::checkpoint::initial_tensors(config, seed, scale)
             .map_err(|e| candle_core::Error::Msg(e.to_string()))?;
-        Decoder::new(config, VarBuilder::from_tensors(tensors, DType::F32, &Device::Cpu))
+        RnnFcDecoder::new(config, VarBuilder::from_tensors(tensors, DType::F32, &Device::Cpu))
     }
 
     /// The tensor names a checkpoint must hold, for the default size.
@@ -458,7 +459,7 @@ mod tests {
     fn tensor_names_follow_the_module_paths() -> Result<()> {
         let varmap = VarMap::new();
         let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
-        Decoder::new(&DecoderConfig::default_size(), vb)?;
+        RnnFcDecoder::new(&DecoderConfig::default_size(), vb)?;
         let data = varmap.data().lock().unwrap();
         for name in [
             "f0_stack.0.dense.weight",

@@ -7,7 +7,7 @@ use candle_core::{Device, Tensor, D};
 use ddsp_model::checkpoint::{Checkpoint, CheckpointInfo};
 use ddsp_model::config::DecoderConfig;
 use ddsp_model::engine::model_engine;
-use ddsp_model::network::{Decoder, RawOutputs};
+use ddsp_model::network::{RawOutputs, RnnFcDecoder};
 use ddsp_model::streaming::{decoder_info, StreamingDecoder};
 use dsp_core::decoder::SyncDecoder;
 use dsp_core::{DecoderOutput, FeatureFrame};
@@ -46,7 +46,7 @@ fn output_values(out: &DecoderOutput) -> Vec<f32> {
 
 /// Largest absolute difference between the step's raw outputs and candle's
 /// `Decoder::step` on `reference`, over the feature stream.
-fn worst_difference(checkpoint: &Checkpoint, reference: &Decoder, step: &mut StreamingDecoder) -> f32 {
+fn worst_difference(checkpoint: &Checkpoint, reference: &RnnFcDecoder, step: &mut StreamingDecoder) -> f32 {
     let scaling = checkpoint.info.config.feature_scaling;
     let mut state = reference.initial_state(1).unwrap();
     let mut out = DecoderOutput::silent(0, 0);

@@ -20,8 +20,8 @@ use crate::spectral::multi_scale_spectral_loss;
 use crate::synth::{harmonic_synth, harmonic_synth_graph};
 use crate::trainer::candle_error;
 use ddsp_model::config::DecoderConfig;
-use ddsp_model::network::Decoder;
 use ddsp_model::network::LayerKernels;
+use ddsp_model::network::RnnFcDecoder;
 
 /// Name of the learned reverb's variable: the checkpoint's reverb tensor.
 pub const REVERB_IR_VAR: &str = ddsp_model::checkpoint::REVERB_IR_TENSOR;
@@ -71,7 +71,7 @@ impl AudioStage {
     /// The loss on `examples`; `seed` picks the crops and the noise.
     pub fn loss(
         &self,
-        decoder: &Decoder,
+        decoder: &RnnFcDecoder,
         reverb_ir: &Tensor,
         dataset: &Dataset,
         examples: &[Example],

@@ -25,7 +25,7 @@ use crate::frame_loss::{frame_loss, FrameBatchTargets};
 use crate::optimizer::{AdamW, AdamWSettings};
 use ddsp_model::checkpoint::{save_checkpoint, Checkpoint, CheckpointInfo, DatasetStatistics};
 use ddsp_model::config::DecoderConfig;
-use ddsp_model::network::Decoder;
+use ddsp_model::network::RnnFcDecoder;
 
 /// Frames per training example (1 s at 250 Hz, plus the audio stage's
 /// extra frame).
@@ -117,7 +117,7 @@ pub struct StepProgress {
 pub struct Trainer {
     settings: TrainSettings,
     varmap: VarMap,
-    decoder: Decoder,
+    decoder: RnnFcDecoder,
     optimizer: AdamW,
     step: usize,
     rng_state: u64,
@@ -167,7 +167,7 @@ impl Trainer {
             }
         }
         let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
-        let decoder = Decoder::new(&settings.config, vb).map_err(candle_error)?;
+        let decoder = RnnFcDecoder::new(&settings.config, vb).map_err(candle_error)?;
         let optimizer = AdamW::new(named, AdamWSettings::default()).map_err(candle_error)?;
         let rng_state = settings.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
         Ok(Self {

@@ -3,7 +3,7 @@
 //! thread, allocation-free, lock-free and without system calls.
 //!
 //! candle loads and validates the checkpoint and builds the network (the
-//! same [`crate::network::Decoder`] that trains and runs whole sequences);
+//! same [`crate::network::RnnFcDecoder`] that trains and runs whole sequences);
 //! [`StreamingDecoder::new`] then copies its weights once into the layout of
 //! [`layers`] and sizes the GRU state and every scratch buffer. Per frame,
 //! the matrix-vector products run on candle-core's slice kernel. A
@@ -23,7 +23,7 @@ use dsp_core::{DecoderInfo, DecoderOutput, FeatureFrame};
 
 use crate::checkpoint::{Checkpoint, CheckpointError};
 use crate::config::FeatureScaling;
-use crate::network::Decoder;
+use crate::network::RnnFcDecoder;
 use layers::{StepDense, StepGru, StepStack};
 
 /// A checkpoint's decoder as a real-time step. Construction allocates (call
@@ -62,7 +62,7 @@ impl StreamingDecoder {
 
     /// The step for a float32 candle `network` whose sizes `info` repeats.
     /// Allocates.
-    pub fn from_network(network: &Decoder, info: DecoderInfo) -> Result<Self, CheckpointError> {
+    pub fn from_network(network: &RnnFcDecoder, info: DecoderInfo) -> Result<Self, CheckpointError> {
         let error = |e: candle_core::Error| CheckpointError::Network(e.to_string());
         let (f0_stack, loudness_stack, gru, out_stack, dense_out) = network.parts();
         let (gru_input, gru_recurrent) = gru.layers();
