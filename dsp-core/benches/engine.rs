@@ -64,6 +64,18 @@ fn harmonic_amplitudes() -> Vec<f32> {
     (1..=NUM_HARMONICS).map(|k| 0.2 / k as f32).collect()
 }
 
+/// Feeds `input` to `tracker` in frames of `lengths`, estimating each
+/// frame's pitch, and calls `per_frame` with the samples consumed so far.
+fn track_frames(tracker: &mut PitchTracker, input: &[f32], lengths: &[usize], mut per_frame: impl FnMut(usize)) {
+    let mut position = 0;
+    for &len in lengths {
+        tracker.push(&input[position..position + len]);
+        position += len;
+        black_box(tracker.estimate());
+        per_frame(position);
+    }
+}
+
 /// The naive baseline: one `sin()` per harmonic per sample.
 fn naive_harmonic_bank(phase: &mut f64, f0_hz: f64, amplitudes: &[f32], out: &mut [f32]) {
     for sample in out.iter_mut() {
@@ -91,30 +103,19 @@ fn components(c: &mut Criterion) {
         let mut meter = LoudnessMeter::new(SAMPLE_RATE, REFERENCE_WINDOW_MS);
         let window = meter.window_samples();
         b.iter(|| {
-            let mut position = 0;
-            for &len in &lengths {
-                tracker.push(&input[position..position + len]);
-                position += len;
-                black_box(tracker.estimate());
+            track_frames(&mut tracker, &input, &lengths, |position| {
                 let start = position.saturating_sub(window);
                 if position - start == window {
                     black_box(meter.measure_db(&input[start..position]));
                 }
-            }
+            })
         });
     });
 
     // The pitch tracker alone, 250 frames: µs per frame = time / 250.
     group.bench_function("pitch_tracker_250_frames", |b| {
         let mut tracker = PitchTracker::new(SAMPLE_RATE, PitchConfig::default());
-        b.iter(|| {
-            let mut position = 0;
-            for &len in &lengths {
-                tracker.push(&input[position..position + len]);
-                position += len;
-                black_box(tracker.estimate());
-            }
-        });
+        b.iter(|| track_frames(&mut tracker, &input, &lengths, |_| {}));
     });
 
     let mut segment = vec![0.0f32; 256];

@@ -108,21 +108,19 @@ fn misses(signal: &[f32], sample_rate: f32, f0_hz: f32) -> (usize, Vec<(f32, f32
 fn weak_fundamental_low_reeds_tracked_at_their_true_pitch() {
     for &sample_rate in &[44_100.0f32, 48_000.0] {
         let (mut all_misses, mut num_frames) = (Vec::new(), 0);
-        // Every second semitone from about 70 Hz (C♯2) to 200 Hz (G3).
-        for semitone in (0..=18).step_by(2) {
-            let f0 = 70.0 * 2f64.powf(semitone as f64 / 12.0);
-            let tone = common::weak_fundamental_reed(f0, sample_rate as f64, (sample_rate * 0.5) as usize, 5);
-            let (frames, misses) = misses(&tone, sample_rate, f0 as f32);
-            num_frames += frames;
-            all_misses.extend(misses);
-        }
-        // Every second semitone from 55 Hz (A1) to 110 Hz (A2).
-        for semitone in (0..=12).step_by(2) {
-            let f0 = 55.0 * 2f64.powf(semitone as f64 / 12.0);
-            let tone = common::formant_dominated_reed(f0, sample_rate as f64, (sample_rate * 0.5) as usize, 6);
-            let (frames, misses) = misses(&tone, sample_rate, f0 as f32);
-            num_frames += frames;
-            all_misses.extend(misses);
+        // (tone, lowest f0 in Hz, semitones spanned, seed), every second semitone:
+        // about 70 Hz (C♯2) to 200 Hz (G3), and 55 Hz (A1) to 110 Hz (A2).
+        type Tone = fn(f64, f64, usize, u64) -> Vec<f32>;
+        let cases: [(Tone, f64, usize, u64); 2] =
+            [(common::weak_fundamental_reed, 70.0, 18, 5), (common::formant_dominated_reed, 55.0, 12, 6)];
+        for (tone, lowest_hz, span, seed) in cases {
+            for semitone in (0..=span).step_by(2) {
+                let f0 = lowest_hz * 2f64.powf(semitone as f64 / 12.0);
+                let signal = tone(f0, sample_rate as f64, (sample_rate * 0.5) as usize, seed);
+                let (frames, misses) = misses(&signal, sample_rate, f0 as f32);
+                num_frames += frames;
+                all_misses.extend(misses);
+            }
         }
         assert!(
             all_misses.is_empty(),
