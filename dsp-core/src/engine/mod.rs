@@ -44,7 +44,15 @@
 //! [`Engine::set_controls`] and [`Engine::reset`] never allocate, lock or
 //! wait.
 
+mod config;
+mod crossfade;
+mod gains;
+mod offline;
+
 use std::collections::VecDeque;
+
+pub use config::{AnalysisConfig, EngineConfig};
+pub use offline::render_clip;
 
 use crate::controls::FeatureControls;
 use crate::decoder::{DecodeStatus, Decoder};
@@ -53,24 +61,21 @@ use crate::fifo::SampleFifo;
 use crate::framer::Framer;
 use crate::harmonic::HarmonicBank;
 use crate::history::HistoryBuffer;
-use crate::loudness::{LoudnessMeter, REFERENCE_WINDOW_MS};
+use crate::loudness::LoudnessMeter;
 use crate::mapping::map_decoder_output;
 use crate::noise::FilteredNoise;
-use crate::pitch::{PitchConfig, PitchTracker, DEFAULT_F0_HZ};
+use crate::pitch::{PitchTracker, DEFAULT_F0_HZ};
 use crate::ranges::{self, clamp_f32};
 use crate::reverb::Reverb;
 use crate::reverb_level::ReverbLevel;
-use crate::rng::DEFAULT_NOISE_SEED;
 use crate::smoothing::Smoother;
 use crate::swap::{decoder_slot, DecoderSender, DecoderSlot, Retired, SwapRequirements};
-use crate::wire::{DecoderOutput, FeatureFrame, SynthParams, UserControls, MAX_HARMONICS, MAX_NOISE_BANDS};
+use crate::wire::{DecoderOutput, FeatureFrame, SynthParams, UserControls, MAX_HARMONICS};
+use crossfade::ControlCrossfade;
+use gains::{level_to_gain, sanitize, GainSmoothers, GAIN_SMOOTHING_MS};
 
 /// Most channels the engine processes (the analysis hears their mean).
 pub const MAX_CHANNELS: usize = 2;
-/// Time constant of per-sample gain smoothing, ms.
-const GAIN_SMOOTHING_MS: f32 = 20.0;
-/// Input samples beyond this magnitude are clipped before analysis.
-const MAX_INPUT_MAGNITUDE: f32 = 16.0;
 /// Length of the control crossfade after a decoder swap, ms.
 pub const CROSSFADE_MS: f32 = 30.0;
 /// No output sample exceeds this magnitude (+12 dBFS), whatever the input,
@@ -80,134 +85,6 @@ pub const CROSSFADE_MS: f32 = 30.0;
 pub const OUTPUT_CEILING: f32 = 4.0;
 /// Lowest host rate the engine will run at, Hz.
 const MIN_SAMPLE_RATE_HZ: f32 = 8_000.0;
-/// Magnitudes below this are flushed to zero (no denormals downstream).
-const DENORMAL_FLOOR: f32 = 1e-20;
-
-/// How the input is analysed.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct AnalysisConfig {
-    /// Pitch tracker settings.
-    pub pitch: PitchConfig,
-    /// Loudness window, ms (32 ms is the reference definition).
-    pub loudness_window_ms: f32,
-    /// How far before the end of its windows a frame stands, ms. Part of the
-    /// latency; training uses the same value, so the decoder learns what the
-    /// plugin plays. The wet path is synthesised as soon as a frame is
-    /// analysed whatever this is; it decides which input moment a frame
-    /// stands for, and so where the dry path and the host's delay
-    /// compensation put the wet sound. The output's pitch follows the
-    /// tracked f0 directly, so its alignment with the input depends on this
-    /// alone: 5 ms instead of 8 cost the sung example melody 0.7–1.1 points
-    /// of output pitch accuracy with three of the four instruments, and
-    /// onsets landed 3 ms later (`tests/tests/onsets.rs`).
-    pub lookahead_ms: f32,
-}
-
-impl Default for AnalysisConfig {
-    fn default() -> Self {
-        Self { pitch: PitchConfig::default(), loudness_window_ms: REFERENCE_WINDOW_MS, lookahead_ms: 8.0 }
-    }
-}
-
-/// Everything fixed while the engine runs; changing any of it means building
-/// a new engine (the plugin does so on activation).
-#[derive(Clone, Debug, PartialEq)]
-pub struct EngineConfig {
-    /// Host sample rate, Hz (22.05–192 kHz supported and tested).
-    pub sample_rate_hz: f32,
-    /// Largest block `process` will be handed (larger ones are split).
-    pub max_block_samples: usize,
-    /// Analysis settings.
-    pub analysis: AnalysisConfig,
-    /// Reverb impulse response (empty: no reverb) and its sample rate, Hz.
-    pub reverb_ir: Vec<f32>,
-    /// Sample rate of `reverb_ir`, Hz.
-    pub reverb_ir_rate_hz: f32,
-    /// Seed of the noise synth.
-    pub noise_seed: u64,
-}
-
-impl EngineConfig {
-    /// Defaults at `sample_rate_hz` with blocks of up to `max_block_samples`.
-    pub fn new(sample_rate_hz: f32, max_block_samples: usize) -> Self {
-        Self {
-            sample_rate_hz,
-            max_block_samples,
-            analysis: AnalysisConfig::default(),
-            reverb_ir: Vec::new(),
-            reverb_ir_rate_hz: sample_rate_hz,
-            noise_seed: DEFAULT_NOISE_SEED,
-        }
-    }
-}
-
-/// Per-sample gains of the output stage.
-struct GainSmoothers {
-    input: Smoother,
-    output: Smoother,
-    dry_wet: Smoother,
-    reverb_mix: Smoother,
-    /// 0 = playing, 1 = bypassed.
-    bypass: Smoother,
-}
-
-impl GainSmoothers {
-    fn new(sample_rate_hz: f32) -> Self {
-        let smoother = || Smoother::new(GAIN_SMOOTHING_MS, sample_rate_hz, 0.0);
-        Self { input: smoother(), output: smoother(), dry_wet: smoother(), reverb_mix: smoother(), bypass: smoother() }
-    }
-
-    fn targets(controls: &UserControls) -> [f32; 5] {
-        [
-            db_to_gain(clamp_f32(controls.input_gain_db, &ranges::INPUT_GAIN_DB)),
-            db_to_gain(clamp_f32(controls.output_gain_db, &ranges::OUTPUT_GAIN_DB)),
-            clamp_f32(controls.dry_wet, &ranges::DRY_WET),
-            clamp_f32(controls.reverb_mix, &ranges::REVERB_MIX),
-            if controls.bypass { 1.0 } else { 0.0 },
-        ]
-    }
-
-    fn all(&mut self) -> [&mut Smoother; 5] {
-        [&mut self.input, &mut self.output, &mut self.dry_wet, &mut self.reverb_mix, &mut self.bypass]
-    }
-
-    fn set_targets(&mut self, controls: &UserControls) {
-        for (smoother, target) in self.all().into_iter().zip(Self::targets(controls)) {
-            smoother.set_target(target);
-        }
-    }
-
-    fn reset(&mut self, controls: &UserControls) {
-        for (smoother, target) in self.all().into_iter().zip(Self::targets(controls)) {
-            smoother.reset(target);
-        }
-    }
-}
-
-/// dB to linear gain.
-fn db_to_gain(db: f32) -> f32 {
-    10f32.powf(db / 20.0)
-}
-
-/// Level in dB to gain, with the bottom of [`ranges::LEVEL_DB`] meaning off.
-fn level_to_gain(db: f32) -> f32 {
-    let db = clamp_f32(db, &ranges::LEVEL_DB);
-    if db <= *ranges::LEVEL_DB.start() {
-        0.0
-    } else {
-        db_to_gain(db)
-    }
-}
-
-/// A finite, bounded, denormal-free copy of `x`.
-#[inline]
-fn sanitize(x: f32) -> f32 {
-    if !x.is_finite() || x.abs() < DENORMAL_FLOOR {
-        0.0
-    } else {
-        x.clamp(-MAX_INPUT_MAGNITUDE, MAX_INPUT_MAGNITUDE)
-    }
-}
 
 /// A frame analysed and submitted, waiting for its segment to be rendered.
 #[derive(Clone, Copy, Debug)]
@@ -215,65 +92,6 @@ struct PendingFrame {
     index: u64,
     segment_samples: usize,
     f0_hz: f32,
-}
-
-/// Blends synth controls from a snapshot into the live ones over a few
-/// frames (after a decoder swap).
-struct ControlCrossfade {
-    num_frames: usize,
-    frames_left: usize,
-    pending: bool,
-    from_harmonics: [f32; MAX_HARMONICS],
-    from_noise: [f32; MAX_NOISE_BANDS],
-    /// The controls of the last rendered segment (before level gains).
-    last_harmonics: [f32; MAX_HARMONICS],
-    last_noise: [f32; MAX_NOISE_BANDS],
-}
-
-impl ControlCrossfade {
-    fn new(num_frames: usize) -> Self {
-        Self {
-            num_frames: num_frames.max(1),
-            frames_left: 0,
-            pending: false,
-            from_harmonics: [0.0; MAX_HARMONICS],
-            from_noise: [0.0; MAX_NOISE_BANDS],
-            last_harmonics: [0.0; MAX_HARMONICS],
-            last_noise: [0.0; MAX_NOISE_BANDS],
-        }
-    }
-
-    fn reset(&mut self) {
-        self.frames_left = 0;
-        self.pending = false;
-        self.last_harmonics = [0.0; MAX_HARMONICS];
-        self.last_noise = [0.0; MAX_NOISE_BANDS];
-    }
-
-    /// Starts fading from the last rendered controls.
-    fn start(&mut self) {
-        self.from_harmonics = self.last_harmonics;
-        self.from_noise = self.last_noise;
-        self.frames_left = self.num_frames;
-        self.pending = false;
-    }
-
-    /// Blends `harmonics` and `noise` (full-capacity arrays, in place) and
-    /// remembers the result.
-    fn apply(&mut self, harmonics: &mut [f32; MAX_HARMONICS], noise: &mut [f32; MAX_NOISE_BANDS]) {
-        if self.frames_left > 0 {
-            let t = 1.0 - self.frames_left as f32 / (self.num_frames + 1) as f32;
-            for (value, &from) in harmonics.iter_mut().zip(&self.from_harmonics) {
-                *value = from + (*value - from) * t;
-            }
-            for (value, &from) in noise.iter_mut().zip(&self.from_noise) {
-                *value = from + (*value - from) * t;
-            }
-            self.frames_left -= 1;
-        }
-        self.last_harmonics = *harmonics;
-        self.last_noise = *noise;
-    }
 }
 
 /// The real-time DDSP engine.
@@ -721,39 +539,4 @@ impl Engine {
             self.finish_reverb_swap();
         }
     }
-}
-
-/// Renders a whole clip offline, latency-compensated: `channels` (1 or 2,
-/// equally long) go through `engine` in blocks of its maximum size, followed
-/// by `latency_samples()` of silence, and the first `latency_samples()` of
-/// output are dropped, so output sample `n` lines up with input sample `n`.
-/// The samples are exactly those a host would play (shifted by the
-/// latency). Allocates: for command-line renders and tests, not the audio
-/// thread. `on_progress` is called with the share done (0–1).
-pub fn render_clip(engine: &mut Engine, channels: &[Vec<f32>], mut on_progress: impl FnMut(f32)) -> Vec<Vec<f32>> {
-    let latency = engine.latency_samples();
-    let len = channels.iter().map(Vec::len).min().unwrap_or(0);
-    let mut buffers: Vec<Vec<f32>> = channels
-        .iter()
-        .take(MAX_CHANNELS)
-        .map(|channel| {
-            let mut padded = channel[..len].to_vec();
-            padded.resize(len + latency, 0.0);
-            padded
-        })
-        .collect();
-    let block = engine.max_block_samples;
-    let total = len + latency;
-    let mut start = 0;
-    while start < total {
-        let end = (start + block).min(total);
-        let mut slices: Vec<&mut [f32]> = buffers.iter_mut().map(|b| &mut b[start..end]).collect();
-        engine.process(&mut slices);
-        start = end;
-        on_progress(start as f32 / total.max(1) as f32);
-    }
-    for buffer in &mut buffers {
-        buffer.drain(..latency);
-    }
-    buffers
 }
