@@ -48,6 +48,7 @@ mod config;
 mod crossfade;
 mod gains;
 mod offline;
+mod reverb_stage;
 
 use std::collections::VecDeque;
 
@@ -67,12 +68,12 @@ use crate::noise::FilteredNoise;
 use crate::pitch::{PitchTracker, DEFAULT_F0_HZ};
 use crate::ranges::{self, clamp_f32};
 use crate::reverb::Reverb;
-use crate::reverb_level::ReverbLevel;
 use crate::smoothing::Smoother;
 use crate::swap::{decoder_slot, DecoderSender, DecoderSlot, Retired, SwapRequirements};
 use crate::wire::{DecoderOutput, FeatureFrame, SynthParams, UserControls, MAX_HARMONICS};
 use crossfade::ControlCrossfade;
 use gains::{level_to_gain, sanitize, GainSmoothers, GAIN_SMOOTHING_MS};
+use reverb_stage::ReverbStage;
 
 /// Most channels the engine processes (the analysis hears their mean).
 pub const MAX_CHANNELS: usize = 2;
@@ -89,64 +90,97 @@ const MIN_SAMPLE_RATE_HZ: f32 = 8_000.0;
 /// A frame analysed and submitted, waiting for its segment to be rendered.
 #[derive(Clone, Copy, Debug)]
 struct PendingFrame {
+    /// The frame's index since construction.
     index: u64,
+    /// Length of its synth segment, samples (its hop).
     segment_samples: usize,
+    /// The pitch it plays, after the user controls, Hz.
     f0_hz: f32,
 }
 
 /// The real-time DDSP engine.
 pub struct Engine {
+    /// Host rate, Hz.
     sample_rate_hz: f32,
+    /// Largest chunk processed at once, samples (longer blocks are split).
     max_block_samples: usize,
+    /// The decoder playing (the model's real-time step or the additive one).
     decoder: Box<dyn Decoder>,
+    /// Where frames complete, in input samples.
     framer: Framer,
+    /// Pitch analysis of the mono input.
     pitch: PitchTracker,
+    /// Loudness analysis of the mono input.
     loudness: LoudnessMeter,
+    /// The latest loudness window of mono input, samples.
     loudness_history: HistoryBuffer,
+    /// The user controls applied to each analysed frame.
     feature_controls: FeatureControls,
+    /// The harmonic oscillator bank.
     harmonic: HarmonicBank,
+    /// The filtered-noise synth.
     noise: FilteredNoise,
-    reverb: Reverb,
-    /// A swapped-in reverb waiting for its decoder's first rendered frame.
-    incoming_reverb: Option<Box<Reverb>>,
-    /// The previous reverb, fading out after a swap.
-    fading_reverb: Option<Box<Reverb>>,
-    /// Its gain now (1 → 0) and its decrement per sample.
-    fading_gain: f32,
-    fading_step: f32,
+    /// The reverb, its level keeping and its swap crossfade.
+    reverb: ReverbStage,
+    /// Synthesised wet samples waiting to be played (starts with the synth
+    /// delay's silence).
     wet_queue: SampleFifo,
+    /// The dry input per channel, delayed by the latency.
     dry_delays: [DelayLine; MAX_CHANNELS],
     /// The sanitised input before the input gain, per channel, delayed by
     /// the latency: what bypass plays.
     bypass_delays: [DelayLine; MAX_CHANNELS],
+    /// Scratch: this chunk's sanitised input before the input gain.
     bypass_input: [Vec<f32>; MAX_CHANNELS],
+    /// The output stage's per-sample gains.
     gains: GainSmoothers,
+    /// Harmonic level, linear gain, smoothed per frame.
     harmonic_level: Smoother,
+    /// Noise level, linear gain, smoothed per frame.
     noise_level: Smoother,
+    /// The user controls last set.
     controls: UserControls,
+    /// How far before the end of its windows a frame stands, samples.
     lookahead_samples: usize,
+    /// Delay of the wet queue: one hop plus the decoder's extra delay, samples.
     synth_delay_samples: usize,
+    /// Input samples since the last frame completed.
     samples_since_frame: usize,
+    /// Frames analysed whose segments are not rendered yet (sized at
+    /// construction for every frame that can be pending).
     pending: VecDeque<PendingFrame>,
+    /// Index the next frame will get.
     next_frame_index: u64,
+    /// Whether every decoder output is waited for (bounces).
     offline: bool,
+    /// Harmonics at or above this are silent, Hz (the lower of the host's
+    /// and the model's Nyquist frequency).
     nyquist_hz: f32,
+    /// Scratch: this chunk's mono mix after the input gain.
     mono: Vec<f32>,
+    /// Scratch: this chunk's wet signal.
     wet: Vec<f32>,
+    /// Scratch: one synth segment (up to a hop).
     segment: Vec<f32>,
-    reverb_wet: Vec<f32>,
-    /// Holds the trained level at every reverb setting.
-    reverb_level: ReverbLevel,
-    fading_wet: Vec<f32>,
+    /// The decoder's last output.
     decoder_output: DecoderOutput,
+    /// The synth controls mapped from the decoder's output.
     params: SynthParams,
+    /// Scratch: harmonic amplitudes after the crossfade and level, linear.
     harmonic_amplitudes: [f32; MAX_HARMONICS],
+    /// The control crossfade after a decoder swap.
     crossfade: ControlCrossfade,
+    /// Where swapped-in instruments arrive and retired parts leave.
     slot: Option<DecoderSlot>,
+    /// What an instrument must match to be swapped in.
     swap_requirements: SwapRequirements,
+    /// The first frame submitted to the current decoder.
     first_frame_of_decoder: u64,
+    /// The raw features of the last analysed frame (for meters).
     last_features: FeatureFrame,
+    /// Decoder outputs that missed their deadline (real time only).
     late_frames: u64,
+    /// Frames analysed since construction.
     frames: u64,
 }
 
@@ -195,11 +229,12 @@ impl Engine {
                 max_hop,
                 config.noise_seed,
             ),
-            reverb: Reverb::new(&config.reverb_ir, config.reverb_ir_rate_hz, sample_rate_hz),
-            incoming_reverb: None,
-            fading_reverb: None,
-            fading_gain: 0.0,
-            fading_step: 1.0 / (CROSSFADE_MS * 1e-3 * sample_rate_hz).max(1.0),
+            reverb: ReverbStage::new(
+                Reverb::new(&config.reverb_ir, config.reverb_ir_rate_hz, sample_rate_hz),
+                sample_rate_hz,
+                CROSSFADE_MS,
+                max_hop,
+            ),
             wet_queue: SampleFifo::new(synth_delay_samples + 2 * max_hop),
             dry_delays: [DelayLine::new(latency), DelayLine::new(latency)],
             bypass_delays: [DelayLine::new(latency), DelayLine::new(latency)],
@@ -218,9 +253,6 @@ impl Engine {
             mono: vec![0.0; max_block_samples],
             wet: vec![0.0; max_block_samples],
             segment: vec![0.0; max_hop],
-            reverb_wet: vec![0.0; max_hop],
-            reverb_level: ReverbLevel::new(sample_rate_hz),
-            fading_wet: vec![0.0; max_hop],
             decoder_output: DecoderOutput::silent(info.num_harmonics, info.num_noise_bands),
             params: SynthParams::silent(DEFAULT_F0_HZ, info.num_harmonics, info.num_noise_bands),
             harmonic_amplitudes: [0.0; MAX_HARMONICS],
@@ -320,9 +352,8 @@ impl Engine {
         self.feature_controls.reset(&self.controls);
         self.harmonic.reset();
         self.noise.reset();
-        self.finish_reverb_swap();
-        self.reverb.reset();
-        self.reverb_level.reset();
+        let slot = &mut self.slot;
+        self.reverb.reset(|reverb| retire_reverb(slot, reverb));
         self.wet_queue.reset_with_zeros(self.synth_delay_samples);
         self.dry_delays.iter_mut().for_each(DelayLine::clear);
         self.bypass_delays.iter_mut().for_each(DelayLine::clear);
@@ -446,33 +477,10 @@ impl Engine {
         let old = std::mem::replace(&mut self.decoder, instrument.decoder);
         slot.retire(Retired::Decoder(old));
         if let Some(reverb) = instrument.reverb {
-            if let Some(replaced) = self.incoming_reverb.replace(reverb) {
-                slot.retire(Retired::Reverb(replaced));
-            }
+            self.reverb.queue(reverb, |replaced| slot.retire(Retired::Reverb(replaced)));
         }
         self.first_frame_of_decoder = index;
         self.crossfade.pending = true;
-    }
-
-    /// Puts a waiting reverb in place and starts fading the old one out.
-    fn start_reverb_swap(&mut self) {
-        let (Some(slot), Some(mut reverb)) = (&mut self.slot, self.incoming_reverb.take()) else { return };
-        if let Some(cut) = self.fading_reverb.take() {
-            slot.retire(Retired::Reverb(cut));
-        }
-        // The box that brought the new reverb carries the old one on.
-        std::mem::swap(&mut self.reverb, &mut *reverb);
-        self.fading_reverb = Some(reverb);
-        self.fading_gain = 1.0;
-    }
-
-    /// Ends a reverb swap at once: the waiting reverb in place, the old
-    /// ones retired.
-    fn finish_reverb_swap(&mut self) {
-        self.start_reverb_swap();
-        if let (Some(slot), Some(faded)) = (&mut self.slot, self.fading_reverb.take()) {
-            slot.retire(Retired::Reverb(faded));
-        }
     }
 
     /// Renders pending frames until `num_samples` of wet signal are queued.
@@ -489,7 +497,8 @@ impl Engine {
             if frame.index >= self.first_frame_of_decoder {
                 if self.crossfade.pending {
                     self.crossfade.start();
-                    self.start_reverb_swap();
+                    let slot = &mut self.slot;
+                    self.reverb.start_swap(|reverb| retire_reverb(slot, reverb));
                 }
                 if self.decoder.receive(frame.index, self.offline, &mut self.decoder_output) == DecodeStatus::Late {
                     self.late_frames += 1;
@@ -519,24 +528,16 @@ impl Engine {
         let segment = &mut self.segment[..segment_len];
         self.harmonic.render(params.f0_hz, &self.harmonic_amplitudes[..num_harmonics], segment);
         self.noise.render_add(&noise[..params.num_noise_bands], noise_gain, segment);
-        if !self.reverb.is_off() || self.fading_reverb.is_some() {
-            let wet = &mut self.reverb_wet[..segment_len];
-            self.reverb.process(segment, wet);
-            if let Some(fading) = &mut self.fading_reverb {
-                let old_wet = &mut self.fading_wet[..segment_len];
-                fading.process(segment, old_wet);
-                for (new, &old) in wet.iter_mut().zip(old_wet.iter()) {
-                    *new += (old - *new) * self.fading_gain;
-                    self.fading_gain = (self.fading_gain - self.fading_step).max(0.0);
-                }
-            }
-            for (sample, &reverb) in segment.iter_mut().zip(self.reverb_wet[..segment_len].iter()) {
-                *sample = self.reverb_level.mix(*sample, reverb, self.gains.reverb_mix.step());
-            }
-        }
+        let slot = &mut self.slot;
+        self.reverb.process(segment, &mut self.gains.reverb_mix, |reverb| retire_reverb(slot, reverb));
         self.wet_queue.push(segment);
-        if self.fading_reverb.is_some() && self.fading_gain == 0.0 {
-            self.finish_reverb_swap();
-        }
+    }
+}
+
+/// Hands `reverb` back through `slot` to be freed off the audio thread.
+/// Without a slot no reverb was ever swapped in, so none reaches here.
+fn retire_reverb(slot: &mut Option<DecoderSlot>, reverb: Box<Reverb>) {
+    if let Some(slot) = slot {
+        slot.retire(Retired::Reverb(reverb));
     }
 }
