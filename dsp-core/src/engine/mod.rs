@@ -90,7 +90,7 @@ const MIN_SAMPLE_RATE_HZ: f32 = 8_000.0;
 /// A frame analysed and submitted, waiting for its segment to be rendered.
 #[derive(Clone, Copy, Debug)]
 struct PendingFrame {
-    /// The frame's index since construction.
+    /// The frame's index since the last reset.
     index: u64,
     /// Length of its synth segment, samples (its hop).
     segment_samples: usize,
@@ -180,7 +180,7 @@ pub struct Engine {
     last_features: FeatureFrame,
     /// Decoder outputs that missed their deadline (real time only).
     late_frames: u64,
-    /// Frames analysed since construction.
+    /// Frames analysed since the last reset.
     frames: u64,
 }
 
