@@ -16,25 +16,16 @@ use crate::reverb::Reverb;
 const SLOT_CAPACITY: usize = 4;
 
 /// Why a decoder cannot be swapped into the running engine.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SwapError {
     /// Frame rate, model rate or noise bands differ, or it needs more latency:
     /// build a new engine for it.
+    #[error("cannot swap this model in while playing: {0}")]
     Incompatible(String),
     /// Decoders are arriving faster than the engine takes them.
+    #[error("a model change is already waiting")]
     Busy,
 }
-
-impl std::fmt::Display for SwapError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Incompatible(reason) => write!(f, "cannot swap this model in while playing: {reason}"),
-            Self::Busy => write!(f, "a model change is already waiting"),
-        }
-    }
-}
-
-impl std::error::Error for SwapError {}
 
 /// What a swapped-in decoder must match.
 #[derive(Clone, Copy, Debug, PartialEq)]

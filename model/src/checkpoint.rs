@@ -121,73 +121,92 @@ pub struct Checkpoint {
 }
 
 /// Why a checkpoint could not be loaded or saved.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum CheckpointError {
     /// The file does not exist.
+    #[error("checkpoint {} does not exist", .0.display())]
     NotFound(PathBuf),
     /// The file could not be read or written.
-    Io { path: PathBuf, reason: String },
+    #[error("cannot access checkpoint {}: {reason}", .path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What the system said.
+        reason: String,
+    },
     /// The file is larger than any checkpoint can be.
-    TooLarge { path: PathBuf, bytes: u64 },
+    #[error(
+        "{} is {} MB, larger than any checkpoint (at most {} MB): not a model file",
+        .path.display(),
+        .bytes / (1024 * 1024),
+        MAX_CHECKPOINT_BYTES / (1024 * 1024)
+    )]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// Its size, bytes.
+        bytes: u64,
+    },
     /// The file is not a safetensors file.
+    #[error("not a safetensors checkpoint: {0}")]
     NotSafetensors(String),
     /// The file ends before its header says it should.
+    #[error("checkpoint is truncated (incomplete download or copy?): {0}")]
     Truncated(String),
     /// A safetensors file, but not one of ours (format or architecture).
+    #[error("not a DDSP timbre-transfer checkpoint: {0}")]
     UnknownFormat(String),
     /// Written by a newer version of the format than this build reads.
-    NewerVersion { found: u32, supported: u32 },
+    #[error(
+        "checkpoint format version {found} is newer than this plugin reads (up to {supported}); update the plugin"
+    )]
+    NewerVersion {
+        /// The file's format version.
+        found: u32,
+        /// The newest version this build reads.
+        supported: u32,
+    },
     /// A metadata entry is missing or cannot be parsed.
-    BadMetadata { key: String, reason: String },
+    #[error("checkpoint metadata '{key}' is unusable: {reason}")]
+    BadMetadata {
+        /// The metadata key.
+        key: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A metadata value is outside what the engine can play.
-    OutOfRange { what: String, value: String, allowed: String },
+    #[error("checkpoint {what} is {value}, outside the supported {allowed}")]
+    OutOfRange {
+        /// What the value is.
+        what: String,
+        /// The value found.
+        value: String,
+        /// What is supported.
+        allowed: String,
+    },
     /// An expected tensor is absent.
+    #[error("checkpoint lacks the weights '{0}'")]
     MissingTensor(String),
     /// A tensor has the wrong shape or type.
-    TensorShape { name: String, expected: String, found: String },
+    #[error("checkpoint weights '{name}' are {found}, expected {expected}")]
+    TensorShape {
+        /// The tensor's name.
+        name: String,
+        /// The type and shape this decoder needs.
+        expected: String,
+        /// The type and shape in the file.
+        found: String,
+    },
     /// A tensor the network does not use.
+    #[error("checkpoint holds weights '{0}' this decoder does not use")]
     UnexpectedTensor(String),
     /// A tensor holds NaN or infinity.
+    #[error("checkpoint weights '{0}' contain NaN or infinity")]
     NonFiniteWeights(String),
     /// The tensors could not be assembled into a network.
+    #[error("checkpoint weights do not form a decoder: {0}")]
     Network(String),
 }
-
-impl fmt::Display for CheckpointError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::NotFound(path) => write!(f, "checkpoint {} does not exist", path.display()),
-            Self::Io { path, reason } => write!(f, "cannot access checkpoint {}: {reason}", path.display()),
-            Self::TooLarge { path, bytes } => write!(
-                f,
-                "{} is {} MB, larger than any checkpoint (at most {} MB): not a model file",
-                path.display(),
-                bytes / (1024 * 1024),
-                MAX_CHECKPOINT_BYTES / (1024 * 1024)
-            ),
-            Self::NotSafetensors(reason) => write!(f, "not a safetensors checkpoint: {reason}"),
-            Self::Truncated(reason) => write!(f, "checkpoint is truncated (incomplete download or copy?): {reason}"),
-            Self::UnknownFormat(reason) => write!(f, "not a DDSP timbre-transfer checkpoint: {reason}"),
-            Self::NewerVersion { found, supported } => write!(
-                f,
-                "checkpoint format version {found} is newer than this plugin reads (up to {supported}); update the plugin"
-            ),
-            Self::BadMetadata { key, reason } => write!(f, "checkpoint metadata '{key}' is unusable: {reason}"),
-            Self::OutOfRange { what, value, allowed } => {
-                write!(f, "checkpoint {what} is {value}, outside the supported {allowed}")
-            }
-            Self::MissingTensor(name) => write!(f, "checkpoint lacks the weights '{name}'"),
-            Self::TensorShape { name, expected, found } => {
-                write!(f, "checkpoint weights '{name}' are {found}, expected {expected}")
-            }
-            Self::UnexpectedTensor(name) => write!(f, "checkpoint holds weights '{name}' this decoder does not use"),
-            Self::NonFiniteWeights(name) => write!(f, "checkpoint weights '{name}' contain NaN or infinity"),
-            Self::Network(reason) => write!(f, "checkpoint weights do not form a decoder: {reason}"),
-        }
-    }
-}
-
-impl std::error::Error for CheckpointError {}
 
 fn bad_metadata(key: &str, reason: impl fmt::Display) -> CheckpointError {
     CheckpointError::BadMetadata { key: key.to_owned(), reason: reason.to_string() }

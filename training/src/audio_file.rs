@@ -2,7 +2,6 @@
 //! and writing WAV (through `hound`), with errors that say what went wrong
 //! and where.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 /// A decoded clip: one `Vec` per channel, equally long.
@@ -15,27 +14,33 @@ pub struct AudioClip {
 }
 
 /// Why a file could not be read or written.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum AudioFileError {
     /// The file could not be opened or decoded.
-    Unreadable { path: PathBuf, reason: String },
+    #[error("cannot read audio file {}: {reason}", .path.display())]
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
     /// The file decoded but holds nothing usable.
-    Unsupported { path: PathBuf, reason: String },
+    #[error("cannot use audio file {}: {reason}", .path.display())]
+    Unsupported {
+        /// The file.
+        path: PathBuf,
+        /// What is missing.
+        reason: String,
+    },
     /// The output could not be written.
-    Unwritable { path: PathBuf, reason: String },
+    #[error("cannot write audio file {}: {reason}", .path.display())]
+    Unwritable {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
 }
-
-impl fmt::Display for AudioFileError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Unreadable { path, reason } => write!(f, "cannot read audio file {}: {reason}", path.display()),
-            Self::Unsupported { path, reason } => write!(f, "cannot use audio file {}: {reason}", path.display()),
-            Self::Unwritable { path, reason } => write!(f, "cannot write audio file {}: {reason}", path.display()),
-        }
-    }
-}
-
-impl std::error::Error for AudioFileError {}
 
 /// Reads an audio file: WAV, FLAC, MP3 or Ogg Vorbis (through symphonia),
 /// any channel count and rate. The format is recognised from the contents,

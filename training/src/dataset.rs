@@ -3,7 +3,6 @@
 //! live), measured for frame targets, and cut into fixed-length examples
 //! with a held-out validation split.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 use dsp_core::feature_track::{feature_track, FeatureTrack};
@@ -29,37 +28,32 @@ const VOICED_CONFIDENCE: f32 = 0.5;
 const AUDIBLE_DB: f32 = -70.0;
 
 /// Why training data could not be prepared.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum DatasetError {
     /// A path given does not exist.
+    #[error("{} does not exist", .0.display())]
     Missing(PathBuf),
     /// No audio files were found under the paths given.
+    #[error("no audio files ({}) found in {}", AUDIO_EXTENSIONS.join(", "), path_list(.0))]
     NoAudioFiles(Vec<PathBuf>),
     /// A file could not be decoded.
+    #[error(transparent)]
     Audio(AudioFileError),
     /// Too little voiced, audible audio to learn an instrument from.
-    TooLittleAudio { voiced_seconds: f32 },
+    #[error(
+        "only {voiced_seconds:.1} s of the audio is pitched and audible; training needs at least \
+         {MIN_VOICED_SECONDS} s (10–20 minutes of one instrument playing is ideal)"
+    )]
+    TooLittleAudio {
+        /// Seconds of pitched, audible audio found.
+        voiced_seconds: f32,
+    },
 }
 
-impl fmt::Display for DatasetError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Missing(path) => write!(f, "{} does not exist", path.display()),
-            Self::NoAudioFiles(paths) => {
-                let list: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-                write!(f, "no audio files ({}) found in {}", AUDIO_EXTENSIONS.join(", "), list.join(", "))
-            }
-            Self::Audio(error) => write!(f, "{error}"),
-            Self::TooLittleAudio { voiced_seconds } => write!(
-                f,
-                "only {voiced_seconds:.1} s of the audio is pitched and audible; training needs at least \
-                 {MIN_VOICED_SECONDS} s (10–20 minutes of one instrument playing is ideal)"
-            ),
-        }
-    }
+/// `paths` as a comma-separated list.
+fn path_list(paths: &[PathBuf]) -> String {
+    paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
 }
-
-impl std::error::Error for DatasetError {}
 
 /// One prepared file.
 #[derive(Clone, Debug)]
