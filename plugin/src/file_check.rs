@@ -37,7 +37,7 @@ impl FileCheck {
         // Should the thread not start, its sender is dropped with the
         // closure and `poll` reports the check as failed.
         let _ = std::thread::Builder::new().name("ddsp model file check".into()).spawn(move || {
-            let _ = sender.send(validate_file(&checked).map(|_| ()));
+            let _ = sender.send(validate_file(&checked).map(|_| ()).map_err(|error| error.to_string()));
         });
         Self { path, verdict }
     }

@@ -30,7 +30,7 @@ use nice_plug::prelude::*;
 use nice_plug_egui::EguiEditorState;
 
 pub use choice::InstrumentChoice;
-pub use loader::{fallback_checkpoint, read_checkpoint, validate_file, EngineSettings, Wanted};
+pub use loader::{fallback_checkpoint, read_checkpoint, validate_file, EngineSettings, LoadError, Wanted};
 pub use meters::{MeterReading, Meters};
 pub use model_file::ModelFile;
 pub use params::DdspParams;

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use ddsp_model::checkpoint::{load_checkpoint, Checkpoint};
+use ddsp_model::checkpoint::{load_checkpoint, Checkpoint, CheckpointError};
 use ddsp_model::engine::model_engine;
 use ddsp_model::instruments::{bundled_instrument, DEFAULT_INSTRUMENT};
 use ddsp_model::streaming::engine_decoder;
@@ -44,15 +44,41 @@ struct Request {
     wanted: Wanted,
 }
 
+/// Why a model could not be put in place; its message is what the editor
+/// shows.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// A bundled instrument failed to parse (a damaged build).
+    #[error("the bundled {name} is damaged: {source}")]
+    DamagedBundle {
+        /// The instrument's name.
+        name: &'static str,
+        /// Why it failed.
+        source: CheckpointError,
+    },
+    /// "Loaded File" is chosen, but no file has been loaded.
+    #[error("no model file has been loaded yet")]
+    NoFile,
+    /// The checkpoint file could not be read or is not playable.
+    #[error(transparent)]
+    Checkpoint(#[from] CheckpointError),
+    /// The audio thread kept refusing the model (it is not processing).
+    #[error("the audio thread is not taking new models")]
+    AudioThreadBusy,
+    /// The audio thread's queue of new engines stayed full.
+    #[error("the audio thread is not taking new engines")]
+    EnginesFull,
+}
+
 /// Reads the checkpoint `choice` names. Loads a file for `LoadedFile`:
 /// never on the audio thread.
-pub fn read_checkpoint(choice: InstrumentChoice, file: &ModelFile) -> Result<(Checkpoint, ModelOrigin), String> {
+pub fn read_checkpoint(choice: InstrumentChoice, file: &ModelFile) -> Result<(Checkpoint, ModelOrigin), LoadError> {
     if let Some(instrument) = choice.bundled() {
         let checkpoint =
-            instrument.checkpoint().map_err(|e| format!("the bundled {} is damaged: {e}", instrument.name))?;
+            instrument.checkpoint().map_err(|source| LoadError::DamagedBundle { name: instrument.name, source })?;
         return Ok((checkpoint, ModelOrigin::Bundled(instrument.id)));
     }
-    let path = file.path().ok_or_else(|| "no model file has been loaded yet".to_string())?;
+    let path = file.path().ok_or(LoadError::NoFile)?;
     Ok((validate_file(&path)?, ModelOrigin::File(path)))
 }
 
@@ -67,8 +93,8 @@ pub fn fallback_checkpoint(failure: &str) -> (Checkpoint, ModelOrigin, Notice) {
 
 /// Checks a checkpoint file before it is chosen (the editor's file
 /// loader): reads and validates it without touching what plays.
-pub fn validate_file(path: &Path) -> Result<Checkpoint, String> {
-    load_checkpoint(path).map_err(|e| e.to_string())
+pub fn validate_file(path: &Path) -> Result<Checkpoint, CheckpointError> {
+    load_checkpoint(path)
 }
 
 /// The engine's settings a model is built for.
@@ -84,9 +110,8 @@ pub struct EngineSettings {
 
 impl EngineSettings {
     /// An engine playing `checkpoint`, in this mode. Allocates.
-    pub fn engine(&self, checkpoint: &Checkpoint) -> Result<Engine, String> {
-        let mut engine =
-            model_engine(checkpoint, self.sample_rate_hz, self.max_block_samples).map_err(|e| e.to_string())?;
+    pub fn engine(&self, checkpoint: &Checkpoint) -> Result<Engine, CheckpointError> {
+        let mut engine = model_engine(checkpoint, self.sample_rate_hz, self.max_block_samples)?;
         engine.set_offline(self.offline);
         Ok(engine)
     }
@@ -284,8 +309,8 @@ impl Worker {
     }
 
     /// Swaps the model in through the slot, or builds a new engine for it.
-    fn hand_over(&mut self, checkpoint: &Checkpoint) -> Result<(), String> {
-        let decoder = engine_decoder(checkpoint).map_err(|e| e.to_string())?;
+    fn hand_over(&mut self, checkpoint: &Checkpoint) -> Result<(), LoadError> {
+        let decoder = engine_decoder(checkpoint)?;
         let reverb =
             Reverb::new(&checkpoint.reverb_ir, checkpoint.info.config.model_rate_hz, self.settings.sample_rate_hz);
         let mut instrument = Instrument { decoder, reverb: Some(Box::new(reverb)) };
@@ -302,15 +327,15 @@ impl Worker {
                 }
             }
         }
-        Err("the audio thread is not taking new models".into())
+        Err(LoadError::AudioThreadBusy)
     }
 
     /// A model the running engine cannot take: a new engine, with its own
     /// slot for the next swaps.
-    fn hand_over_engine(&mut self, checkpoint: &Checkpoint) -> Result<(), String> {
+    fn hand_over_engine(&mut self, checkpoint: &Checkpoint) -> Result<(), LoadError> {
         let mut engine = Box::new(self.settings.engine(checkpoint)?);
         let sender = engine.connect_slot();
-        self.engines.push(engine).map_err(|_| "the audio thread is not taking new engines".to_string())?;
+        self.engines.push(engine).map_err(|_| LoadError::EnginesFull)?;
         self.sender = sender;
         Ok(())
     }
