@@ -129,6 +129,10 @@ fn measure(seconds: f64, during: impl FnOnce()) -> (f64, f64) {
 }
 
 fn idle_report() {
+    if std::fs::read_dir("/proc/self/task").is_err() {
+        println!("idle wake-ups and CPU not measured: /proc/self/task exists only on Linux");
+        return;
+    }
     let mut plugin = host::Plugin::new();
     let session = host::Session { pace: host::Pace::RealTime, sample_rate: RATE, max_block: BLOCK };
     let (wakeups, cpu) = plugin.activated(session, |_| measure(5.0, || std::thread::sleep(Duration::from_secs(5))));

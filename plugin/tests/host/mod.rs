@@ -41,17 +41,21 @@ impl HostHandlers for TestHost {
 
 /// The plugin's shared library as `cargo test` built it, next to this test.
 fn plugin_library() -> PathBuf {
+    use std::env::consts::{DLL_PREFIX, DLL_SUFFIX};
     let deps = std::env::current_exe().unwrap().parent().unwrap().to_owned();
     let mut candidates: Vec<PathBuf> = std::fs::read_dir(&deps)
         .unwrap()
         .filter_map(|entry| entry.ok().map(|e| e.path()))
         .filter(|path| {
             let name = path.file_name().unwrap().to_string_lossy();
-            name.starts_with("libddsp_plugin") && name.ends_with(".so")
+            // `libddsp_plugin….so` on Linux, `….dylib` on macOS, `ddsp_plugin….dll` on Windows.
+            name.starts_with(&format!("{DLL_PREFIX}ddsp_plugin")) && name.ends_with(DLL_SUFFIX)
         })
         .collect();
     candidates.sort_by_key(|path| std::fs::metadata(path).and_then(|m| m.modified()).ok());
-    candidates.pop().expect("cargo test builds the plugin's cdylib beside the test binary")
+    candidates.pop().unwrap_or_else(|| {
+        panic!("cargo test builds the plugin's cdylib ({DLL_PREFIX}ddsp_plugin*{DLL_SUFFIX}) beside the test binary")
+    })
 }
 
 /// How blocks reach the plugin.
