@@ -387,8 +387,7 @@ impl FileBrowser {
         } else {
             typed.parent().filter(|p| p.is_dir()).map(Path::to_path_buf)
         };
-        let folder =
-            start.or_else(|| std::env::var_os("HOME").map(PathBuf::from)).unwrap_or_else(|| PathBuf::from("/"));
+        let folder = start.or_else(std::env::home_dir).or_else(|| places().into_iter().next()).unwrap_or_default();
         let mut browser = Self { folder, entries: Vec::new() };
         browser.refresh();
         browser
@@ -415,6 +414,13 @@ impl FileBrowser {
     fn show(&mut self, ui: &mut egui::Ui) -> Option<PathBuf> {
         let mut picked = None;
         let mut go_to = None;
+        ui.horizontal_wrapped(|ui| {
+            for place in places() {
+                if ui.small_button(place_label(&place)).clicked() {
+                    go_to = Some(place);
+                }
+            }
+        });
         ui.label(RichText::new(self.folder.display().to_string()).monospace());
         egui::ScrollArea::vertical().max_height(110.0).show(ui, |ui| {
             if let Some(parent) = self.folder.parent() {
@@ -442,9 +448,62 @@ impl FileBrowser {
     }
 }
 
+/// Where the browser can jump: the home folder, then every drive or
+/// volume the system shows (Windows drive letters, macOS volumes, Linux's
+/// root and removable media), those that exist.
+fn places() -> Vec<PathBuf> {
+    let mut places: Vec<PathBuf> = std::env::home_dir().into_iter().collect();
+    if cfg!(windows) {
+        places.extend((b'A'..=b'Z').map(|letter| PathBuf::from(format!("{}:\\", letter as char))));
+    } else {
+        places.push(PathBuf::from("/"));
+        let mounts = if cfg!(target_os = "macos") { vec![PathBuf::from("/Volumes")] } else { media_folders() };
+        for mounts in mounts {
+            if let Ok(read) = std::fs::read_dir(&mounts) {
+                let mut found: Vec<PathBuf> = read.filter_map(Result::ok).map(|entry| entry.path()).collect();
+                found.sort();
+                places.extend(found);
+            }
+        }
+    }
+    places.retain(|place| place.is_dir());
+    places.dedup();
+    places
+}
+
+/// Linux's folders of mounted media: `/media/USER`, `/run/media/USER`, `/mnt`.
+fn media_folders() -> Vec<PathBuf> {
+    let user = std::env::var_os("USER").unwrap_or_default();
+    vec![Path::new("/media").join(&user), Path::new("/run/media").join(&user), PathBuf::from("/mnt")]
+}
+
+/// A place's button text: its last component, or the whole path for a root.
+fn place_label(place: &Path) -> String {
+    if std::env::home_dir().as_deref() == Some(place) {
+        return "🏠 Home".to_string();
+    }
+    match place.file_name() {
+        Some(name) => format!("💾 {}", name.to_string_lossy()),
+        None => format!("💾 {}", place.display()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The browser can always reach the home folder and a root, and every
+    /// place it offers exists.
+    #[test]
+    fn places_hold_home_and_a_root_that_exist() {
+        let places = places();
+        assert!(places.iter().all(|place| place.is_dir()), "{places:?}");
+        if let Some(home) = std::env::home_dir().filter(|home| home.is_dir()) {
+            assert_eq!(places.first(), Some(&home));
+        }
+        assert!(places.iter().any(|place| place.parent().is_none()), "no root among {places:?}");
+        assert_eq!(place_label(Path::new("/")), "💾 /");
+    }
 
     #[test]
     fn note_names_and_cents() {
