@@ -31,7 +31,7 @@ use ddsp_training::audio_file::{read_audio, write_wav, AudioClip};
 use ddsp_training::dataset::{collect_audio_files, prepare_dataset};
 use ddsp_training::evaluate::{compare, evaluate, resynthesis_controls, Resynthesis};
 use ddsp_training::trainer::{state_path, TrainSettings, Trainer, EXAMPLE_FRAMES};
-use dsp_core::pitch_units::{hz_to_midi, midi_to_hz};
+use dsp_core::pitch_units::{hz_to_midi, midi_to_hz, note_name};
 use dsp_core::resample::resample_clip;
 use dsp_core::{ranges, render_clip, UserControls};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -438,9 +438,9 @@ fn analyze(input: &Path, csv: Option<&Path>, plot: Option<&Path>) -> Result<(), 
         let loudest = points.iter().map(|p| p.loudness_db).fold(f32::NEG_INFINITY, f32::max);
         say!(
             "pitch {} … {} (median {}), loudest {:.1} dB",
-            note_name(pitches[0]),
-            note_name(pitches[pitches.len() - 1]),
-            note_name(pitches[pitches.len() / 2]),
+            note_and_hz(pitches[0]),
+            note_and_hz(pitches[pitches.len() - 1]),
+            note_and_hz(pitches[pitches.len() / 2]),
             loudest
         );
     }
@@ -460,10 +460,9 @@ fn analyze(input: &Path, csv: Option<&Path>, plot: Option<&Path>) -> Result<(), 
     Ok(())
 }
 
-fn note_name(midi: f32) -> String {
-    const NAMES: [&str; 12] = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"];
-    let rounded = midi.round() as i32;
-    format!("{}{} ({:.0} Hz)", NAMES[rounded.rem_euclid(12) as usize], rounded.div_euclid(12) - 1, midi_to_hz(midi))
+/// `midi`'s nearest note and its frequency, e.g. `A4 (440 Hz)`.
+fn note_and_hz(midi: f32) -> String {
+    format!("{} ({:.0} Hz)", note_name(midi), midi_to_hz(midi))
 }
 
 fn describe(checkpoint: &Checkpoint) -> String {
@@ -501,9 +500,9 @@ fn describe(checkpoint: &Checkpoint) -> String {
         reverb,
         config.frame_rate_hz,
         config.model_rate_hz,
-        note_name(p05),
-        note_name(p50),
-        note_name(p95),
+        note_and_hz(p05),
+        note_and_hz(p50),
+        note_and_hz(p95),
         l05,
         l50,
         l95,

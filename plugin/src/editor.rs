@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use dsp_core::pitch_units::hz_to_midi;
+use dsp_core::pitch_units::{hz_to_midi, note_name};
 use egui::{self, Align2, Color32, FontId, Pos2, Rect, RichText, Sense, Stroke, StrokeKind, Vec2};
 use nice_plug::context::gui::GuiContext;
 use nice_plug::prelude::*;
@@ -29,7 +29,6 @@ const METER_REFRESH: Duration = Duration::from_millis(33);
 /// Pitch and loudness span of the range map.
 const MAP_PITCH_MIDI: (f32, f32) = (24.0, 108.0);
 const MAP_LOUDNESS_DB: (f32, f32) = (-90.0, 10.0);
-const NOTE_NAMES: [&str; 12] = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"];
 const ACCENT: Color32 = Color32::from_rgb(242, 170, 60);
 const ERROR_COLOR: Color32 = Color32::from_rgb(235, 90, 80);
 
@@ -299,10 +298,7 @@ fn slider_row<P: Param>(ui: &mut egui::Ui, setter: &ParamSetter, param: &P) {
 /// Note name with octave and the offset from it in cents, for `f0_hz`.
 pub fn note_and_cents(f0_hz: f32) -> (String, f32) {
     let midi = hz_to_midi(f0_hz);
-    let nearest = midi.round();
-    let index = nearest as i32;
-    let name = NOTE_NAMES[index.rem_euclid(12) as usize];
-    (format!("{name}{}", index.div_euclid(12) - 1), 100.0 * (midi - nearest))
+    (note_name(midi), 100.0 * (midi - midi.round()))
 }
 
 /// The model's training range (full range faint, 5–95 % strong, median
