@@ -142,6 +142,38 @@ pub struct PitchScores {
     pub raw_chroma_accuracy: f64,
 }
 
+/// One pitch estimate against its reference, as the raw pitch and chroma
+/// accuracies judge it (within 50 cents; octaves forgiven for chroma).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PitchError {
+    /// MIDI(estimate) − MIDI(reference), semitones.
+    pub semitones: f64,
+}
+
+impl PitchError {
+    /// The error of `estimate_hz` against `reference_hz`.
+    pub fn new(estimate_hz: f32, reference_hz: f32) -> Self {
+        let semitones =
+            dsp_core::pitch_units::hz_to_midi(estimate_hz) - dsp_core::pitch_units::hz_to_midi(reference_hz);
+        Self { semitones: semitones as f64 }
+    }
+
+    /// Within 50 cents.
+    pub fn is_within(&self) -> bool {
+        self.semitones.abs() <= 0.5
+    }
+
+    /// Within 50 cents of the reference or of one of its octaves.
+    pub fn is_chroma_within(&self) -> bool {
+        (self.semitones - 12.0 * (self.semitones / 12.0).round()).abs() <= 0.5
+    }
+
+    /// A whole number of octaves off (within 50 cents of it).
+    pub fn is_octave_error(&self) -> bool {
+        self.is_chroma_within() && !self.is_within()
+    }
+}
+
 /// Scores `estimate_hz` against `reference_hz` on the frames where
 /// `reference_voiced` is true (all three the same length).
 pub fn pitch_scores(estimate_hz: &[f32], reference_hz: &[f32], reference_voiced: &[bool]) -> PitchScores {
@@ -151,12 +183,10 @@ pub fn pitch_scores(estimate_hz: &[f32], reference_hz: &[f32], reference_voiced:
             continue;
         }
         num_voiced += 1;
-        let semitones =
-            (dsp_core::pitch_units::hz_to_midi(estimate) - dsp_core::pitch_units::hz_to_midi(reference)) as f64;
-        l1 += semitones.abs();
-        within += usize::from(semitones.abs() <= 0.5);
-        let chroma = semitones - 12.0 * (semitones / 12.0).round();
-        within_chroma += usize::from(chroma.abs() <= 0.5);
+        let error = PitchError::new(estimate, reference);
+        l1 += error.semitones.abs();
+        within += usize::from(error.is_within());
+        within_chroma += usize::from(error.is_chroma_within());
     }
     let n = num_voiced.max(1) as f64;
     PitchScores {

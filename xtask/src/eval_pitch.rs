@@ -15,7 +15,7 @@
 //! default confidence gate with its hysteresis deciding voicing. The
 //! reference is pYIN (the `pyin` crate, a port of librosa's), which sees
 //! the whole clip at once (centred 85 ms frames, Viterbi smoothing): an
-//! offline tracker, beside which ours is causal with an 8 ms lookahead.
+//! offline tracker, beside which ours is causal with the engine's lookahead.
 //!
 //! Scoring, per frame of each tracker against the exact pitch at its time:
 //! - voiced reference frames: a note sounds from 30 ms before to 30 ms after
@@ -41,13 +41,15 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
+use ddsp_model::config::DecoderConfig;
 use ddsp_training::analysis::mono_mix;
 use ddsp_training::audio_file::read_audio;
+use ddsp_training::dataset::analysis_info;
+use ddsp_training::metrics::PitchError;
 use dsp_core::controls::VoicingGate;
-use dsp_core::decoder::{DatasetStats, DecoderInfo};
 use dsp_core::engine::AnalysisConfig;
 use dsp_core::feature_track::feature_track;
-use dsp_core::pitch_units::hz_to_midi;
+use dsp_core::pitch_units::{hz_to_midi, note_name};
 use dsp_core::wire::UserControls;
 use pyin::{Framing, PYINExecutor, PadMode};
 
@@ -216,12 +218,10 @@ impl Tally {
                 let Some(f0_hz) = answer.f0_hz else {
                     return;
                 };
-                let semitones = hz_to_midi(f0_hz) - hz_to_midi(reference_hz);
-                let octaves = (semitones / 12.0).round();
-                let chroma_hit = (semitones - 12.0 * octaves).abs() <= 0.5;
-                self.within += usize::from(semitones.abs() <= 0.5);
-                self.within_chroma += usize::from(chroma_hit);
-                if chroma_hit && octaves != 0.0 {
+                let error = PitchError::new(f0_hz, reference_hz);
+                self.within += usize::from(error.is_within());
+                self.within_chroma += usize::from(error.is_chroma_within());
+                if error.is_octave_error() {
                     self.octave_off += 1;
                     note.1 += 1;
                 }
@@ -270,7 +270,7 @@ impl Tally {
         let text: Vec<String> = notes
             .iter()
             .take(4)
-            .map(|&(note, frames, errors)| format!("{} {}/{}", note_name(note), errors, frames))
+            .map(|&(note, frames, errors)| format!("{} {}/{}", note_name(note as f32), errors, frames))
             .collect();
         if text.is_empty() {
             "–".to_string()
@@ -278,12 +278,6 @@ impl Tally {
             text.join(", ")
         }
     }
-}
-
-/// Scientific pitch name of a MIDI note (60 is C4).
-fn note_name(midi: u8) -> String {
-    const NAMES: [&str; 12] = ["C", "C♯", "D", "E♭", "E", "F", "F♯", "G", "A♭", "A", "B♭", "B"];
-    format!("{}{}", NAMES[midi as usize % 12], midi as i32 / 12 - 1)
 }
 
 /// Tallies `answers` against the exact `track` (Hz per ms).
@@ -301,16 +295,8 @@ fn tally(answers: &[Answer], track: &[Option<f32>], rule: LabelRule) -> Tally {
 /// Ours as the plugin runs it: the engine's analysis frames, each at the
 /// input moment it stands for, voiced by the default confidence gate.
 fn track_ours(signal: &[f32], rate_hz: f32) -> Vec<Answer> {
-    let info = DecoderInfo {
-        frame_rate_hz: FRAME_RATE_HZ,
-        model_rate_hz: rate_hz,
-        num_harmonics: 1,
-        num_noise_bands: 1,
-        dataset: DatasetStats {
-            pitch_midi_quantiles: [48.0, 60.0, 72.0],
-            loudness_db_quantiles: [-50.0, -30.0, -10.0],
-        },
-    };
+    let config = DecoderConfig { frame_rate_hz: FRAME_RATE_HZ, ..DecoderConfig::small_size() };
+    let info = analysis_info(&config);
     let controls = UserControls::default();
     let features = feature_track(signal, rate_hz, &info, AnalysisConfig::default(), controls);
     let threshold = controls.confidence_threshold;
@@ -467,10 +453,11 @@ pub fn eval_pitch(report_path: Option<&Path>) -> Result<()> {
         .iter()
         .chain(&voice_table)
         .min_by(|a, b| a.ours.raw_pitch_accuracy().total_cmp(&b.ours.raw_pitch_accuracy()));
-    let mut report = String::from(
+    let mut report = format!(
         "# Pitch tracking on held-out input\n\n\
-         Written by `cargo xtask eval-pitch` (see `xtask/src/eval_pitch.rs` for the protocol). RPA: raw pitch accuracy, % of voiced frames within 50 cents; RCA: the same with octave errors forgiven; octave off: % of voiced frames a whole number of octaves off; recall and false alarm: the voicing decision, %. Ours runs causally as the plugin does (8 ms lookahead, default confidence gate); pYIN sees the whole clip.\n\n\
+         Written by `cargo xtask eval-pitch` (see `xtask/src/eval_pitch.rs` for the protocol). RPA: raw pitch accuracy, % of voiced frames within 50 cents; RCA: the same with octave errors forgiven; octave off: % of voiced frames a whole number of octaves off; recall and false alarm: the voicing decision, %. Ours runs causally as the plugin does ({:.0} ms lookahead, default confidence gate); pYIN sees the whole clip.\n\n\
          ## Instruments (30-second held-out phrases)\n\n",
+        AnalysisConfig::default().lookahead_ms
     );
     report.push_str(&table(&instrument_table));
     report.push_str("\n## Voice (30-second synthesized clips, exact pitch)\n\n");
