@@ -100,8 +100,8 @@ const DOMINANT_HARMONIC_MAX_F0_HZ: f32 = 150.0;
 const MAX_SUBHARMONIC: usize = 5;
 /// NSDF the subharmonic check needs at a multiple of a lag.
 const SUBHARMONIC_MIN_NSDF: f32 = 0.9;
-/// How far from exactly twice a lag its subharmonic's lobe may peak, as a
-/// share of that lag.
+/// How far from exactly a multiple of a lag its lobe may peak, as a share
+/// of that multiple.
 const SUBHARMONIC_LAG_TOLERANCE: f32 = 0.04;
 /// Periods of the upper octave the recency check looks at.
 const RECENT_PERIODS: usize = 4;
@@ -304,12 +304,11 @@ impl PitchTracker {
     }
 
     /// Subharmonic check: the smallest multiple `m · lag` (`m` = 2 …
-    /// [`MAX_SUBHARMONIC`]) whose key maximum is clearly periodic and
-    /// a margin ([`OCTAVE_MARGIN`], [`HARMONIC_MARGIN`]) more periodic than
-    /// `lag` is the period: `lag`
-    /// was the period of the one harmonic that dominates the spectrum (the
-    /// 2nd of a weak-fundamental reed, the 4th or 5th of a bassoon's low
-    /// notes, whose formant sits near 500 Hz).
+    /// [`MAX_SUBHARMONIC`]) whose key maximum is clearly periodic and a
+    /// margin ([`OCTAVE_MARGIN`], [`HARMONIC_MARGIN`]) more periodic than
+    /// `lag` is the period: `lag` was the period of the one harmonic that
+    /// dominates the spectrum (the 2nd of a weak-fundamental reed, the 4th
+    /// or 5th of a bassoon's low notes, whose formant sits near 500 Hz).
     fn prefer_full_period(&self, lag: usize, key_maxima: &[usize]) -> usize {
         // Interpolated heights: at high pitches the integer lags miss a
         // short period's peak by more than a multiple's.
@@ -345,13 +344,11 @@ impl PitchTracker {
         let recent_len = ((RECENT_PERIODS + 1) * (half + 1)).min(self.window_len);
         let recent = self.decimated.latest(recent_len);
         let mean = recent.iter().sum::<f32>() / recent.len() as f32;
-        let (best_lag, best_value) = (half - 1..=half + 1)
-            .map(|candidate| (candidate, host_nsdf(recent, mean, candidate)))
-            .fold((half, f32::MIN), |a, b| if b.1 > a.1 { b } else { a });
+        let (best_lag, best_value) = highest_nsdf_near(recent, mean, half);
         if best_value < RECENT_OCTAVE_MIN_NSDF {
             return lag;
         }
-        let at_lag = (lag - 1..=lag + 1).map(|candidate| host_nsdf(recent, mean, candidate)).fold(f32::MIN, f32::max);
+        let (_, at_lag) = highest_nsdf_near(recent, mean, lag);
         if is_subharmonic_more_periodic(best_value, at_lag, 2) {
             lag
         } else {
@@ -439,6 +436,14 @@ fn is_subharmonic_more_periodic(at_lag: f32, at_multiple: f32, multiple: usize) 
     // Powers of two are octaves (4 is the octave below the octave below).
     let margin = if multiple.is_power_of_two() { OCTAVE_MARGIN } else { HARMONIC_MARGIN };
     at_multiple >= SUBHARMONIC_MIN_NSDF && at_multiple >= at_lag + margin
+}
+
+/// The lag among `center − 1 … center + 1` where `window` (minus `mean`)
+/// is most periodic, and its NSDF.
+fn highest_nsdf_near(window: &[f32], mean: f32, center: usize) -> (usize, f32) {
+    (center - 1..=center + 1)
+        .map(|candidate| (candidate, host_nsdf(window, mean, candidate)))
+        .fold((center, f32::MIN), |a, b| if b.1 > a.1 { b } else { a })
 }
 
 /// NSDF of `window` minus `mean` at one integer lag (any rate).
