@@ -373,6 +373,9 @@ fn range_map(ui: &mut egui::Ui, params: &DdspParams, model: Option<&ModelDescrip
 struct FileBrowser {
     folder: PathBuf,
     entries: Vec<(String, bool)>,
+    /// The places row: each place and its button text, found once when the
+    /// browser opens (not on every repaint).
+    places: Vec<(PathBuf, String)>,
 }
 
 impl FileBrowser {
@@ -383,8 +386,18 @@ impl FileBrowser {
         } else {
             typed.parent().filter(|p| p.is_dir()).map(Path::to_path_buf)
         };
-        let folder = start.or_else(std::env::home_dir).or_else(|| places().into_iter().next()).unwrap_or_default();
-        let mut browser = Self { folder, entries: Vec::new() };
+        let places: Vec<(PathBuf, String)> = places()
+            .into_iter()
+            .map(|place| {
+                let label = place_label(&place);
+                (place, label)
+            })
+            .collect();
+        let folder = start
+            .or_else(std::env::home_dir)
+            .or_else(|| places.first().map(|(place, _)| place.clone()))
+            .unwrap_or_default();
+        let mut browser = Self { folder, entries: Vec::new(), places };
         browser.refresh();
         browser
     }
@@ -411,9 +424,9 @@ impl FileBrowser {
         let mut picked = None;
         let mut go_to = None;
         ui.horizontal_wrapped(|ui| {
-            for place in places() {
-                if ui.small_button(place_label(&place)).clicked() {
-                    go_to = Some(place);
+            for (place, label) in &self.places {
+                if ui.small_button(label).clicked() {
+                    go_to = Some(place.clone());
                 }
             }
         });
