@@ -28,8 +28,9 @@ pub const ARCHITECTURE: &str = "rnn_fc_decoder";
 /// Name of the optional reverb impulse response tensor (1-D, at the model
 /// rate).
 pub const REVERB_IR_TENSOR: &str = "reverb.impulse_response";
-/// Longest reverb impulse response accepted, seconds.
-pub const MAX_REVERB_SECONDS: f32 = 10.0;
+/// Longest reverb impulse response accepted, seconds: the longest the
+/// real-time reverb plays within its budget at 192 kHz.
+pub const MAX_REVERB_SECONDS: f32 = dsp_core::reverb::MAX_IR_SECONDS;
 /// Most dense-layer weights (multiply-adds per frame) a decoder may have.
 /// Every decoder runs on the audio thread, so its step must fit the
 /// real-time budget: at most ~6 % of a core at 250 frames per second, and

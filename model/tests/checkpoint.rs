@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use candle_core::Tensor;
 use ddsp_model::checkpoint::{
     checkpoint_bytes, load_checkpoint, parse_checkpoint, save_checkpoint, Checkpoint, CheckpointError, CheckpointInfo,
-    DatasetStatistics, REVERB_IR_TENSOR,
+    DatasetStatistics, MAX_REVERB_SECONDS, REVERB_IR_TENSOR,
 };
 use ddsp_model::config::DecoderConfig;
 
@@ -250,6 +250,29 @@ fn non_finite_weights() {
         tensors.push((REVERB_IR_TENSOR.into(), Tensor::new(&[0.5f32, f32::NAN], &candle_core::Device::Cpu).unwrap()))
     });
     assert!(matches!(parse_checkpoint(&bytes), Err(CheckpointError::NonFiniteWeights(_))));
+}
+
+/// A reverb longer than the real-time reverb plays within its budget is
+/// refused with the limit in the message; one at the limit loads.
+#[test]
+fn reverb_longer_than_the_cap_is_refused() {
+    let max_taps = (MAX_REVERB_SECONDS * tiny_config().model_rate_hz) as usize;
+    for (taps, accepted) in [(max_taps, true), (max_taps + 1, false)] {
+        let bytes = with_tensors(|tensors| {
+            let ir = Tensor::from_vec(vec![0.01f32; taps], taps, &candle_core::Device::Cpu).unwrap();
+            tensors.push((REVERB_IR_TENSOR.into(), ir))
+        });
+        match parse_checkpoint(&bytes) {
+            Ok(checkpoint) => assert!(accepted && checkpoint.reverb_ir.len() == taps),
+            Err(error) => {
+                assert!(!accepted, "{error}");
+                assert!(
+                    matches!(&error, CheckpointError::TensorShape { expected, .. } if expected.contains(&max_taps.to_string())),
+                    "{error}"
+                );
+            }
+        }
+    }
 }
 
 /// Every error message reads as a sentence a musician can act on.

@@ -9,7 +9,8 @@
 //!   thread's CPU time: 10 ms per iteration is 1 % of one core.
 //! - **Worst callbacks**: a minute of a sung phrase at 64-, 128- and
 //!   512-sample blocks, every `process` call timed: mean, p99.9 and max, as
-//!   a share of the block's real-time budget.
+//!   a share of the block's real-time budget; then a minute at 192 kHz in
+//!   64-sample blocks with the longest reverb a checkpoint may carry.
 //! - **An idle instance**, loaded into a CLAP host (clack-host) and
 //!   activated: 5 s with no `process` call, then 5 s of silence paced at
 //!   real time: wake-ups per second (context switches of all the plugin's
@@ -25,6 +26,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use ddsp_e2e::sung_melody;
+use ddsp_model::checkpoint::MAX_REVERB_SECONDS;
 use dsp_core::{AdditiveConfig, AdditiveDecoder, Engine, EngineConfig};
 
 const RATE: f32 = 48_000.0;
@@ -63,41 +65,69 @@ fn plugin_cpu(c: &mut Criterion) {
     group.finish();
 }
 
-/// Times every callback of a minute of audio at each block size.
+/// Times every callback of a minute of audio at each block size, then of
+/// the largest reverb a checkpoint may carry at 192 kHz.
 fn callback_report() {
     let phrase = sung_melody(RATE as f64, &[57.0, 60.0, 64.0, 67.0, 65.0, 62.0, 59.0, 55.0], 0.6);
     for block in [64, 128, 512] {
-        let mut engine = ddsp_plugin::default_engine(RATE, block);
-        let mut buffer = vec![0.0f32; block];
-        let num_blocks = 60 * RATE as usize / block;
-        let mut times = Vec::with_capacity(num_blocks);
-        let mut position = 0;
-        for _ in 0..num_blocks {
-            for sample in buffer.iter_mut() {
-                *sample = phrase[position];
-                position = (position + 1) % phrase.len();
-            }
-            let start = Instant::now();
-            engine.process(&mut [&mut buffer]);
-            times.push(start.elapsed().as_secs_f64());
-        }
-        times.sort_by(f64::total_cmp);
-        let budget = block as f64 / RATE as f64;
-        let mean = times.iter().sum::<f64>() / times.len() as f64;
-        let p999 = times[times.len() * 999 / 1000];
-        let max = times[times.len() - 1];
-        println!(
-            "callbacks, {block}-sample blocks, 60 s: mean {:.1} µs ({:.2} % of the block's {:.0} µs), \
-             p99.9 {:.1} µs ({:.1} %), max {:.1} µs ({:.1} %)",
-            mean * 1e6,
-            100.0 * mean / budget,
-            budget * 1e6,
-            p999 * 1e6,
-            100.0 * p999 / budget,
-            max * 1e6,
-            100.0 * max / budget,
-        );
+        let engine = ddsp_plugin::default_engine(RATE, block);
+        report_callbacks("default instrument", engine, &phrase, RATE, block);
     }
+    // The worst reverb a checkpoint may bring: an impulse response at the
+    // format's length cap, at the highest host rate, in the smallest blocks.
+    let high_rate = 192_000.0;
+    let phrase = sung_melody(high_rate as f64, &[57.0, 60.0, 64.0, 67.0], 0.6);
+    let mut state = 1u32;
+    let longest_ir: Vec<f32> = (0..(MAX_REVERB_SECONDS * high_rate) as usize)
+        .map(|n| {
+            state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            ((state >> 8) as f32 / (1u32 << 24) as f32 - 0.5) * (-(n as f32) / high_rate).exp()
+        })
+        .collect();
+    let longest = format!("additive instrument, {MAX_REVERB_SECONDS} s reverb (the longest a checkpoint may carry)");
+    for (label, ir) in [("additive instrument, no reverb".to_owned(), Vec::new()), (longest, longest_ir)] {
+        let mut config = EngineConfig::new(high_rate, 64);
+        config.reverb_ir = ir;
+        config.reverb_ir_rate_hz = high_rate;
+        let engine = Engine::new(&config, AdditiveDecoder::boxed(AdditiveConfig::default()));
+        report_callbacks(&label, engine, &phrase, high_rate, 64);
+    }
+}
+
+/// Times every `process` call of a minute of `phrase` (looped) through
+/// `engine` in `block`-sample blocks and prints mean, p99.9 and max as
+/// shares of the block's real-time budget.
+fn report_callbacks(label: &str, mut engine: Engine, phrase: &[f32], rate: f32, block: usize) {
+    let mut buffer = vec![0.0f32; block];
+    let num_blocks = 60 * rate as usize / block;
+    let mut times = Vec::with_capacity(num_blocks);
+    let mut position = 0;
+    for _ in 0..num_blocks {
+        for sample in buffer.iter_mut() {
+            *sample = phrase[position];
+            position = (position + 1) % phrase.len();
+        }
+        let start = Instant::now();
+        engine.process(&mut [&mut buffer]);
+        times.push(start.elapsed().as_secs_f64());
+    }
+    times.sort_by(f64::total_cmp);
+    let budget = block as f64 / rate as f64;
+    let mean = times.iter().sum::<f64>() / times.len() as f64;
+    let p999 = times[times.len() * 999 / 1000];
+    let max = times[times.len() - 1];
+    println!(
+        "callbacks, {label}, {} kHz, {block}-sample blocks, 60 s: mean {:.1} µs ({:.2} % of the block's {:.0} µs), \
+         p99.9 {:.1} µs ({:.1} %), max {:.1} µs ({:.1} %)",
+        rate / 1000.0,
+        mean * 1e6,
+        100.0 * mean / budget,
+        budget * 1e6,
+        p999 * 1e6,
+        100.0 * p999 / budget,
+        max * 1e6,
+        100.0 * max / budget,
+    );
 }
 
 /// Context switches and CPU nanoseconds of every thread of this process.

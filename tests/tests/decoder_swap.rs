@@ -118,7 +118,7 @@ fn reverb_swaps_with_its_decoder_without_a_click() {
     config.reverb_ir = test_reverb_ir(0.4, RATE);
     config.reverb_ir_rate_hz = RATE;
     let controls = dsp_core::UserControls { reverb_mix: 1.0, dry_wet: 1.0, ..Default::default() };
-    let run = |swap_reverb: Option<Vec<f32>>| {
+    let run = |decoder: AdditiveConfig, swap_reverb: Option<Vec<f32>>| {
         let mut engine = Engine::new(&config, AdditiveDecoder::boxed(bright()));
         engine.set_controls(controls);
         engine.reset();
@@ -127,14 +127,15 @@ fn reverb_swaps_with_its_decoder_without_a_click() {
         let output = process(&mut engine, &input, |index| {
             if index == swap_block {
                 let reverb = swap_reverb.as_ref().map(|ir| Box::new(dsp_core::reverb::Reverb::new(ir, RATE, RATE)));
-                let instrument = dsp_core::swap::Instrument { decoder: AdditiveDecoder::boxed(bright()), reverb };
+                let instrument = dsp_core::swap::Instrument { decoder: AdditiveDecoder::boxed(decoder), reverb };
                 assert!(sender.send_instrument(instrument).is_ok());
             }
         });
         (output, sender.free_retired(), swap_block * BLOCK + engine.latency_samples())
     };
-    let (kept, kept_freed, swap) = run(None);
-    let (swapped, swapped_freed, _) = run(Some(test_reverb_ir(0.1, RATE)));
+    let (kept, kept_freed, swap) = run(bright(), None);
+    let (swapped, swapped_freed, _) = run(bright(), Some(test_reverb_ir(0.1, RATE)));
+    let (new_decoder, _, _) = run(dark(), None);
     assert_eq!(kept_freed, 1, "only the decoder");
     assert_eq!(swapped_freed, 2, "the decoder and the old reverb");
     // Same decoder both times: before the swap identical (the swapped
@@ -150,6 +151,11 @@ fn reverb_swaps_with_its_decoder_without_a_click() {
     // cut would put all of it there at once).
     let change: Vec<f32> = kept.iter().zip(&swapped).map(|(a, b)| (a - b).abs()).collect();
     let start = change.iter().position(|&d| d > 0.0).unwrap();
+    // The rooms swap at the new decoder's first sample, though the reverb
+    // runs as the wet signal is played and the decoder as it is
+    // synthesised (the fade's first sample is still all old room).
+    let decoder_start = kept.iter().zip(&new_decoder).position(|(a, b)| a != b).unwrap();
+    assert_eq!(start, decoder_start + 1, "the room and the decoder swap at different samples");
     let peak = |from_ms: f32, to_ms: f32| {
         let at = |ms: f32| start + (ms * 1e-3 * RATE) as usize;
         change[at(from_ms)..at(to_ms)].iter().fold(0.0f32, |a, &b| a.max(b))

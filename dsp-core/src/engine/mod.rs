@@ -120,8 +120,14 @@ pub struct Engine {
     harmonic: HarmonicBank,
     /// The filtered-noise synth.
     noise: FilteredNoise,
-    /// The reverb, its level keeping and its swap crossfade.
+    /// The reverb, its level keeping and its swap crossfade. It runs on the
+    /// wet signal as it is played, not as it is synthesised, so its work
+    /// spreads evenly over the host's callbacks (a frame's segment is
+    /// synthesised in one callback).
     reverb: ReverbStage,
+    /// Wet samples still to play before the first sample of a swapped-in
+    /// decoder, when its reverb waits to take over there.
+    reverb_swap_in_samples: Option<usize>,
     /// Synthesised wet samples waiting to be played (starts with the synth
     /// delay's silence).
     wet_queue: SampleFifo,
@@ -235,6 +241,7 @@ impl Engine {
                 CROSSFADE_MS,
                 max_hop,
             ),
+            reverb_swap_in_samples: None,
             wet_queue: SampleFifo::new(synth_delay_samples + 2 * max_hop),
             dry_delays: [DelayLine::new(latency), DelayLine::new(latency)],
             bypass_delays: [DelayLine::new(latency), DelayLine::new(latency)],
@@ -354,6 +361,7 @@ impl Engine {
         self.noise.reset();
         let slot = &mut self.slot;
         self.reverb.reset(|reverb| retire_reverb(slot, reverb));
+        self.reverb_swap_in_samples = None;
         self.wet_queue.reset_with_zeros(self.synth_delay_samples);
         self.dry_delays.iter_mut().for_each(DelayLine::clear);
         self.bypass_delays.iter_mut().for_each(DelayLine::clear);
@@ -426,6 +434,7 @@ impl Engine {
             }
             self.render_until(take);
             self.wet_queue.pop(&mut self.wet[done..done + take]);
+            self.play_reverb(done, take);
             done += take;
         }
 
@@ -497,8 +506,8 @@ impl Engine {
             if frame.index >= self.first_frame_of_decoder {
                 if self.crossfade.pending {
                     self.crossfade.start();
-                    let slot = &mut self.slot;
-                    self.reverb.start_swap(|reverb| retire_reverb(slot, reverb));
+                    // An earlier swap still on its way keeps its moment.
+                    self.reverb_swap_in_samples.get_or_insert(self.wet_queue.len());
                 }
                 if self.decoder.receive(frame.index, self.offline, &mut self.decoder_output) == DecodeStatus::Late {
                     self.late_frames += 1;
@@ -528,9 +537,29 @@ impl Engine {
         let segment = &mut self.segment[..segment_len];
         self.harmonic.render(params.f0_hz, &self.harmonic_amplitudes[..num_harmonics], segment);
         self.noise.render_add(&noise[..params.num_noise_bands], noise_gain, segment);
-        let slot = &mut self.slot;
-        self.reverb.process(segment, &mut self.gains.reverb_mix, |reverb| retire_reverb(slot, reverb));
         self.wet_queue.push(segment);
+    }
+
+    /// Adds the reverb to the `len` wet samples at `start` of this chunk,
+    /// swapping reverbs at the swapped-in decoder's first sample.
+    fn play_reverb(&mut self, start: usize, len: usize) {
+        let slot = &mut self.slot;
+        let mut done = 0;
+        if let Some(swap_in) = self.reverb_swap_in_samples {
+            if swap_in < len {
+                self.reverb.process(&mut self.wet[start..start + swap_in], &mut self.gains.reverb_mix, |reverb| {
+                    retire_reverb(slot, reverb)
+                });
+                self.reverb.start_swap(|reverb| retire_reverb(slot, reverb));
+                self.reverb_swap_in_samples = None;
+                done = swap_in;
+            } else {
+                self.reverb_swap_in_samples = Some(swap_in - len);
+            }
+        }
+        self.reverb.process(&mut self.wet[start + done..start + len], &mut self.gains.reverb_mix, |reverb| {
+            retire_reverb(slot, reverb)
+        });
     }
 }
 

@@ -12,7 +12,7 @@ use crate::smoothing::Smoother;
 pub(super) struct ReverbStage {
     /// The reverb playing.
     reverb: Reverb,
-    /// A swapped-in reverb waiting for its decoder's first rendered frame.
+    /// A swapped-in reverb waiting for its decoder's first played sample.
     incoming: Option<Box<Reverb>>,
     /// The previous reverb, fading out after a swap.
     fading: Option<Box<Reverb>>,
