@@ -40,7 +40,7 @@ impl HostHandlers for TestHost {
 }
 
 /// The plugin's shared library as `cargo test` built it, next to this test.
-fn plugin_library() -> PathBuf {
+pub fn plugin_library() -> PathBuf {
     use std::env::consts::{DLL_PREFIX, DLL_SUFFIX};
     let deps = std::env::current_exe().unwrap().parent().unwrap().to_owned();
     let mut candidates: Vec<PathBuf> = std::fs::read_dir(&deps)
