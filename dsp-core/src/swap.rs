@@ -1,7 +1,11 @@
 //! Handing a new decoder (and the reverb that goes with it) to a running
 //! engine without locks, and taking the old ones back to free them off the
-//! audio thread (the shape of fundsp's `Slot`): one lock-free ring carries
-//! new instruments in, another carries retired parts out.
+//! audio thread (the shape of fundsp's `Slot`): a one-place mailbox carries
+//! the newest instrument in, a lock-free ring carries retired parts out.
+//!
+//! Only the newest instrument matters, so sending never waits for the
+//! engine: an instrument the engine has not taken yet is swapped back out
+//! of the mailbox and freed by the sender.
 //!
 //! Hot swapping needs a compatible decoder: the same frame rate, model
 //! sample rate and number of noise bands (the engine's framing, latency and
@@ -9,11 +13,20 @@
 //! was built with. [`DecoderSender::send`] checks this off the audio thread;
 //! anything else needs a new engine.
 
+use std::sync::Arc;
+
+use crossbeam_utils::atomic::AtomicCell;
+
 use crate::decoder::{Decoder, DecoderInfo};
 use crate::reverb::Reverb;
 
-/// Decoders that can wait in either ring.
-const SLOT_CAPACITY: usize = 4;
+/// Parts that can wait in the retired ring: what a few swaps retire before
+/// the sender frees them (each swap retires at most three).
+const RETIRED_CAPACITY: usize = 16;
+
+/// The one-place mailbox. A pointer-sized value, so its swaps are single
+/// atomic instructions (checked by a test), never a lock.
+type Mailbox = AtomicCell<Option<Box<Instrument>>>;
 
 /// Why a decoder cannot be swapped into the running engine.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -22,9 +35,6 @@ pub enum SwapError {
     /// build a new engine for it.
     #[error("cannot swap this model in while playing: {0}")]
     Incompatible(String),
-    /// Decoders are arriving faster than the engine takes them.
-    #[error("a model change is already waiting")]
-    Busy,
 }
 
 /// What a swapped-in decoder must match.
@@ -86,7 +96,9 @@ pub struct Instrument {
 
 /// A part the engine no longer plays, on its way to be freed.
 pub(crate) enum Retired {
-    Decoder(#[allow(dead_code)] Box<dyn Decoder>),
+    /// The box a swap arrived in, carrying the decoder it replaced.
+    Instrument(#[allow(dead_code)] Box<Instrument>),
+    /// A reverb replaced or faded out.
     Reverb(#[allow(dead_code)] Box<Reverb>),
 }
 
@@ -94,33 +106,34 @@ pub(crate) enum Retired {
 /// thread).
 pub struct DecoderSender {
     requirements: SwapRequirements,
-    to_engine: rtrb::Producer<Instrument>,
+    mailbox: Arc<Mailbox>,
     retired: rtrb::Consumer<Retired>,
 }
 
-/// The engine's side. Real-time safe: moving boxes through rings neither
-/// allocates nor frees.
+/// The engine's side. Real-time safe: moving boxes through the mailbox and
+/// the ring neither allocates nor frees.
 pub struct DecoderSlot {
-    from_sender: rtrb::Consumer<Instrument>,
+    mailbox: Arc<Mailbox>,
     retired: rtrb::Producer<Retired>,
 }
 
 /// A connected sender and slot for an engine with `requirements`.
-/// Allocates the rings: call at preparation time.
+/// Allocates the mailbox and the ring: call at preparation time.
 pub fn decoder_slot(requirements: SwapRequirements) -> (DecoderSender, DecoderSlot) {
-    let (to_engine, from_sender) = rtrb::RingBuffer::new(SLOT_CAPACITY);
-    // Room for every part that can be in flight, so retiring never fails.
-    let (retired_producer, retired_consumer) = rtrb::RingBuffer::new(4 * SLOT_CAPACITY + 2);
+    let mailbox = Arc::new(Mailbox::new(None));
+    let (retired_producer, retired_consumer) = rtrb::RingBuffer::new(RETIRED_CAPACITY);
     (
-        DecoderSender { requirements, to_engine, retired: retired_consumer },
-        DecoderSlot { from_sender, retired: retired_producer },
+        DecoderSender { requirements, mailbox: mailbox.clone(), retired: retired_consumer },
+        DecoderSlot { mailbox, retired: retired_producer },
     )
 }
 
 impl DecoderSender {
-    /// Queues `decoder` (built and warmed up by the caller) for the engine,
-    /// which swaps it in at its next frame. Frees retired decoders first.
-    /// Returns the decoder with the reason when it cannot be swapped in.
+    /// Hands `decoder` (built and warmed up by the caller) to the engine,
+    /// which swaps it in at its next frame; one sent earlier and not yet
+    /// taken is freed here instead. Frees retired decoders first. Never
+    /// waits. Returns the decoder with the reason when it cannot be swapped
+    /// in.
     pub fn send(&mut self, decoder: Box<dyn Decoder>) -> Result<(), (Box<dyn Decoder>, SwapError)> {
         self.send_instrument(Instrument { decoder, reverb: None })
             .map_err(|(instrument, error)| (instrument.decoder, error))
@@ -133,7 +146,9 @@ impl DecoderSender {
         if let Err(error) = self.requirements.check(instrument.decoder.as_ref()) {
             return Err((instrument, error));
         }
-        self.to_engine.push(instrument).map_err(|rtrb::PushError::Full(instrument)| (instrument, SwapError::Busy))
+        // Not taken yet: superseded, and freed on this thread.
+        drop(self.mailbox.swap(Some(Box::new(instrument))));
+        Ok(())
     }
 
     /// Frees the decoders and reverbs the engine has retired, on this
@@ -154,14 +169,14 @@ impl DecoderSender {
 }
 
 impl DecoderSlot {
-    /// Takes a waiting instrument, if any and if the parts it replaces (a
-    /// decoder, a reverb and a reverb still fading) can be retired.
-    /// Real-time safe.
-    pub(crate) fn take(&mut self) -> Option<Instrument> {
+    /// Takes a waiting instrument, if any and if the parts it replaces (its
+    /// box carrying the old decoder, a reverb and a reverb still fading)
+    /// can be retired. Real-time safe.
+    pub(crate) fn take(&mut self) -> Option<Box<Instrument>> {
         if self.retired.slots() < 3 {
             return None;
         }
-        self.from_sender.pop().ok()
+        self.mailbox.take()
     }
 
     /// Hands `part` back for freeing off the audio thread. Real-time safe;
@@ -172,5 +187,45 @@ impl DecoderSlot {
             // on the audio thread.
             std::mem::forget(part);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{AdditiveConfig, AdditiveDecoder};
+
+    fn requirements() -> SwapRequirements {
+        SwapRequirements {
+            info: *AdditiveDecoder::boxed(AdditiveConfig::default()).info(),
+            host_rate_hz: 48_000.0,
+            max_block_samples: 128,
+            extra_latency_samples: 0,
+        }
+    }
+
+    fn instrument(num_harmonics: usize) -> Instrument {
+        let decoder = AdditiveDecoder::boxed(AdditiveConfig { num_harmonics, ..AdditiveConfig::default() });
+        Instrument { decoder, reverb: None }
+    }
+
+    /// The mailbox is a plain atomic: handing over never takes a lock.
+    #[test]
+    fn the_mailbox_is_lock_free() {
+        assert!(Mailbox::is_lock_free());
+    }
+
+    /// Sending while the engine takes nothing never fails or waits: the
+    /// newest instrument replaces the untaken one, which the sender frees,
+    /// and the engine then takes only the newest.
+    #[test]
+    fn the_newest_instrument_replaces_an_untaken_one() {
+        let (mut sender, mut slot) = decoder_slot(requirements());
+        for num_harmonics in [10, 20, 30, 40, 50, 60] {
+            assert!(sender.send_instrument(instrument(num_harmonics)).is_ok());
+        }
+        let taken = slot.take().expect("an instrument waits");
+        assert_eq!(taken.decoder.info().num_harmonics, 60);
+        assert!(slot.take().is_none(), "only the newest waits");
     }
 }

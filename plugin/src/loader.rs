@@ -9,7 +9,7 @@
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -62,9 +62,6 @@ pub enum LoadError {
     /// The checkpoint file could not be read or is not playable.
     #[error(transparent)]
     Checkpoint(#[from] CheckpointError),
-    /// The audio thread kept refusing the model (it is not processing).
-    #[error("the audio thread is not taking new models")]
-    AudioThreadBusy,
     /// The audio thread's queue of new engines stayed full.
     #[error("the audio thread is not taking new engines")]
     EnginesFull,
@@ -119,8 +116,15 @@ impl EngineSettings {
 
 /// State shared by the audio-thread port and the loader thread.
 struct Shared {
+    /// Serial number of the latest request handled.
     delivered: AtomicU64,
+    /// Asks the loader thread to end.
     stop: AtomicBool,
+    /// Offline processing waits on `settled` (under this lock) for the
+    /// loader to handle a request; real-time processing never touches them.
+    wake: Mutex<()>,
+    /// Signalled by the loader after each request it handles.
+    settled: Condvar,
 }
 
 /// The audio thread's side of the loader. Every method is real-time safe.
@@ -157,11 +161,21 @@ impl LoaderPort {
 
     /// Offline processing only: waits until every request has been handled,
     /// so a bounce switches models at the same sample every time. Blocks
-    /// (sleeps): never in real-time mode.
+    /// until the loader signals (at most `OFFLINE_LOAD_TIMEOUT`, should the
+    /// loader be gone): never in real-time mode.
     pub fn wait_until_settled(&self) {
+        if self.is_settled() {
+            return;
+        }
         let deadline = Instant::now() + OFFLINE_LOAD_TIMEOUT;
-        while !self.is_settled() && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(1));
+        // Checked under the lock the loader signals under: no lost wake-up.
+        let mut guard = self.shared.wake.lock().unwrap_or_else(PoisonError::into_inner);
+        while !self.is_settled() {
+            let Some(left) = deadline.checked_duration_since(Instant::now()) else { return };
+            guard = match self.shared.settled.wait_timeout(guard, left) {
+                Ok((guard, _)) => guard,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
         }
     }
 
@@ -213,7 +227,12 @@ impl ModelLoader {
         let (request_producer, request_consumer) = rtrb::RingBuffer::new(16);
         let (engine_producer, engine_consumer) = rtrb::RingBuffer::new(2);
         let (retired_producer, retired_consumer) = rtrb::RingBuffer::new(4);
-        let shared = Arc::new(Shared { delivered: AtomicU64::new(0), stop: AtomicBool::new(false) });
+        let shared = Arc::new(Shared {
+            delivered: AtomicU64::new(0),
+            stop: AtomicBool::new(false),
+            wake: Mutex::new(()),
+            settled: Condvar::new(),
+        });
         let mut worker = Worker {
             requests: request_consumer,
             engines: engine_producer,
@@ -261,6 +280,8 @@ impl Worker {
                 Some(request) => {
                     self.load(request.wanted);
                     self.shared.delivered.store(request.serial, Ordering::Release);
+                    let _guard = self.shared.wake.lock().unwrap_or_else(PoisonError::into_inner);
+                    self.shared.settled.notify_all();
                 }
                 // Sleep until the audio thread asks for a model or the
                 // loader is stopped (both unpark it): no timed wake-ups.
@@ -313,21 +334,16 @@ impl Worker {
         let decoder = engine_decoder(checkpoint)?;
         let reverb =
             Reverb::new(&checkpoint.reverb_ir, checkpoint.info.config.model_rate_hz, self.settings.sample_rate_hz);
-        let mut instrument = Instrument { decoder, reverb: Some(Box::new(reverb)) };
-        for _ in 0..100 {
-            match self.sender.send_instrument(instrument) {
-                Ok(()) => return Ok(()),
-                Err((returned, SwapError::Busy)) => {
-                    instrument = returned;
-                    std::thread::sleep(Duration::from_millis(10));
-                }
-                Err((returned, SwapError::Incompatible(_))) => {
-                    drop(returned);
-                    return self.hand_over_engine(checkpoint);
-                }
+        let instrument = Instrument { decoder, reverb: Some(Box::new(reverb)) };
+        // Never waits for the audio thread: an instrument it has not taken
+        // yet is replaced by this one.
+        match self.sender.send_instrument(instrument) {
+            Ok(()) => Ok(()),
+            Err((returned, SwapError::Incompatible(_))) => {
+                drop(returned);
+                self.hand_over_engine(checkpoint)
             }
         }
-        Err(LoadError::AudioThreadBusy)
     }
 
     /// A model the running engine cannot take: a new engine, with its own

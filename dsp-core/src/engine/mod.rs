@@ -483,11 +483,12 @@ impl Engine {
         let Some(slot) = &mut self.slot else { return };
         let Some(mut instrument) = slot.take() else { return };
         instrument.decoder.reset();
-        let old = std::mem::replace(&mut self.decoder, instrument.decoder);
-        slot.retire(Retired::Decoder(old));
-        if let Some(reverb) = instrument.reverb {
+        // The box that brought the new decoder carries the old one away.
+        std::mem::swap(&mut self.decoder, &mut instrument.decoder);
+        if let Some(reverb) = instrument.reverb.take() {
             self.reverb.queue(reverb, |replaced| slot.retire(Retired::Reverb(replaced)));
         }
+        slot.retire(Retired::Instrument(instrument));
         self.first_frame_of_decoder = index;
         self.crossfade.pending = true;
     }
