@@ -508,3 +508,17 @@ pub fn track_clip(signal: &[f32], sample_rate_hz: f32, frame_rate_hz: f32, confi
     }
     frames
 }
+
+/// The median pitch of a whole clip's confidently voiced frames (tracked
+/// at 100 frames per second with confidence above `min_confidence`), Hz,
+/// and how many frames that was; `None` if none. Allocates: for tests and
+/// reports.
+pub fn median_voiced_f0_hz(signal: &[f32], sample_rate_hz: f32, min_confidence: f32) -> Option<(f32, usize)> {
+    let mut f0_hz: Vec<f32> = track_clip(signal, sample_rate_hz, 100.0, PitchConfig::default())
+        .iter()
+        .filter(|frame| frame.estimate.confidence > min_confidence)
+        .map(|frame| frame.estimate.f0_hz)
+        .collect();
+    f0_hz.sort_by(f32::total_cmp);
+    Some((*f0_hz.get(f0_hz.len() / 2)?, f0_hz.len()))
+}

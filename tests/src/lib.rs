@@ -154,3 +154,24 @@ impl Torture {
             .collect()
     }
 }
+
+/// The shared library `cargo test` built for the plugin crate whose library
+/// is `lib_name` (`ddsp_plugin`, `ddsp_synth`), next to the running test:
+/// `lib….so` on Linux, `lib….dylib` on macOS, `….dll` on Windows; the
+/// newest if several.
+pub fn plugin_library(lib_name: &str) -> std::path::PathBuf {
+    use std::env::consts::{DLL_PREFIX, DLL_SUFFIX};
+    let deps = std::env::current_exe().unwrap().parent().unwrap().to_owned();
+    let mut candidates: Vec<std::path::PathBuf> = std::fs::read_dir(&deps)
+        .unwrap()
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| {
+            let name = path.file_name().unwrap().to_string_lossy();
+            name.starts_with(&format!("{DLL_PREFIX}{lib_name}")) && name.ends_with(DLL_SUFFIX)
+        })
+        .collect();
+    candidates.sort_by_key(|path| std::fs::metadata(path).and_then(|m| m.modified()).ok());
+    candidates.pop().unwrap_or_else(|| {
+        panic!("cargo test builds the plugin's cdylib ({DLL_PREFIX}{lib_name}*{DLL_SUFFIX}) beside the test binary")
+    })
+}

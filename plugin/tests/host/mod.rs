@@ -19,7 +19,7 @@ use clack_host::events::Pckn;
 use clack_host::prelude::*;
 use clack_host::utils::ClapId;
 use ddsp_plugin::DdspPlugin;
-use dsp_core::pitch::{track_clip, PitchConfig};
+use dsp_core::pitch::median_voiced_f0_hz;
 use dsp_core::pitch_units::hz_to_midi;
 use nice_plug::prelude::ClapPlugin;
 
@@ -41,21 +41,7 @@ impl HostHandlers for TestHost {
 
 /// The plugin's shared library as `cargo test` built it, next to this test.
 pub fn plugin_library() -> PathBuf {
-    use std::env::consts::{DLL_PREFIX, DLL_SUFFIX};
-    let deps = std::env::current_exe().unwrap().parent().unwrap().to_owned();
-    let mut candidates: Vec<PathBuf> = std::fs::read_dir(&deps)
-        .unwrap()
-        .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|path| {
-            let name = path.file_name().unwrap().to_string_lossy();
-            // `libddsp_plugin….so` on Linux, `….dylib` on macOS, `ddsp_plugin….dll` on Windows.
-            name.starts_with(&format!("{DLL_PREFIX}ddsp_plugin")) && name.ends_with(DLL_SUFFIX)
-        })
-        .collect();
-    candidates.sort_by_key(|path| std::fs::metadata(path).and_then(|m| m.modified()).ok());
-    candidates.pop().unwrap_or_else(|| {
-        panic!("cargo test builds the plugin's cdylib ({DLL_PREFIX}ddsp_plugin*{DLL_SUFFIX}) beside the test binary")
-    })
+    ddsp_e2e::plugin_library("ddsp_plugin")
 }
 
 /// How blocks reach the plugin.
@@ -479,14 +465,9 @@ impl<'a> BlockRunner<'a> {
 /// from `from_s` to `to_s` seconds, MIDI.
 pub fn median_pitch_midi(signal: &[f32], rate: f32, from_s: f32, to_s: f32) -> f32 {
     let clip = &signal[(from_s * rate) as usize..(to_s * rate) as usize];
-    let mut midi: Vec<f32> = track_clip(clip, rate, 100.0, PitchConfig::default())
-        .iter()
-        .filter(|f| f.estimate.confidence > 0.7)
-        .map(|f| hz_to_midi(f.estimate.f0_hz))
-        .collect();
-    assert!(midi.len() > 10, "too few voiced frames");
-    midi.sort_by(f32::total_cmp);
-    midi[midi.len() / 2]
+    let (f0_hz, frames) = median_voiced_f0_hz(clip, rate, 0.7).expect("voiced frames");
+    assert!(frames > 10, "too few voiced frames");
+    hz_to_midi(f0_hz)
 }
 
 /// Output sample `n` that stands for input sample `n`.
