@@ -18,18 +18,22 @@
 //! call. Slices are sized by the constructors, so the indexing below cannot
 //! go out of bounds.
 
+use std::sync::Arc;
+
 use candle_core::cpu::kernels::VecOps;
 use candle_core::Result;
 use candle_nn::LayerNorm;
 
 use crate::network::{Dense, LAYER_NORM_EPS, LEAKY_RELU_SLOPE};
 
-/// `y = W x + b` for one frame.
+/// `y = W x + b` for one frame. Cloning shares the weights (the voices of
+/// one instrument each run their own copy of the step).
+#[derive(Clone)]
 pub(crate) struct StepDense {
-    /// `out × in`, row-major: one row per output.
-    rows: Vec<f32>,
-    /// One per output.
-    bias: Vec<f32>,
+    /// `out × in`, row-major: one row per output. Shared, never written.
+    rows: Arc<[f32]>,
+    /// One per output. Shared, never written.
+    bias: Arc<[f32]>,
     /// Inputs.
     in_dim: usize,
     /// Outputs.
@@ -46,7 +50,7 @@ impl StepDense {
         if bias.len() != out_dim {
             return Err(candle_core::Error::Msg(format!("bias of {} for {out_dim} outputs", bias.len())));
         }
-        Ok(Self { rows, bias, in_dim, out_dim })
+        Ok(Self { rows: rows.into(), bias: bias.into(), in_dim, out_dim })
     }
 
     /// Input width.
@@ -63,7 +67,7 @@ impl StepDense {
     /// safe.
     pub(crate) fn forward(&self, x: &[f32], y: &mut [f32]) {
         let (x, y) = (&x[..self.in_dim], &mut y[..self.out_dim]);
-        for ((out, row), bias) in y.iter_mut().zip(self.rows.chunks_exact(self.in_dim)).zip(&self.bias) {
+        for ((out, row), bias) in y.iter_mut().zip(self.rows.chunks_exact(self.in_dim)).zip(self.bias.iter()) {
             let mut dot = 0.0f32;
             // SAFETY: `row` and `x` both hold exactly `in_dim` values
             // (chunks_exact and the slice above), and `dot` is a valid f32.
@@ -73,12 +77,14 @@ impl StepDense {
     }
 }
 
-/// LayerNorm (mean removed, scaled and shifted) over one frame.
+/// LayerNorm (mean removed, scaled and shifted) over one frame. Cloning
+/// shares the weights.
+#[derive(Clone)]
 struct StepLayerNorm {
-    /// Scale per value (LayerNorm's gamma).
-    weight: Vec<f32>,
-    /// Shift per value (LayerNorm's beta).
-    bias: Vec<f32>,
+    /// Scale per value (LayerNorm's gamma). Shared, never written.
+    weight: Arc<[f32]>,
+    /// Shift per value (LayerNorm's beta). Shared, never written.
+    bias: Arc<[f32]>,
 }
 
 impl StepLayerNorm {
@@ -88,7 +94,7 @@ impl StepLayerNorm {
             Some(bias) => bias.to_vec1::<f32>()?,
             None => vec![0.0; weight.len()],
         };
-        Ok(Self { weight, bias })
+        Ok(Self { weight: weight.into(), bias: bias.into() })
     }
 
     /// Normalises `x` in place, then applies the leaky ReLU that follows
@@ -100,7 +106,7 @@ impl StepLayerNorm {
         let variance = x.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / n;
         let scale = 1.0 / (variance + LAYER_NORM_EPS as f32).sqrt();
         let slope = LEAKY_RELU_SLOPE as f32;
-        for ((v, w), b) in x.iter_mut().zip(&self.weight).zip(&self.bias) {
+        for ((v, w), b) in x.iter_mut().zip(self.weight.iter()).zip(self.bias.iter()) {
             let normed = (*v - mean) * scale * w + b;
             *v = if normed >= 0.0 { normed } else { normed * slope };
         }
@@ -108,7 +114,8 @@ impl StepLayerNorm {
 }
 
 /// Dense → LayerNorm → leaky ReLU, repeated (DDSP's `FcStack`), with its two
-/// working buffers.
+/// working buffers. Cloning shares the weights and copies the buffers.
+#[derive(Clone)]
 pub(crate) struct StepStack {
     /// Each dense layer and the LayerNorm after it.
     layers: Vec<(StepDense, StepLayerNorm)>,
@@ -158,7 +165,8 @@ impl StepStack {
 }
 
 /// A GRU step in the `reset_after` form of [`crate::network::Gru`], with its
-/// projections' buffers.
+/// projections' buffers. Cloning shares the weights and copies the buffers.
+#[derive(Clone)]
 pub(crate) struct StepGru {
     /// `W_ih`, `b_ih`: input → the three gates.
     input: StepDense,

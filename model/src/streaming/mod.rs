@@ -28,7 +28,10 @@ use layers::{StepDense, StepGru, StepStack};
 
 /// A checkpoint's decoder as a real-time step. Construction allocates (call
 /// it off the audio thread); [`SyncDecoder::decode`] and
-/// [`SyncDecoder::reset`] are real-time safe.
+/// [`SyncDecoder::reset`] are real-time safe. [`StreamingDecoder::voice`]
+/// gives another step on the same weights (shared, not copied) with its own
+/// state, for the voices of a polyphonic synth.
+#[derive(Clone)]
 pub struct StreamingDecoder {
     /// Engine-side sizes and rates.
     info: DecoderInfo,
@@ -79,6 +82,14 @@ impl StreamingDecoder {
             raw: Vec::new(),
         };
         step.sized()
+    }
+
+    /// Another step on the same weights (shared) with its own, fresh GRU
+    /// state and buffers. Allocates the buffers only (a few kB).
+    pub fn voice(&self) -> Self {
+        let mut voice = self.clone();
+        voice.head_in.fill(0.0);
+        voice
     }
 
     /// Checks that the layers chain and sizes the buffers.
