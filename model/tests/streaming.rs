@@ -88,6 +88,21 @@ fn render(step: &mut StreamingDecoder, frames: &[FeatureFrame]) -> Vec<Vec<f32>>
         .collect()
 }
 
+/// A voice is the same step on the same weights with a state of its own:
+/// whatever another voice played, it plays what a new step plays.
+#[test]
+fn voices_share_weights_and_keep_their_own_state() {
+    let checkpoint = checkpoint(DecoderConfig::small_size(), 5);
+    let mut first = StreamingDecoder::new(&checkpoint).unwrap();
+    let frames = features(300);
+    render(&mut first, &frames);
+    let mut voice = first.voice();
+    let later: Vec<FeatureFrame> = frames.iter().rev().copied().collect();
+    render(&mut first, &frames);
+    let expected = render(&mut StreamingDecoder::new(&checkpoint).unwrap(), &later);
+    assert_eq!(render(&mut voice, &later), expected);
+}
+
 #[test]
 fn reset_starts_a_fresh_take() {
     let checkpoint = checkpoint(DecoderConfig::small_size(), 4);
