@@ -29,6 +29,7 @@ pub mod reverb_level;
 pub mod rng;
 pub mod smoothing;
 pub mod swap;
+pub mod synth;
 pub mod wire;
 
 pub use decoder::{AdditiveConfig, AdditiveDecoder, DatasetStats, DecodeStatus, Decoder, DecoderInfo};

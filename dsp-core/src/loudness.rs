@@ -14,6 +14,11 @@ use realfft::{RealFftPlanner, RealToComplex};
 
 /// The loudness of silence, and the floor of every measurement, dB.
 pub const LOUDNESS_FLOOR_DB: f32 = -80.0;
+
+/// A level in dB as a linear gain. Real-time safe.
+pub fn db_to_gain(db: f32) -> f32 {
+    10f32.powf(db / 20.0)
+}
 /// The window of the reference definition, ms (512 samples at 16 kHz).
 pub const REFERENCE_WINDOW_MS: f32 = 32.0;
 const REFERENCE_FFT_SIZE: f32 = 512.0;

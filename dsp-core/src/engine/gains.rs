@@ -1,5 +1,6 @@
 //! The output stage's per-sample gains and the input's sanitising.
 
+use crate::loudness::db_to_gain;
 use crate::ranges::{self, clamp_f32};
 use crate::smoothing::Smoother;
 use crate::wire::UserControls;
@@ -60,11 +61,6 @@ impl GainSmoothers {
             smoother.reset(target);
         }
     }
-}
-
-/// dB to linear gain.
-fn db_to_gain(db: f32) -> f32 {
-    10f32.powf(db / 20.0)
 }
 
 /// Level in dB to gain, with the bottom of [`ranges::LEVEL_DB`] meaning off.

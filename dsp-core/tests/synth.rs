@@ -1,0 +1,261 @@
+//! The MIDI synth with the additive decoder in every voice: notes at their
+//! pitch, velocity and pressure to level, chords, stealing without a
+//! click, bends, the sustain pedal, the mono modes and block-size
+//! invariance.
+
+use dsp_core::pitch::median_voiced_f0_hz;
+use dsp_core::pitch_units::{cents_between, midi_to_hz};
+use dsp_core::synth::{AdsrSettings, NoteEvent, NoteKey, PolySynth, SynthControls, SynthInstrument, VoiceMode};
+use dsp_core::{AdditiveConfig, AdditiveDecoder};
+use realfft::RealFftPlanner;
+
+const RATE: f32 = 48_000.0;
+const BLOCK: usize = 128;
+
+fn synth(voices: usize, controls: SynthControls) -> PolySynth {
+    synth_of(AdditiveConfig::default(), voices, controls)
+}
+
+fn synth_of(decoder: AdditiveConfig, voices: usize, controls: SynthControls) -> PolySynth {
+    let instrument = SynthInstrument {
+        voice_decoders: (0..voices).map(|_| AdditiveDecoder::boxed(decoder)).collect(),
+        reverb_ir: Vec::new(),
+        reverb_ir_rate_hz: RATE,
+    };
+    let mut synth = PolySynth::new(RATE, vec![instrument], 7).unwrap();
+    synth.set_controls(&controls);
+    synth
+}
+
+fn key(note: u8) -> NoteKey {
+    (0, note)
+}
+
+fn on(note: u8, velocity: f32) -> NoteEvent {
+    NoteEvent::NoteOn { key: key(note), velocity }
+}
+
+fn off(note: u8) -> NoteEvent {
+    NoteEvent::NoteOff { key: key(note) }
+}
+
+/// Renders `seconds` with `events` (sample, event) in `block`-sample
+/// blocks, each event handed over at its sample.
+fn play(synth: &mut PolySynth, seconds: f32, events: &[(usize, NoteEvent)], block: usize) -> Vec<f32> {
+    let mut out = vec![0.0f32; (seconds * RATE) as usize];
+    let mut position = 0;
+    let mut pending = events.iter().peekable();
+    while position < out.len() {
+        let end = (position + block).min(out.len());
+        let mut at = position;
+        while let Some(&&(sample, event)) = pending.peek() {
+            if sample >= end {
+                break;
+            }
+            synth.process(&mut out[at..sample.max(at)]);
+            at = sample.max(at);
+            synth.handle(event);
+            pending.next();
+        }
+        synth.process(&mut out[at..end]);
+        position = end;
+    }
+    out
+}
+
+fn rms(signal: &[f32]) -> f32 {
+    (signal.iter().map(|x| x * x).sum::<f32>() / signal.len().max(1) as f32).sqrt()
+}
+
+/// Median tracked pitch from `from_s` to `to_s`, Hz.
+fn median_pitch_hz(signal: &[f32], from_s: f32, to_s: f32) -> f32 {
+    let clip = &signal[(from_s * RATE) as usize..(to_s * RATE) as usize];
+    let (f0_hz, frames) = median_voiced_f0_hz(clip, RATE, 0.8).expect("voiced frames");
+    assert!(frames > 10, "too few voiced frames");
+    f0_hz
+}
+
+/// Magnitude spectrum of `signal` (Hann window), one bin per `RATE / len`.
+fn spectrum(signal: &[f32]) -> Vec<f32> {
+    let len = signal.len();
+    let mut windowed: Vec<f32> = signal
+        .iter()
+        .enumerate()
+        .map(|(n, &x)| x * (0.5 - 0.5 * (2.0 * std::f32::consts::PI * n as f32 / len as f32).cos()))
+        .collect();
+    let fft = RealFftPlanner::<f32>::new().plan_fft_forward(len);
+    let mut out = fft.make_output_vec();
+    fft.process(&mut windowed, &mut out).unwrap();
+    out.iter().map(|c| c.norm()).collect()
+}
+
+/// Spectral magnitude near `f0_hz` (the peak within ±1 %).
+fn magnitude_at(spectrum: &[f32], len: usize, f0_hz: f32) -> f32 {
+    let bin = |hz: f32| (hz * len as f32 / RATE).round() as usize;
+    spectrum[bin(f0_hz * 0.99)..=bin(f0_hz * 1.01)].iter().copied().fold(0.0, f32::max)
+}
+
+#[test]
+fn a_note_plays_at_its_pitch() {
+    for (note, tuning) in [(57u8, 440.0f32), (69, 440.0), (45, 432.0)] {
+        let mut synth = synth(4, SynthControls { tuning_a4_hz: tuning, ..SynthControls::default() });
+        let out = play(&mut synth, 1.0, &[(0, on(note, 0.8))], BLOCK);
+        let expected = tuning * ((note as f32 - 69.0) / 12.0).exp2();
+        let heard = median_pitch_hz(&out, 0.2, 0.9);
+        assert!(cents_between(heard, expected).abs() < 5.0, "note {note} at A4 = {tuning}: {heard} Hz");
+    }
+}
+
+/// No analysis lookahead: the sound starts within a hop of the note-on.
+#[test]
+fn a_note_sounds_within_one_hop() {
+    let mut synth = synth(4, SynthControls { envelope: Default::default(), ..SynthControls::default() });
+    let note_at = 1000;
+    let out = play(&mut synth, 0.2, &[(note_at, on(60, 1.0))], BLOCK);
+    assert!(out[..note_at].iter().all(|&x| x == 0.0), "sound before the note");
+    let first = out.iter().position(|&x| x != 0.0).unwrap();
+    assert!(first <= note_at + 192, "first sound {} samples after the note-on", first - note_at);
+}
+
+#[test]
+fn velocity_and_pressure_raise_the_level() {
+    let level = |velocity: f32, pressure: f32| {
+        let mut synth = synth(2, SynthControls::default());
+        let events = [(0, on(60, velocity)), (0, NoteEvent::ChannelPressure { amount: pressure })];
+        rms(&play(&mut synth, 0.8, &events, BLOCK)[(0.5 * RATE) as usize..])
+    };
+    let by_velocity: Vec<f32> = [0.1, 0.4, 0.7, 1.0].iter().map(|&v| level(v, 0.0)).collect();
+    assert!(by_velocity.windows(2).all(|w| w[1] > w[0]), "{by_velocity:?}");
+    let by_pressure: Vec<f32> = [0.0, 0.5, 1.0].iter().map(|&p| level(0.5, p)).collect();
+    assert!(by_pressure.windows(2).all(|w| w[1] > w[0]), "{by_pressure:?}");
+}
+
+#[test]
+fn a_chord_sounds_every_fundamental() {
+    let notes = [48u8, 55, 64, 71];
+    let mut synth = synth(8, SynthControls::default());
+    let events: Vec<(usize, NoteEvent)> = notes.iter().map(|&n| (0, on(n, 0.8))).collect();
+    let out = play(&mut synth, 1.2, &events, BLOCK);
+    let steady = &out[(0.4 * RATE) as usize..(0.4 * RATE) as usize + 32_768];
+    let magnitudes = spectrum(steady);
+    assert_eq!(synth.sounding_voices(), 4);
+    for note in notes {
+        let f0 = midi_to_hz(note as f32);
+        // Each fundamental stands far above the spectrum a quarter tone off.
+        let (peak, beside) =
+            (magnitude_at(&magnitudes, steady.len(), f0), magnitude_at(&magnitudes, steady.len(), f0 * 1.03));
+        assert!(peak > 10.0 * beside, "note {note}: {peak} at {f0} Hz against {beside} beside it");
+    }
+}
+
+/// The largest sample-to-sample change of `signal`.
+fn max_step(signal: &[f32]) -> f32 {
+    signal.windows(2).map(|w| (w[1] - w[0]).abs()).fold(0.0, f32::max)
+}
+
+/// A third note on two voices takes one of them without a step larger
+/// than the steady sound's largest (before the steal and after it). Two
+/// low voices of three harmonics and no noise keep the steady steps small,
+/// so a voice cut or restarted would stand out.
+#[test]
+fn stealing_a_voice_does_not_click() {
+    let pure = AdditiveConfig { num_harmonics: 3, noise_level_db: -120.0, ..AdditiveConfig::default() };
+    // No decay: a new note's attack peaks where the old one sustained.
+    let envelope = AdsrSettings { sustain_db: 0.0, ..AdsrSettings::default() };
+    let mut synth = synth_of(pure, 8, SynthControls { voices: 2, envelope, ..SynthControls::default() });
+    let steal_at = (0.8 * RATE) as usize + 55;
+    let events = [(0, on(48, 0.7)), (480, on(52, 0.7)), (steal_at, on(55, 0.7))];
+    let out = play(&mut synth, 1.4, &events, BLOCK);
+    assert_eq!(synth.sounding_voices(), 2);
+    let steady = max_step(&out[steal_at - 12_000..steal_at]).max(max_step(&out[steal_at + 9_600..steal_at + 21_600]));
+    let around = max_step(&out[steal_at..steal_at + 2_400]);
+    assert!(around <= steady, "step {around} at the steal against {steady} steady");
+    // The new note is heard, the oldest one is gone (each against the
+    // spectrum a semitone above it).
+    let magnitudes = spectrum(&out[steal_at + 4_800..steal_at + 4_800 + 16_384]);
+    let strong = |note: f32| {
+        let f0 = midi_to_hz(note);
+        magnitude_at(&magnitudes, 16_384, f0) > 10.0 * magnitude_at(&magnitudes, 16_384, f0 * 1.06)
+    };
+    assert!(strong(55.0), "the new note");
+    assert!(strong(52.0), "the other note");
+    assert!(!strong(48.0), "the stolen note");
+}
+
+/// The pitch wheel moves every note by its range; a per-note bend moves
+/// only its note.
+#[test]
+fn bends_move_what_they_should() {
+    let controls = SynthControls { bend_range_semitones: 2.0, ..SynthControls::default() };
+    let mut synth = synth(4, controls);
+    let out = play(&mut synth, 1.0, &[(0, on(57, 0.8)), (0, NoteEvent::PitchBend { amount: 0.5 })], BLOCK);
+    let heard = median_pitch_hz(&out, 0.2, 0.9);
+    assert!(cents_between(heard, midi_to_hz(58.0)).abs() < 5.0, "{heard} Hz");
+
+    let mut synth = self::synth(4, SynthControls::default());
+    let events = [(0, on(48, 0.8)), (0, on(64, 0.8)), (0, NoteEvent::NoteBend { key: key(64), semitones: 1.0 })];
+    let out = play(&mut synth, 1.2, &events, BLOCK);
+    let steady = &out[(0.4 * RATE) as usize..(0.4 * RATE) as usize + 32_768];
+    let magnitudes = spectrum(steady);
+    let strong = |hz: f32| {
+        magnitude_at(&magnitudes, steady.len(), hz) > 10.0 * magnitude_at(&magnitudes, steady.len(), hz * 1.03)
+    };
+    assert!(strong(midi_to_hz(48.0)), "the unbent note moved");
+    assert!(strong(midi_to_hz(65.0)), "the bent note is not a semitone up");
+}
+
+#[test]
+fn the_sustain_pedal_holds_notes() {
+    let release = SynthControls::default().envelope.release_ms * 1e-3;
+    let mut synth = synth(4, SynthControls::default());
+    let events = [
+        (0, NoteEvent::Sustain { down: true }),
+        (0, on(60, 0.8)),
+        ((0.3 * RATE) as usize, off(60)),
+        ((1.5 * RATE) as usize, NoteEvent::Sustain { down: false }),
+    ];
+    let out = play(&mut synth, 2.5, &events, BLOCK);
+    let level = rms(&out[(0.2 * RATE) as usize..(0.3 * RATE) as usize]);
+    let held = rms(&out[(1.3 * RATE) as usize..(1.5 * RATE) as usize]);
+    assert!(held > 0.5 * level, "the pedal did not hold: {held} against {level}");
+    let after = (1.5 + release + 0.1) * RATE;
+    assert!(out[after as usize..].iter().all(|&x| x.abs() < 1e-6), "still sounding after the pedal came up");
+    assert_eq!(synth.sounding_voices(), 0);
+}
+
+/// Legato with portamento: a second key glides there from the first,
+/// without a new attack; releasing it glides back to the first.
+#[test]
+fn legato_glides_between_held_notes() {
+    // 600 ms per octave: the 7 semitones take 350 ms.
+    let controls = SynthControls { mode: VoiceMode::Legato, portamento_ms: 600.0, ..SynthControls::default() };
+    let mut synth = synth(1, controls);
+    let events = [(0, on(57, 0.8)), ((0.5 * RATE) as usize, on(64, 0.8)), ((1.2 * RATE) as usize, off(64))];
+    let out = play(&mut synth, 1.8, &events, BLOCK);
+    let near = |heard: f32, note: f32| cents_between(heard, midi_to_hz(note)).abs() < 5.0;
+    assert!(near(median_pitch_hz(&out, 0.2, 0.45), 57.0));
+    assert!(near(median_pitch_hz(&out, 0.95, 1.15), 64.0));
+    assert!(near(median_pitch_hz(&out, 1.6, 1.78), 57.0));
+    let mid = median_pitch_hz(&out, 0.55, 0.8);
+    assert!(mid > midi_to_hz(58.0) && mid < midi_to_hz(63.0), "{mid} Hz mid-glide");
+    // No new attack: the level never dips at the second key.
+    let window = |s: f32| rms(&out[(s * RATE) as usize..(s * RATE) as usize + 480]);
+    assert!(window(0.51) > 0.8 * window(0.45), "the envelope restarted");
+}
+
+/// The same notes give the same output whatever the host's block sizes.
+#[test]
+fn output_does_not_depend_on_block_size() {
+    let events = [
+        (100, on(60, 0.8)),
+        (7_777, on(64, 0.5)),
+        (12_000, NoteEvent::PitchBend { amount: -0.3 }),
+        (20_001, off(60)),
+        (30_000, NoteEvent::ModWheel { amount: 1.0 }),
+    ];
+    let render = |block: usize| play(&mut synth(4, SynthControls::default()), 1.0, &events, block);
+    let reference = render(128);
+    for block in [1, 64, 441, 4096] {
+        assert!(render(block) == reference, "{block}-sample blocks differ");
+    }
+}
