@@ -1,11 +1,14 @@
 //! The engines the product plays a checkpoint with: the plugin's (real
 //! time) and `ddsp render`'s (offline), both with the model's real-time
-//! step inside `process()` and the checkpoint's reverb.
+//! step inside `process()` and the checkpoint's reverb; and the MIDI
+//! synth's instruments, one step per voice.
 
-use dsp_core::{AdditiveConfig, AdditiveDecoder, Engine, EngineConfig, UserControls};
+use dsp_core::decoder::Synchronous;
+use dsp_core::synth::SynthInstrument;
+use dsp_core::{AdditiveConfig, AdditiveDecoder, Decoder, Engine, EngineConfig, UserControls};
 
 use crate::checkpoint::{Checkpoint, CheckpointError};
-use crate::streaming::engine_decoder;
+use crate::streaming::{engine_decoder, StreamingDecoder};
 
 /// An engine that plays `checkpoint` at `sample_rate_hz` in blocks of up
 /// to `max_block_samples`, with the checkpoint's reverb, the model's
@@ -56,4 +59,17 @@ fn into_offline(mut engine: Engine, controls: UserControls) -> Engine {
     engine.set_controls(controls);
     engine.reset();
     engine
+}
+
+/// `checkpoint` as the MIDI synth plays it: `voices` real-time steps on one
+/// copy of the weights (each voice its own GRU state), and the
+/// checkpoint's reverb. Allocates: never on the audio thread.
+pub fn synth_instrument(checkpoint: &Checkpoint, voices: usize) -> Result<SynthInstrument, CheckpointError> {
+    let step = StreamingDecoder::new(checkpoint)?;
+    let voice_decoders = (0..voices).map(|_| Box::new(Synchronous::new(step.voice())) as Box<dyn Decoder>).collect();
+    Ok(SynthInstrument {
+        voice_decoders,
+        reverb_ir: checkpoint.reverb_ir.clone(),
+        reverb_ir_rate_hz: checkpoint.info.config.model_rate_hz,
+    })
 }

@@ -1,5 +1,6 @@
 //! Project chores, run as `cargo xtask …`:
-//! - `cargo xtask bundle ddsp-plugin --release`: the VST3 and CLAP bundles in
+//! - `cargo xtask bundle -p ddsp-plugin -p ddsp-synth --release`: the effect's
+//!   and the synth's VST3 and CLAP bundles in
 //!   `target/bundled/`, through nice-plug's own bundler;
 //! - `cargo xtask example-input`: regenerates `assets/examples/melody.wav`;
 //! - `cargo xtask instrument-audio`: writes the default instruments' MIDI

@@ -1,0 +1,199 @@
+//! The synth's host-automatable parameters. Ids are public API: once
+//! shipped they never change. Defaults come from
+//! `dsp_core::synth::SynthControls::default()`; the synth glides every
+//! continuous control itself (per frame or per sample), so these carry no
+//! smoothing of their own.
+
+use dsp_core::synth::{AdsrSettings, SynthControls, VoiceMode, MAX_VOICES};
+use nice_plug::prelude::*;
+
+use crate::choice::SynthInstrumentChoice;
+
+/// How notes take voices, as a host parameter.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ModeChoice {
+    /// Every note its own voice.
+    #[id = "poly"]
+    #[name = "Poly"]
+    Poly,
+    /// One voice, last-note priority, each note a new attack.
+    #[id = "mono"]
+    #[name = "Mono"]
+    Mono,
+    /// One voice; overlapping notes glide without a new attack.
+    #[id = "legato"]
+    #[name = "Legato"]
+    Legato,
+}
+
+impl ModeChoice {
+    fn mode(self) -> VoiceMode {
+        match self {
+            Self::Poly => VoiceMode::Poly,
+            Self::Mono => VoiceMode::Mono,
+            Self::Legato => VoiceMode::Legato,
+        }
+    }
+}
+
+/// Every parameter of the synth.
+#[derive(Params)]
+pub struct SynthParams {
+    /// Which bundled instrument plays.
+    #[id = "instrument"]
+    pub instrument: EnumParam<SynthInstrumentChoice>,
+    /// Voices playing at once in poly mode.
+    #[id = "voices"]
+    pub voices: IntParam,
+    /// Poly, mono or legato.
+    #[id = "mode"]
+    pub mode: EnumParam<ModeChoice>,
+    /// Glide time per octave in the mono modes, ms.
+    #[id = "portamento"]
+    pub portamento_ms: FloatParam,
+    /// Attack time, ms.
+    #[id = "attack"]
+    pub attack_ms: FloatParam,
+    /// Decay time, ms.
+    #[id = "decay"]
+    pub decay_ms: FloatParam,
+    /// Sustain level below the peak, dB.
+    #[id = "sustain"]
+    pub sustain_db: FloatParam,
+    /// Release time, ms.
+    #[id = "release"]
+    pub release_ms: FloatParam,
+    /// Velocity curve exponent (1 linear, below 1 louder soft notes).
+    #[id = "vel_curve"]
+    pub velocity_curve: FloatParam,
+    /// Pitch-bend range, ± semitones.
+    #[id = "bend_range"]
+    pub bend_range_semitones: IntParam,
+    /// Vibrato rate, Hz.
+    #[id = "vib_rate"]
+    pub vibrato_rate_hz: FloatParam,
+    /// Vibrato depth at full mod wheel, cents.
+    #[id = "vib_depth"]
+    pub vibrato_depth_cents: FloatParam,
+    /// Loudness full pressure adds, dB.
+    #[id = "pressure"]
+    pub pressure_range_db: FloatParam,
+    /// Pitch of A4, Hz.
+    #[id = "tuning"]
+    pub tuning_a4_hz: FloatParam,
+    /// Reverb mix, 0–1.
+    #[id = "reverb"]
+    pub reverb_mix: FloatParam,
+    /// Output gain, dB.
+    #[id = "out_gain"]
+    pub output_gain_db: FloatParam,
+}
+
+fn milliseconds(name: &str, default: f32, max: f32) -> FloatParam {
+    FloatParam::new(name, default, FloatRange::Skewed { min: 0.0, max, factor: FloatRange::skew_factor(-2.0) })
+        .with_unit(" ms")
+        .with_value_to_string(formatters::v2s_f32_rounded(0))
+}
+
+fn decibels(name: &str, default: f32, min: f32, max: f32) -> FloatParam {
+    FloatParam::new(name, default, FloatRange::Linear { min, max })
+        .with_unit(" dB")
+        .with_step_size(0.1)
+        .with_value_to_string(formatters::v2s_f32_rounded(1))
+}
+
+impl Default for SynthParams {
+    fn default() -> Self {
+        let defaults = SynthControls::default();
+        let envelope = defaults.envelope;
+        Self {
+            instrument: EnumParam::new("Instrument", SynthInstrumentChoice::default_choice()),
+            voices: IntParam::new(
+                "Voices",
+                defaults.voices as i32,
+                IntRange::Linear { min: 1, max: MAX_VOICES as i32 },
+            ),
+            mode: EnumParam::new("Mode", ModeChoice::Poly),
+            portamento_ms: milliseconds("Portamento", defaults.portamento_ms, 2_000.0),
+            attack_ms: milliseconds("Attack", envelope.attack_ms, 5_000.0),
+            decay_ms: milliseconds("Decay", envelope.decay_ms, 5_000.0),
+            sustain_db: decibels("Sustain", envelope.sustain_db, -60.0, 0.0),
+            release_ms: milliseconds("Release", envelope.release_ms, 5_000.0),
+            velocity_curve: FloatParam::new(
+                "Velocity Curve",
+                defaults.velocity_curve,
+                FloatRange::Skewed { min: 0.25, max: 4.0, factor: FloatRange::skew_factor(-1.5) },
+            )
+            .with_value_to_string(formatters::v2s_f32_rounded(2)),
+            bend_range_semitones: IntParam::new(
+                "Bend Range",
+                defaults.bend_range_semitones as i32,
+                IntRange::Linear { min: 0, max: 48 },
+            )
+            .with_unit(" st"),
+            vibrato_rate_hz: FloatParam::new(
+                "Vibrato Rate",
+                defaults.vibrato_rate_hz,
+                FloatRange::Linear { min: 0.1, max: 12.0 },
+            )
+            .with_unit(" Hz")
+            .with_value_to_string(formatters::v2s_f32_rounded(2)),
+            vibrato_depth_cents: FloatParam::new(
+                "Vibrato Depth",
+                defaults.vibrato_depth_cents,
+                FloatRange::Linear { min: 0.0, max: 200.0 },
+            )
+            .with_unit(" ct")
+            .with_value_to_string(formatters::v2s_f32_rounded(0)),
+            pressure_range_db: decibels("Pressure Range", defaults.pressure_range_db, 0.0, 24.0),
+            tuning_a4_hz: FloatParam::new(
+                "A4 Tuning",
+                defaults.tuning_a4_hz,
+                FloatRange::Linear { min: 400.0, max: 480.0 },
+            )
+            .with_unit(" Hz")
+            .with_step_size(0.1)
+            .with_value_to_string(formatters::v2s_f32_rounded(1)),
+            reverb_mix: FloatParam::new("Reverb", defaults.reverb_mix, FloatRange::Linear { min: 0.0, max: 1.0 })
+                .with_unit(" %")
+                .with_value_to_string(formatters::v2s_f32_percentage(0))
+                .with_string_to_value(formatters::s2v_f32_percentage()),
+            output_gain_db: decibels("Output Gain", defaults.output_gain_db, -60.0, 12.0),
+        }
+    }
+}
+
+impl SynthParams {
+    /// The current values as synth controls. Real-time safe.
+    pub fn controls(&self) -> SynthControls {
+        SynthControls {
+            voices: self.voices.value().max(1) as usize,
+            mode: self.mode.value().mode(),
+            portamento_ms: self.portamento_ms.value(),
+            envelope: AdsrSettings {
+                attack_ms: self.attack_ms.value(),
+                decay_ms: self.decay_ms.value(),
+                sustain_db: self.sustain_db.value(),
+                release_ms: self.release_ms.value(),
+            },
+            velocity_curve: self.velocity_curve.value(),
+            bend_range_semitones: self.bend_range_semitones.value() as f32,
+            vibrato_rate_hz: self.vibrato_rate_hz.value(),
+            vibrato_depth_cents: self.vibrato_depth_cents.value(),
+            pressure_range_db: self.pressure_range_db.value(),
+            tuning_a4_hz: self.tuning_a4_hz.value(),
+            reverb_mix: self.reverb_mix.value(),
+            output_gain_db: self.output_gain_db.value(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_synth_defaults() {
+        assert_eq!(SynthParams::default().controls(), SynthControls::default());
+    }
+}
