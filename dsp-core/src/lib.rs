@@ -20,6 +20,7 @@ pub mod history;
 pub mod loudness;
 pub mod mapping;
 pub mod noise;
+pub mod note_out;
 pub mod pitch;
 pub mod pitch_units;
 pub mod ranges;

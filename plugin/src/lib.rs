@@ -25,7 +25,9 @@ mod status;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
+use dsp_core::note_out::{NoteOut, BEND_RANGE_SEMITONES};
 use dsp_core::{AdditiveConfig, AdditiveDecoder, Engine, EngineConfig};
+use nice_plug::midi::{Channel, Key, VoiceID};
 use nice_plug::prelude::*;
 use nice_plug_egui::EguiEditorState;
 
@@ -150,6 +152,9 @@ impl Plugin for DdspPlugin {
     // Parameter changes split the block at the event, so automation lands on
     // the sample it was written for.
     const SAMPLE_ACCURATE_AUTOMATION: bool = true;
+    // The played pitch as notes and pitch bend (a CLAP note output port, a
+    // VST3 event output), for a host to record or to layer another synth.
+    const MIDI_OUTPUT: MidiConfig = MidiConfig::MidiCCs;
 
     type SysExMessage = ();
     type BackgroundTask = ();
@@ -243,11 +248,35 @@ impl Plugin for DdspPlugin {
         if let (true, [mono, out_right]) = (running.mono_input, &mut *channels) {
             out_right.copy_from_slice(mono);
         }
+        let block_start = engine.samples_processed();
         engine.process(channels);
+        engine.drain_note_events(engine.samples_processed(), |sample, event| {
+            // A full host queue loses the event, never the audio.
+            let _ = context.try_send_event(midi_out(sample.saturating_sub(block_start) as u32, event));
+        });
         if self.editor_state.is_open() {
             self.meters.publish(engine, running.late_frames_before + engine.late_frames());
         }
         ProcessStatus::Normal
+    }
+}
+
+/// The host's event for one of the engine's note events, at `timing`
+/// samples into the block.
+fn midi_out(timing: u32, event: NoteOut) -> NoteEvent<()> {
+    let (channel, voice_id) = (Channel::Number(0), VoiceID::Wildcard);
+    match event {
+        NoteOut::NoteOn { note, velocity } => {
+            NoteEvent::NoteOn { timing, voice_id, channel, key: Key::Number(note), velocity }
+        }
+        NoteOut::NoteOff { note } => {
+            NoteEvent::NoteOff { timing, voice_id, channel, key: Key::Number(note), velocity: 0.0 }
+        }
+        NoteOut::PitchBend { semitones } => NoteEvent::MidiPitchBend {
+            timing,
+            channel: 0,
+            value: (0.5 + 0.5 * semitones / BEND_RANGE_SEMITONES).clamp(0.0, 1.0),
+        },
     }
 }
 

@@ -128,6 +128,24 @@ fn loaded_file_without_a_file_plays_the_default_instrument_live_too() {
     assert!(loaded_file != switch_to("Flute"), "the flute kept playing");
 }
 
+/// MIDI out: a sung four-note line gives four note-ons at its notes, in
+/// order, each at the output sample where its resynthesis sounds (within
+/// a few frames of the sung onset once the latency is compensated).
+#[test]
+fn sends_the_played_notes_as_midi() {
+    let notes = [57u16, 60, 64, 62];
+    let input = sung_melody(RATE as f64, &notes.map(|n| n as f64), 0.5);
+    let mut plugin = Plugin::new();
+    let (latency, _) = plugin.run(Pace::Offline, RATE, 256, &input, &[], |_, _| {});
+    let sent: Vec<u16> = plugin.notes_on().iter().map(|&(_, key)| key).collect();
+    assert_eq!(sent, notes, "{:?}", plugin.notes_on());
+    for (index, &(sample, _)) in plugin.notes_on().iter().enumerate() {
+        let sung_at = (index as f32 * 0.5 * RATE) as i64;
+        let heard_at = sample as i64 - latency as i64;
+        assert!((heard_at - sung_at).abs() < (0.06 * RATE) as i64, "note {index} at {heard_at}, sung at {sung_at}");
+    }
+}
+
 /// The output's pitch follows a sung-like input within 50 cents on voiced
 /// frames, after the reported latency.
 #[test]

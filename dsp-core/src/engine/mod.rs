@@ -65,6 +65,7 @@ use crate::history::HistoryBuffer;
 use crate::loudness::LoudnessMeter;
 use crate::mapping::map_decoder_output;
 use crate::noise::FilteredNoise;
+use crate::note_out::{NoteFollower, NoteOut};
 use crate::pitch::{PitchTracker, DEFAULT_F0_HZ};
 use crate::ranges::{self, clamp_f32};
 use crate::reverb::Reverb;
@@ -188,6 +189,11 @@ pub struct Engine {
     late_frames: u64,
     /// Frames analysed since the last reset.
     frames: u64,
+    /// Samples processed since the last reset (input and output share the
+    /// count).
+    samples_processed: u64,
+    /// The played pitch as MIDI notes (see [`crate::note_out`]).
+    note_out: NoteFollower,
 }
 
 impl Engine {
@@ -270,6 +276,8 @@ impl Engine {
             last_features: FeatureFrame::silent(DEFAULT_F0_HZ),
             late_frames: 0,
             frames: 0,
+            samples_processed: 0,
+            note_out: NoteFollower::default(),
             decoder,
         };
         engine.reset();
@@ -340,6 +348,19 @@ impl Engine {
         self.frames
     }
 
+    /// Samples processed since the last reset.
+    pub fn samples_processed(&self) -> u64 {
+        self.samples_processed
+    }
+
+    /// Hands the note events that sound before output sample `until`
+    /// (counted since the last reset) to `emit`, with their samples: the
+    /// pitch the engine plays as MIDI, each event at the output sample
+    /// where its frame's controls sound. Real-time safe.
+    pub fn drain_note_events(&mut self, until: u64, emit: impl FnMut(u64, NoteOut)) {
+        self.note_out.drain(until, emit);
+    }
+
     /// Sets the user controls from the next sample on (smoothed where
     /// continuous). Real-time safe.
     pub fn set_controls(&mut self, controls: UserControls) {
@@ -379,6 +400,8 @@ impl Engine {
         self.crossfade.reset();
         self.late_frames = 0;
         self.frames = 0;
+        self.samples_processed = 0;
+        self.note_out.reset();
     }
 
     /// Processes one block in place: `channels` holds 1 or 2 equally long
@@ -429,6 +452,7 @@ impl Engine {
             self.pitch.push(input);
             self.loudness_history.push(input);
             self.samples_since_frame += take;
+            self.samples_processed += take as u64;
             if self.framer.advance(take) {
                 self.analyse_frame();
             }
@@ -470,6 +494,11 @@ impl Engine {
         let info = *self.decoder.info();
         let features = self.feature_controls.process(&self.last_features, &self.controls, &info.dataset);
         self.decoder.submit(index, &features);
+        // The frame stands for input sample `samples_processed − 1 −
+        // lookahead` and sounds `latency` later.
+        let sounds_at =
+            (self.samples_processed + (self.latency_samples() - self.lookahead_samples) as u64).saturating_sub(1);
+        self.note_out.frame(sounds_at, features.f0_hz, self.feature_controls.is_voiced(), features.loudness_db);
         // The queue is sized in `new` for every frame that can be pending;
         // dropping the oldest keeps the timeline should that ever fail.
         if self.pending.len() == self.pending.capacity() {

@@ -14,8 +14,8 @@ use clack_extensions::latency::PluginLatency;
 use clack_extensions::params::{ParamInfoBuffer, ParamInfoFlags, PluginParams};
 use clack_extensions::render::{PluginRender, RenderMode};
 use clack_extensions::state::PluginState;
-use clack_host::events::event_types::ParamValueEvent;
-use clack_host::events::Pckn;
+use clack_host::events::event_types::{NoteOnEvent, ParamValueEvent};
+use clack_host::events::{Match, Pckn};
 use clack_host::prelude::*;
 use clack_host::utils::ClapId;
 use ddsp_plugin::DdspPlugin;
@@ -101,6 +101,8 @@ pub struct Plugin {
     instance: PluginInstance<TestHost>,
     /// Main input and output channels of the selected port configuration.
     ports: Ports,
+    /// Note-ons the plugin sent during the last `run`: (sample, key).
+    notes_on: Vec<(usize, u16)>,
 }
 
 /// Main input and output channel counts (1 or 2 each).
@@ -119,7 +121,7 @@ impl Plugin {
         assert!(factory.plugin_descriptors().any(|d| d.id() == Some(id)), "plugin id not exported");
         let host_info = HostInfo::new("ddsp tests", "ddsp", "https://example.invalid", "1.0").unwrap();
         let instance = PluginInstance::<TestHost>::new(|_| TestHostShared, |_| (), &bundle, id, &host_info).unwrap();
-        Self { _entry: bundle, instance, ports: Ports { inputs: 2, outputs: 2 } }
+        Self { _entry: bundle, instance, ports: Ports { inputs: 2, outputs: 2 }, notes_on: Vec::new() }
     }
 
     /// Every port configuration the plugin offers.
@@ -277,7 +279,14 @@ impl Plugin {
         }
         self.instance.deactivate(processor.stop_processing());
         check_output(&left, &right);
+        self.notes_on = blocks.notes_on;
         (latency, left)
+    }
+
+    /// The note-ons the plugin sent during the last [`Plugin::run`]:
+    /// (sample, key).
+    pub fn notes_on(&self) -> &[(usize, u16)] {
+        &self.notes_on
     }
 
     /// Runs `input` in blocks of `session.max_block` on an audio thread of
@@ -364,6 +373,8 @@ struct BlockRunner<'a> {
     input_ports: AudioPorts,
     output_ports: AudioPorts,
     output_events: EventBuffer,
+    /// Note-ons sent by the plugin so far: (sample, key).
+    notes_on: Vec<(usize, u16)>,
     block_events: EventBuffer,
     left_in: Vec<f32>,
     right_in: Vec<f32>,
@@ -380,6 +391,7 @@ impl<'a> BlockRunner<'a> {
             input_ports: AudioPorts::with_capacity(2, 1),
             output_ports: AudioPorts::with_capacity(2, 1),
             output_events: EventBuffer::new(),
+            notes_on: Vec::new(),
             block_events: EventBuffer::new(),
             left_in: Vec::with_capacity(session.max_block),
             right_in: Vec::with_capacity(session.max_block),
@@ -455,6 +467,13 @@ impl<'a> BlockRunner<'a> {
             .unwrap();
         if mono_out {
             right_out.copy_from_slice(left_out);
+        }
+        for event in self.output_events.iter() {
+            if let Some(note) = event.as_event::<NoteOnEvent>() {
+                if let Match::Specific(key) = note.pckn().key {
+                    self.notes_on.push((start + event.header().time() as usize, key));
+                }
+            }
         }
         self.output_events.clear();
         self.start = end;
