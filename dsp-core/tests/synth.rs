@@ -5,6 +5,7 @@
 
 use dsp_core::pitch::median_voiced_f0_hz;
 use dsp_core::pitch_units::{cents_between, midi_to_hz};
+use dsp_core::rng::NoiseRng;
 use dsp_core::synth::{AdsrSettings, NoteEvent, NoteKey, PolySynth, SynthControls, SynthInstrument, VoiceMode};
 use dsp_core::{AdditiveConfig, AdditiveDecoder};
 use realfft::RealFftPlanner;
@@ -257,5 +258,60 @@ fn output_does_not_depend_on_block_size() {
     let reference = render(128);
     for block in [1, 64, 441, 4096] {
         assert!(render(block) == reference, "{block}-sample blocks differ");
+    }
+}
+
+/// Hostile playing never panics and never leaves the output ceiling: any
+/// note, velocity and controller value (NaN and infinities among them),
+/// controls far outside their ranges, every mode, in random block sizes.
+#[test]
+fn hostile_events_and_controls_stay_finite() {
+    let hostile = [f32::NAN, f32::INFINITY, f32::NEG_INFINITY, -1e9, 1e9, -0.5, 0.0, 0.3, 1.0, 2.0];
+    for seed in 1..=4u64 {
+        // The synth's own seeded generator, mapped to [0, 1).
+        let mut rng = NoiseRng::new(seed);
+        let mut random = || 0.5 * (rng.next_sample() + 1.0);
+        let mut synth = synth(16, SynthControls::default());
+        let mut out = vec![0.0f32; 4096];
+        for _ in 0..300 {
+            let pick = |r: f32| hostile[(r * hostile.len() as f32) as usize % hostile.len()];
+            let value = pick(random());
+            let note = (random() * 128.0) as u8;
+            let key = ((random() * 16.0) as u8, note);
+            let event = match (random() * 9.0) as u32 {
+                0..=2 => NoteEvent::NoteOn { key, velocity: value },
+                3..=4 => NoteEvent::NoteOff { key },
+                5 => NoteEvent::PitchBend { amount: value },
+                6 => NoteEvent::NoteBend { key, semitones: value * 100.0 },
+                7 => NoteEvent::NotePressure { key, amount: value },
+                _ => NoteEvent::Sustain { down: random() > 0.5 },
+            };
+            synth.handle(event);
+            if random() < 0.1 {
+                let mode = [VoiceMode::Poly, VoiceMode::Mono, VoiceMode::Legato][(random() * 3.0) as usize % 3];
+                synth.set_controls(&SynthControls {
+                    voices: (random() * 40.0) as usize,
+                    mode,
+                    portamento_ms: pick(random()) * 1e3,
+                    envelope: AdsrSettings {
+                        attack_ms: pick(random()) * 1e3,
+                        decay_ms: pick(random()),
+                        sustain_db: pick(random()) * 100.0,
+                        release_ms: pick(random()) * 1e3,
+                    },
+                    velocity_curve: pick(random()),
+                    bend_range_semitones: pick(random()) * 100.0,
+                    vibrato_rate_hz: pick(random()),
+                    vibrato_depth_cents: pick(random()) * 1e4,
+                    pressure_range_db: pick(random()) * 100.0,
+                    tuning_a4_hz: pick(random()) * 1e3,
+                    reverb_mix: pick(random()),
+                    output_gain_db: pick(random()) * 100.0,
+                });
+            }
+            let len = (random() * 600.0) as usize;
+            synth.process(&mut out[..len]);
+            assert!(out[..len].iter().all(|x| x.is_finite() && x.abs() <= 4.0), "seed {seed}");
+        }
     }
 }
