@@ -5,38 +5,19 @@
 
 mod host;
 
+use ddsp_e2e::vst3::vst3_host;
+use ddsp_e2e::vst3::{self, start};
 use ddsp_e2e::{rms, sung_melody};
 use host::{Change, Pace};
-use vst3_host::{AudioBuffers, Plugin, ProcessMode, Vst3Host};
+use vst3_host::{AudioBuffers, Plugin};
 
 const RATE: f32 = 48_000.0;
 const BLOCK: usize = 256;
 
-/// The plugin loaded through VST3 for `max_block`-sample blocks at `RATE`,
-/// in offline mode (a bounce, as the CLAP tests' `Pace::Offline`), not yet
-/// processing.
+/// The effect loaded as VST3 for `max_block`-sample blocks at `RATE`, in
+/// offline mode (a bounce, as the CLAP tests' `Pace::Offline`).
 fn load(max_block: usize) -> Plugin {
-    let mut host = Vst3Host::builder()
-        .sample_rate(RATE as f64)
-        .block_size(max_block)
-        .with_process_isolation(false)
-        .build()
-        .expect("a VST3 host");
-    let mut plugin = host.load_plugin(host::plugin_library()).expect("the plugin loads as VST3");
-    plugin.stop_processing().unwrap();
-    // The mode first: the setup that `reconfigure` runs is what carries it
-    // to the plugin.
-    plugin.set_process_mode(ProcessMode::Offline).unwrap();
-    plugin.reconfigure(RATE as f64, max_block).unwrap();
-    plugin
-}
-
-/// Starts processing and returns the latency the plugin reports then (the
-/// plugin announces it through a restart request, which a host serves).
-fn start(plugin: &mut Plugin) -> u32 {
-    plugin.start_processing().unwrap();
-    plugin.service_host_requests().unwrap();
-    plugin.latency_samples()
+    vst3::load("ddsp_plugin", RATE, max_block, true)
 }
 
 /// The normalized value at which parameter `name` reads `text` (a stepped

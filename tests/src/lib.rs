@@ -6,6 +6,7 @@
 /// `realtime-guard` feature off.
 #[cfg(feature = "realtime-guard")]
 pub mod realtime_guard;
+pub mod vst3;
 
 /// A deterministic sung-like test melody: a 1/k harmonic tone with 5.5 Hz
 /// vibrato that moves through `notes_midi`, `note_seconds` each.
