@@ -1,15 +1,27 @@
 #!/usr/bin/env bash
-# Opens the plugin's editor in a real window on a virtual X display (Xvfb),
-# with the default instrument following a sung phrase, and saves a
-# screenshot of it: docs/editor.png unless a path is given.
+# Opens a plugin's editor in a real window on a virtual X display (Xvfb)
+# and saves a screenshot of it: the effect's, with the default instrument
+# following a sung phrase (docs/editor.png unless a path is given), or with
+# --synth the synth's, playing a chord (docs/synth-editor.png).
 #
-#   bash scripts/editor-screenshot.sh [OUT.png]
+#   bash scripts/editor-screenshot.sh [--synth] [OUT.png]
 #
 # Needs Xvfb, ImageMagick and Mesa's software OpenGL (installed here with
 # apt when missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out="${1:-docs/editor.png}"
+package=ddsp-plugin
+example=editor_preview
+size=820x640
+out=docs/editor.png
+if [ "${1:-}" = "--synth" ]; then
+  shift
+  package=ddsp-synth
+  example=synth_editor_preview
+  size=700x470
+  out=docs/synth-editor.png
+fi
+out="${1:-$out}"
 
 need=()
 command -v Xvfb >/dev/null || need+=(xvfb)
@@ -19,16 +31,16 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
 fi
 
-cargo build --release -p ddsp-plugin --example editor_preview
+cargo build --release -p "$package" --example "$example"
 display=":93"
 # The screen is the editor's size: with no window manager the window
 # opens at the top left and fills it.
-Xvfb "$display" -screen 0 820x640x24 -nolisten tcp &
+Xvfb "$display" -screen 0 "${size}x24" -nolisten tcp &
 xvfb=$!
 trap 'kill $xvfb 2>/dev/null || true' EXIT
 sleep 1
 # Mesa's software renderer: Xvfb has no GPU.
-DISPLAY="$display" LIBGL_ALWAYS_SOFTWARE=1 target/release/examples/editor_preview 8 &
+DISPLAY="$display" LIBGL_ALWAYS_SOFTWARE=1 "target/release/examples/$example" 8 &
 preview=$!
 sleep 6
 mkdir -p "$(dirname "$out")"

@@ -10,9 +10,11 @@
 //! boundary.
 
 mod choice;
+pub mod editor;
 mod params;
 
 use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use ddsp_model::checkpoint::CheckpointError;
@@ -65,12 +67,20 @@ pub fn build_synth(sample_rate_hz: f32) -> Result<PolySynth, StartError> {
 /// The plugin.
 pub struct DdspSynth {
     params: Arc<SynthParams>,
+    /// Voices sounding after the last block, for the editor.
+    sounding: Arc<AtomicUsize>,
+    editor_state: Arc<nice_plug_egui::EguiEditorState>,
     synth: Option<Box<PolySynth>>,
 }
 
 impl Default for DdspSynth {
     fn default() -> Self {
-        Self { params: Arc::new(SynthParams::default()), synth: None }
+        Self {
+            params: Arc::new(SynthParams::default()),
+            sounding: Arc::new(AtomicUsize::new(0)),
+            editor_state: editor::default_state(),
+            synth: None,
+        }
     }
 }
 
@@ -92,11 +102,14 @@ impl Plugin for DdspSynth {
 
     type SysExMessage = ();
     type BackgroundTask = ();
-    // The host's generic parameter view until the synth has an editor.
-    type Editor = ();
+    type Editor = editor::SynthEditor;
 
     fn params(&self) -> Arc<dyn Params> {
         self.params.clone()
+    }
+
+    fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
+        editor::create(self.params.clone(), self.sounding.clone(), self.editor_state.clone())
     }
 
     fn activate(
@@ -160,6 +173,7 @@ impl Plugin for DdspSynth {
         for channel in others {
             channel.copy_from_slice(first);
         }
+        self.sounding.store(synth.sounding_voices(), Ordering::Relaxed);
         ProcessStatus::KeepAlive
     }
 }

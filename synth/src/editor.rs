@@ -1,0 +1,152 @@
+//! The synth's editor (egui): the instrument, how notes take voices, the
+//! envelope, expression and output, every control a host parameter, and
+//! how many voices are sounding.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use egui::{Color32, RichText};
+use nice_plug::context::gui::GuiContext;
+use nice_plug::prelude::*;
+use nice_plug_egui::widgets::ParamSlider;
+use nice_plug_egui::{create_egui_editor, EguiEditor, EguiEditorState, EguiNiceSettings, NiceEguiApp, RepaintNotifier};
+
+use crate::choice::SynthInstrumentChoice;
+use crate::params::SynthParams;
+
+/// Logical size of the editor window, points.
+pub const EDITOR_SIZE: (u32, u32) = (700, 470);
+/// How often the voice count refreshes.
+const REFRESH: Duration = Duration::from_millis(100);
+/// Width of a parameter slider, points.
+const SLIDER_WIDTH: f32 = 140.0;
+const ACCENT: Color32 = Color32::from_rgb(242, 170, 60);
+
+/// The synth's editor type.
+pub type SynthEditor = EguiEditor<SynthEditorApp>;
+
+/// The editor's size state, shared with the plugin.
+pub fn default_state() -> Arc<EguiEditorState> {
+    let size: nice_plug::editor::dpi::Size =
+        nice_plug::editor::dpi::LogicalSize::new(EDITOR_SIZE.0 as f64, EDITOR_SIZE.1 as f64).into();
+    EguiEditorState::from_size(size, 1.0)
+}
+
+/// Builds the editor over the plugin's parameters and its count of
+/// sounding voices (stored by the audio thread after every block).
+pub fn create(
+    params: Arc<SynthParams>,
+    sounding: Arc<AtomicUsize>,
+    state: Arc<EguiEditorState>,
+) -> Option<SynthEditor> {
+    let settings = EguiNiceSettings::new().with_tile("DDSP Synth");
+    create_egui_editor(state, RepaintNotifier::new(), settings, SynthEditorApp::new(params, sounding))
+}
+
+/// The editor's state between frames.
+pub struct SynthEditorApp {
+    params: Arc<SynthParams>,
+    sounding: Arc<AtomicUsize>,
+    gui_context: Option<GuiContext>,
+}
+
+impl SynthEditorApp {
+    /// An editor over the plugin's shared state.
+    pub fn new(params: Arc<SynthParams>, sounding: Arc<AtomicUsize>) -> Self {
+        Self { params, sounding, gui_context: None }
+    }
+
+    /// Draws the whole editor; parameter changes go through `setter`.
+    pub fn draw(&mut self, ui: &mut egui::Ui, setter: &ParamSetter) {
+        ui.ctx().request_repaint_after(REFRESH);
+        let params = &self.params;
+        egui::CentralPanel::default().show(ui, |ui| {
+            ui.horizontal(|ui| {
+                ui.label(RichText::new("DDSP Synth").size(20.0).strong());
+                ui.add_space(16.0);
+                let current = params.instrument.value();
+                let name = |choice: SynthInstrumentChoice| choice.bundled().name;
+                egui::ComboBox::from_id_salt("instrument").selected_text(name(current)).width(160.0).show_ui(
+                    ui,
+                    |ui| {
+                        for choice in SynthInstrumentChoice::all() {
+                            if ui.selectable_label(choice == current, name(choice)).clicked() && choice != current {
+                                setter.begin_set_parameter(&params.instrument);
+                                setter.set_parameter(&params.instrument, choice);
+                                setter.end_set_parameter(&params.instrument);
+                            }
+                        }
+                    },
+                );
+                ui.add_space(16.0);
+                let sounding = self.sounding.load(Ordering::Relaxed);
+                ui.label(
+                    RichText::new(format!("{sounding} of {} voices sounding", params.voices.value())).color(ACCENT),
+                );
+            });
+            ui.separator();
+            // One grid for every section, so the columns line up.
+            egui::Grid::new("parameters").num_columns(4).spacing([10.0, 6.0]).show(ui, |ui| {
+                title(ui, "Voices");
+                row(ui, setter, &params.voices, &params.mode);
+                row(ui, setter, &params.portamento_ms, &params.bend_range_semitones);
+                title(ui, "Envelope");
+                row(ui, setter, &params.attack_ms, &params.decay_ms);
+                row(ui, setter, &params.sustain_db, &params.release_ms);
+                title(ui, "Expression");
+                row(ui, setter, &params.velocity_curve, &params.pressure_range_db);
+                row(ui, setter, &params.vibrato_rate_hz, &params.vibrato_depth_cents);
+                title(ui, "Output");
+                row(ui, setter, &params.reverb_mix, &params.output_gain_db);
+                ui.label(params.tuning_a4_hz.name());
+                ui.add(ParamSlider::for_param(&params.tuning_a4_hz, setter).with_width(SLIDER_WIDTH));
+                ui.end_row();
+            });
+            ui.separator();
+            for line in [
+                "Envelope: the loudness the instrument hears, so the attack shapes its timbre.",
+                "Mod wheel: vibrato. Also followed: pitch wheel, sustain pedal, channel pressure,",
+                "MPE per-note bend and pressure.",
+            ] {
+                ui.label(RichText::new(line).weak());
+            }
+        });
+    }
+}
+
+/// A section's title on a row of its own.
+fn title(ui: &mut egui::Ui, text: &str) {
+    ui.label(RichText::new(text).strong());
+    ui.end_row();
+}
+
+/// Two parameters, each named and with its slider, on one row.
+fn row(ui: &mut egui::Ui, setter: &ParamSetter, left: &impl Param, right: &impl Param) {
+    ui.label(left.name());
+    ui.add(ParamSlider::for_param(left, setter).with_width(SLIDER_WIDTH));
+    ui.label(right.name());
+    ui.add(ParamSlider::for_param(right, setter).with_width(SLIDER_WIDTH));
+    ui.end_row();
+}
+
+impl NiceEguiApp for SynthEditorApp {
+    fn build(
+        &mut self,
+        _egui_ctx: egui::Context,
+        nice_gui_ctx: GuiContext,
+        _frame: &mut nice_plug_egui::Frame,
+    ) -> Result<(), nice_plug_egui::baseview::HandlerError> {
+        self.gui_context = Some(nice_gui_ctx);
+        Ok(())
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut nice_plug_egui::Frame) {
+        let Some(context) = self.gui_context.clone() else { return };
+        self.draw(ui, &context.param_setter());
+    }
+
+    fn editor_closed(&mut self) {
+        self.gui_context = None;
+    }
+}
