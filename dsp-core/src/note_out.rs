@@ -10,7 +10,8 @@
 //!
 //! Each event is timed at the output sample where the frame it comes from
 //! sounds, so after the host's latency compensation the notes line up with
-//! the input as the resynthesis does. Real-time safe: a fixed queue.
+//! the input as the resynthesis does. Real-time safe after construction: a
+//! queue sized for every frame between two drains.
 
 use crate::pitch_units::hz_to_midi;
 
@@ -28,8 +29,8 @@ const STEADY_SEMITONES_PER_FRAME: f32 = 0.15;
 const BEND_STEP_SEMITONES: f32 = 0.01;
 /// Loudness that maps to velocity 0 and to velocity 1, dB.
 const VELOCITY_LOUDNESS_DB: [f32; 2] = [-60.0, -10.0];
-/// Events the queue holds (a few frames' worth).
-const QUEUE_CAPACITY: usize = 64;
+/// Most events one frame queues (a note-off, a bend and a note-on).
+pub const EVENTS_PER_FRAME: usize = 3;
 
 /// One MIDI event of the effect's note output.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -65,32 +66,40 @@ pub struct NoteFollower {
     bend: f32,
     /// The previous frame's pitch, MIDI (NaN after an unvoiced frame).
     last_midi: f32,
-    /// Events with the output sample they sound at, oldest first.
-    queue: [(u64, NoteOut); QUEUE_CAPACITY],
-    /// Index of the oldest queued event and how many there are.
+    /// Events with the output sample they sound at, a ring, oldest at
+    /// `head`.
+    queue: Vec<(u64, NoteOut)>,
+    /// Index of the oldest queued event.
     head: usize,
+    /// Events queued.
     len: usize,
 }
 
-impl Default for NoteFollower {
-    fn default() -> Self {
+impl NoteFollower {
+    /// A follower whose queue holds `frames` frames' events (size it for
+    /// every frame between two drains). Allocates.
+    pub fn new(frames: usize) -> Self {
         Self {
             note: None,
             candidate: None,
             bend: 0.0,
             last_midi: f32::NAN,
-            queue: [(0, NoteOut::NoteOff { note: 0 }); QUEUE_CAPACITY],
+            queue: vec![(0, NoteOut::NoteOff { note: 0 }); EVENTS_PER_FRAME * frames.max(1)],
             head: 0,
             len: 0,
         }
     }
-}
 
-impl NoteFollower {
     /// Forgets the note and every queued event (no note-off: a reset means
     /// a new take, and hosts end notes on transport stops themselves).
+    /// Real-time safe.
     pub fn reset(&mut self) {
-        *self = Self::default();
+        self.note = None;
+        self.candidate = None;
+        self.bend = 0.0;
+        self.last_midi = f32::NAN;
+        self.head = 0;
+        self.len = 0;
     }
 
     /// One analysed frame: its pitch after the user controls, whether the
@@ -135,7 +144,7 @@ impl NoteFollower {
     pub fn drain(&mut self, until: u64, mut emit: impl FnMut(u64, NoteOut)) {
         while self.len > 0 && self.queue[self.head].0 < until {
             let (sample, event) = self.queue[self.head];
-            self.head = (self.head + 1) % QUEUE_CAPACITY;
+            self.head = (self.head + 1) % self.queue.len();
             self.len -= 1;
             emit(sample, event);
         }
@@ -160,14 +169,15 @@ impl NoteFollower {
         }
     }
 
-    /// Queues an event; a full queue (a host that stopped draining) drops
-    /// the oldest.
+    /// Queues an event; a full queue (unreachable when sized for the
+    /// frames between drains) drops the oldest.
     fn push(&mut self, sample: u64, event: NoteOut) {
-        if self.len == QUEUE_CAPACITY {
-            self.head = (self.head + 1) % QUEUE_CAPACITY;
+        let capacity = self.queue.len();
+        if self.len == capacity {
+            self.head = (self.head + 1) % capacity;
             self.len -= 1;
         }
-        self.queue[(self.head + self.len) % QUEUE_CAPACITY] = (sample, event);
+        self.queue[(self.head + self.len) % capacity] = (sample, event);
         self.len += 1;
     }
 }
@@ -198,7 +208,7 @@ mod tests {
     /// new note, without one for the frames in between.
     #[test]
     fn notes_follow_the_gate_and_the_pitch() {
-        let mut follower = NoteFollower::default();
+        let mut follower = NoteFollower::new(100);
         let mut sample = 0;
         let mut frame = |follower: &mut NoteFollower, midi: f32, voiced: bool| {
             follower.frame(sample, midi_to_hz(midi), voiced, -20.0);
@@ -228,7 +238,7 @@ mod tests {
     /// reached.
     #[test]
     fn velocity_follows_loudness_and_events_wait_for_their_sample() {
-        let mut follower = NoteFollower::default();
+        let mut follower = NoteFollower::new(100);
         follower.frame(1_000, midi_to_hz(57.0), true, -15.0);
         let mut early = Vec::new();
         follower.drain(1_000, |_, event| early.push(event));
@@ -240,7 +250,7 @@ mod tests {
             })
         };
         let loud = velocity(drain_all(&mut follower)).unwrap();
-        let mut quiet = NoteFollower::default();
+        let mut quiet = NoteFollower::new(100);
         quiet.frame(0, midi_to_hz(57.0), true, -45.0);
         assert!(loud > velocity(drain_all(&mut quiet)).unwrap());
     }

@@ -277,7 +277,9 @@ impl Engine {
             late_frames: 0,
             frames: 0,
             samples_processed: 0,
-            note_out: NoteFollower::default(),
+            // Every frame a process call analyses, and those whose events
+            // wait a synth delay for their sample.
+            note_out: NoteFollower::new((max_block_samples + synth_delay_samples) / min_hop + 2),
             decoder,
         };
         engine.reset();
