@@ -90,21 +90,35 @@ impl NoteFollower {
         }
     }
 
-    /// Forgets the note and every queued event (no note-off: a reset means
-    /// a new take, and hosts end notes on transport stops themselves).
+    /// Forgets every queued event and starts a new timeline at sample 0;
+    /// a note sounding gets its note-off there, so none is left hanging.
     /// Real-time safe.
     pub fn reset(&mut self) {
-        self.note = None;
+        let sounding = self.note.take();
         self.candidate = None;
         self.bend = 0.0;
         self.last_midi = f32::NAN;
         self.head = 0;
         self.len = 0;
+        if let Some(note) = sounding {
+            self.push(0, NoteOut::NoteOff { note });
+        }
+    }
+
+    /// Hands every queued event to `emit` at once, then a note-off for the
+    /// note sounding, and forgets it: before the follower is dropped (a new
+    /// engine takes over). Real-time safe.
+    pub fn end(&mut self, mut emit: impl FnMut(u64, NoteOut)) {
+        self.drain(u64::MAX, &mut emit);
+        if let Some(note) = self.note.take() {
+            emit(u64::MAX, NoteOut::NoteOff { note });
+        }
+        self.reset();
     }
 
     /// One analysed frame: its pitch after the user controls, whether the
     /// gate calls it voiced, its loudness, and the output sample it sounds
-    /// at. Queues the events it implies.
+    /// at. Queues the events it implies. Real-time safe.
     pub fn frame(&mut self, sample: u64, f0_hz: f32, voiced: bool, loudness_db: f32) {
         let midi = hz_to_midi(f0_hz);
         let steady = (midi - self.last_midi).abs() < STEADY_SEMITONES_PER_FRAME;
@@ -140,7 +154,7 @@ impl NoteFollower {
     }
 
     /// Hands every queued event sounding before output sample `until` to
-    /// `emit`, oldest first.
+    /// `emit`, oldest first. Real-time safe.
     pub fn drain(&mut self, until: u64, mut emit: impl FnMut(u64, NoteOut)) {
         while self.len > 0 && self.queue[self.head].0 < until {
             let (sample, event) = self.queue[self.head];
@@ -232,6 +246,21 @@ mod tests {
         assert!(matches!(events[0].1, NoteOut::PitchBend { semitones } if (semitones - 0.1).abs() < 1e-3));
         assert!(matches!(events.last().unwrap().1, NoteOut::NoteOff { note: 62 }));
         assert!(events.windows(2).all(|w| w[0].0 <= w[1].0), "out of order");
+    }
+
+    /// A reset or the end of the follower never leaves a note hanging.
+    #[test]
+    fn reset_and_end_close_the_sounding_note() {
+        let mut follower = NoteFollower::new(100);
+        follower.frame(500, midi_to_hz(60.0), true, -20.0);
+        follower.reset();
+        assert_eq!(drain_all(&mut follower), [(0, NoteOut::NoteOff { note: 60 })]);
+        follower.frame(500, midi_to_hz(62.0), true, -20.0);
+        let mut ended = Vec::new();
+        follower.end(|_, event| ended.push(event));
+        assert_eq!(notes_on(&ended.iter().map(|&e| (0, e)).collect::<Vec<_>>()), [62]);
+        assert_eq!(ended.last(), Some(&NoteOut::NoteOff { note: 62 }));
+        assert!(drain_all(&mut follower).is_empty());
     }
 
     /// Loudness sets velocity; events come out only once their sample is

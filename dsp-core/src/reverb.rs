@@ -46,7 +46,9 @@ struct PartitionedStage {
     block: usize,
     /// Number of IR partitions `K`.
     num_partitions: usize,
+    /// The `2 × block` forward FFT, planned at construction.
     forward: Arc<dyn RealToComplex<f32>>,
+    /// The `2 × block` inverse FFT, planned at construction.
     inverse: Arc<dyn ComplexToReal<f32>>,
     /// `num_partitions × (block + 1)` spectra of the IR partitions.
     partitions: Vec<Complex32>,
@@ -62,13 +64,16 @@ struct PartitionedStage {
     input_pair: Vec<f32>,
     /// Samples of the current input block received so far.
     fill: usize,
+    /// The output for the current block (played as it fills).
     output_block: Vec<f32>,
     /// Partitions `1 ..` of the next output block's spectrum, accumulated
     /// while the current block fills.
     tail_accumulator: Vec<Complex32>,
     /// Partitions accumulated into `tail_accumulator` so far, from 1.
     tail_done: usize,
+    /// Scratch: the FFTs' time-domain side (`2 × block`).
     time_buffer: Vec<f32>,
+    /// Scratch for the FFTs.
     scratch: Vec<Complex32>,
 }
 
@@ -324,7 +329,7 @@ mod tests {
         wet
     }
 
-    /// A tail long enough for every stage (the 8192-sample partitions
+    /// A tail long enough for every stage (the 4096-sample partitions
     /// included, whose products are spread over the samples) still equals
     /// the convolution, for any chunking.
     #[test]

@@ -105,15 +105,20 @@ pub(crate) enum Retired {
 /// The sending side, kept by whoever loads models (a background or GUI
 /// thread).
 pub struct DecoderSender {
+    /// What a decoder must match to be sent.
     requirements: SwapRequirements,
+    /// The one-place mailbox to the engine.
     mailbox: Arc<Mailbox>,
+    /// Parts the engine retired, to be freed here.
     retired: rtrb::Consumer<Retired>,
 }
 
 /// The engine's side. Real-time safe: moving boxes through the mailbox and
 /// the ring neither allocates nor frees.
 pub struct DecoderSlot {
+    /// The one-place mailbox from the sender.
     mailbox: Arc<Mailbox>,
+    /// Parts retired, on their way to be freed by the sender.
     retired: rtrb::Producer<Retired>,
 }
 

@@ -18,9 +18,18 @@ fn synth(voices: usize, controls: SynthControls) -> PolySynth {
 }
 
 fn synth_of(decoder: AdditiveConfig, voices: usize, controls: SynthControls) -> PolySynth {
+    synth_with_reverb(decoder, voices, controls, Vec::new())
+}
+
+fn synth_with_reverb(
+    decoder: AdditiveConfig,
+    voices: usize,
+    controls: SynthControls,
+    reverb_ir: Vec<f32>,
+) -> PolySynth {
     let instrument = SynthInstrument {
         voice_decoders: (0..voices).map(|_| AdditiveDecoder::boxed(decoder)).collect(),
-        reverb_ir: Vec::new(),
+        reverb_ir,
         reverb_ir_rate_hz: RATE,
     };
     let mut synth = PolySynth::new(RATE, vec![instrument], 7).unwrap();
@@ -122,7 +131,7 @@ fn a_note_sounds_within_one_hop() {
 fn velocity_and_pressure_raise_the_level() {
     let level = |velocity: f32, pressure: f32| {
         let mut synth = synth(2, SynthControls::default());
-        let events = [(0, on(60, velocity)), (0, NoteEvent::ChannelPressure { amount: pressure })];
+        let events = [(0, on(60, velocity)), (0, NoteEvent::ChannelPressure { channel: 0, amount: pressure })];
         rms(&play(&mut synth, 0.8, &events, BLOCK)[(0.5 * RATE) as usize..])
     };
     let by_velocity: Vec<f32> = [0.1, 0.4, 0.7, 1.0].iter().map(|&v| level(v, 0.0)).collect();
@@ -189,7 +198,7 @@ fn stealing_a_voice_does_not_click() {
 fn bends_move_what_they_should() {
     let controls = SynthControls { bend_range_semitones: 2.0, ..SynthControls::default() };
     let mut synth = synth(4, controls);
-    let out = play(&mut synth, 1.0, &[(0, on(57, 0.8)), (0, NoteEvent::PitchBend { amount: 0.5 })], BLOCK);
+    let out = play(&mut synth, 1.0, &[(0, on(57, 0.8)), (0, NoteEvent::PitchBend { channel: 0, amount: 0.5 })], BLOCK);
     let heard = median_pitch_hz(&out, 0.2, 0.9);
     assert!(cents_between(heard, midi_to_hz(58.0)).abs() < 5.0, "{heard} Hz");
 
@@ -244,17 +253,70 @@ fn legato_glides_between_held_notes() {
     assert!(window(0.51) > 0.8 * window(0.45), "the envelope restarted");
 }
 
-/// The same notes give the same output whatever the host's block sizes.
+/// An MPE controller sends each note on its own channel: one channel's
+/// pitch wheel bends only its note.
+#[test]
+fn a_channels_pitch_wheel_bends_only_its_notes() {
+    let mut synth = synth(4, SynthControls::default());
+    let events = [
+        (0, NoteEvent::NoteOn { key: (1, 48), velocity: 0.8 }),
+        (0, NoteEvent::NoteOn { key: (2, 64), velocity: 0.8 }),
+        (0, NoteEvent::PitchBend { channel: 2, amount: 0.5 }),
+    ];
+    let out = play(&mut synth, 1.2, &events, BLOCK);
+    let steady = &out[(0.4 * RATE) as usize..(0.4 * RATE) as usize + 32_768];
+    let magnitudes = spectrum(steady);
+    let strong = |hz: f32| {
+        magnitude_at(&magnitudes, steady.len(), hz) > 10.0 * magnitude_at(&magnitudes, steady.len(), hz * 1.03)
+    };
+    assert!(strong(midi_to_hz(48.0)), "channel 1's note moved");
+    assert!(strong(midi_to_hz(65.0)), "channel 2's note is not bent a semitone up");
+}
+
+/// Mono: releasing the newest of three held keys returns to the one
+/// before, at its sustain level (not a sustain below it each time); keys
+/// released while in poly mode are forgotten, so a later mono note ends
+/// when released.
+#[test]
+fn mono_returns_to_held_keys_at_their_level() {
+    let envelope = AdsrSettings { sustain_db: -12.0, ..AdsrSettings::default() };
+    let controls = SynthControls { mode: VoiceMode::Mono, envelope, ..SynthControls::default() };
+    let mut mono = synth(1, controls);
+    let s = |seconds: f32| (seconds * RATE) as usize;
+    let events = [(0, on(57, 0.8)), (s(0.6), on(60, 0.8)), (s(1.2), on(64, 0.8)), (s(1.8), off(64)), (s(2.4), off(60))];
+    let out = play(&mut mono, 3.2, &events, BLOCK);
+    let window = |seconds: f32| rms(&out[s(seconds)..s(seconds) + 4_800]);
+    let first = window(0.45);
+    let returned = window(3.0);
+    assert!(cents_between(median_pitch_hz(&out, 2.7, 3.15), midi_to_hz(57.0)).abs() < 5.0);
+    assert!(returned > 0.7 * first, "back on the first key at {returned} against {first}");
+
+    let mut switched = synth(1, controls);
+    switched.handle(on(57, 0.8));
+    switched.set_controls(&SynthControls { mode: VoiceMode::Poly, ..controls });
+    switched.handle(off(57));
+    switched.set_controls(&controls);
+    let out = play(&mut switched, 2.0, &[(s(0.5), on(60, 0.8)), (s(0.8), off(60))], BLOCK);
+    assert!(rms(&out[s(1.6)..]) < 1e-5, "a key released in poly mode still holds the mono voice");
+}
+
+/// The same notes give the same output whatever the host's block sizes,
+/// with a reverb playing.
 #[test]
 fn output_does_not_depend_on_block_size() {
     let events = [
         (100, on(60, 0.8)),
         (7_777, on(64, 0.5)),
-        (12_000, NoteEvent::PitchBend { amount: -0.3 }),
+        (12_000, NoteEvent::PitchBend { channel: 0, amount: -0.3 }),
         (20_001, off(60)),
         (30_000, NoteEvent::ModWheel { amount: 1.0 }),
     ];
-    let render = |block: usize| play(&mut synth(4, SynthControls::default()), 1.0, &events, block);
+    let reverb: Vec<f32> =
+        (0..12_000).map(|n| 0.05 * ((n * 7919 % 997) as f32 / 997.0 - 0.5) * (-(n as f32) / 3_000.0).exp()).collect();
+    let render = |block: usize| {
+        let mut synth = synth_with_reverb(AdditiveConfig::default(), 4, SynthControls::default(), reverb.clone());
+        play(&mut synth, 1.0, &events, block)
+    };
     let reference = render(128);
     for block in [1, 64, 441, 4096] {
         assert!(render(block) == reference, "{block}-sample blocks differ");
@@ -278,12 +340,17 @@ fn hostile_events_and_controls_stay_finite() {
             let value = pick(random());
             let note = (random() * 128.0) as u8;
             let key = ((random() * 16.0) as u8, note);
-            let event = match (random() * 9.0) as u32 {
+            let channel = key.0;
+            let event = match (random() * 13.0) as u32 {
                 0..=2 => NoteEvent::NoteOn { key, velocity: value },
                 3..=4 => NoteEvent::NoteOff { key },
-                5 => NoteEvent::PitchBend { amount: value },
+                5 => NoteEvent::PitchBend { channel, amount: value },
                 6 => NoteEvent::NoteBend { key, semitones: value * 100.0 },
                 7 => NoteEvent::NotePressure { key, amount: value },
+                8 => NoteEvent::ChannelPressure { channel, amount: value },
+                9 => NoteEvent::ModWheel { amount: value },
+                10 => NoteEvent::AllNotesOff,
+                11 => NoteEvent::AllSoundOff,
                 _ => NoteEvent::Sustain { down: random() > 0.5 },
             };
             synth.handle(event);

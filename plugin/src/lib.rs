@@ -235,6 +235,10 @@ impl Plugin for DdspPlugin {
             running.port.wait_until_settled();
         }
         if let Some(mut engine) = running.port.take_engine() {
+            // The old engine's notes end before the new one plays.
+            running.engine.end_notes(|_, event| {
+                let _ = context.try_send_event(midi_out(0, event));
+            });
             engine.set_controls(self.params.user_controls());
             engine.reset();
             std::mem::swap(&mut running.engine, &mut engine);

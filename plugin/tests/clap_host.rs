@@ -129,8 +129,10 @@ fn loaded_file_without_a_file_plays_the_default_instrument_live_too() {
 }
 
 /// MIDI out: a sung four-note line gives four note-ons at its notes, in
-/// order, each at the output sample where its resynthesis sounds (within
-/// a few frames of the sung onset once the latency is compensated).
+/// order. After latency compensation the first (out of silence) lands
+/// within one 4 ms hop of the sung onset; each legato change of note once
+/// the new pitch has been steady for three frames, at most 30 ms after it
+/// is sung (24–28 ms measured), never before.
 #[test]
 fn sends_the_played_notes_as_midi() {
     let notes = [57u16, 60, 64, 62];
@@ -140,9 +142,9 @@ fn sends_the_played_notes_as_midi() {
     let sent: Vec<u16> = plugin.notes_on().iter().map(|&(_, key)| key).collect();
     assert_eq!(sent, notes, "{:?}", plugin.notes_on());
     for (index, &(sample, _)) in plugin.notes_on().iter().enumerate() {
-        let sung_at = (index as f32 * 0.5 * RATE) as i64;
-        let heard_at = sample as i64 - latency as i64;
-        assert!((heard_at - sung_at).abs() < (0.06 * RATE) as i64, "note {index} at {heard_at}, sung at {sung_at}");
+        let late = sample as i64 - latency as i64 - (index as f32 * 0.5 * RATE) as i64;
+        let allowed = if index == 0 { -192..=192 } else { 0..=(0.03 * RATE) as i64 };
+        assert!(allowed.contains(&late), "note {index} {late} samples after the sung onset");
     }
 }
 

@@ -26,10 +26,13 @@ use nice_plug::prelude::*;
 pub use choice::SynthInstrumentChoice;
 pub use params::{ModeChoice, SynthParams};
 
-/// MIDI CC numbers the synth follows.
+/// MIDI CC of the mod wheel (vibrato depth).
 const CC_MOD_WHEEL: u8 = 1;
+/// MIDI CC of the sustain pedal.
 const CC_SUSTAIN: u8 = 64;
+/// MIDI CC that silences every voice at once.
 const CC_ALL_SOUND_OFF: u8 = 120;
+/// MIDI CC that releases every note.
 const CC_ALL_NOTES_OFF: u8 = 123;
 /// Seed of the voices' noise: a bounce sounds the same every time.
 const NOISE_SEED: u64 = 0x5EED_D05E;
@@ -66,10 +69,13 @@ pub fn build_synth(sample_rate_hz: f32) -> Result<PolySynth, StartError> {
 
 /// The plugin.
 pub struct DdspSynth {
+    /// The host-automatable parameters, shared with the editor.
     params: Arc<SynthParams>,
     /// Voices sounding after the last block, for the editor.
     sounding: Arc<AtomicUsize>,
+    /// The editor's size and open state.
     editor_state: Arc<nice_plug_egui::EguiEditorState>,
+    /// The synth, built at activation (none before).
     synth: Option<Box<PolySynth>>,
 }
 
@@ -185,9 +191,8 @@ fn synth_event(event: &NoteEvent<()>) -> Option<SynthEvent> {
         NoteEvent::NoteOn { channel, key: note, velocity, .. } => {
             SynthEvent::NoteOn { key: key(&channel, &note)?, velocity }
         }
-        NoteEvent::NoteOff { key: Key::Wildcard, .. } | NoteEvent::Choke { key: Key::Wildcard, .. } => {
-            SynthEvent::AllNotesOff
-        }
+        NoteEvent::NoteOff { key: Key::Wildcard, .. } => SynthEvent::AllNotesOff,
+        NoteEvent::Choke { key: Key::Wildcard, .. } => SynthEvent::AllSoundOff,
         NoteEvent::NoteOff { channel, key: note, .. } | NoteEvent::Choke { channel, key: note, .. } => {
             SynthEvent::NoteOff { key: key(&channel, &note)? }
         }
@@ -197,11 +202,14 @@ fn synth_event(event: &NoteEvent<()>) -> Option<SynthEvent> {
         NoteEvent::PolyTuning { channel, key: note, tuning, .. } => {
             SynthEvent::NoteBend { key: key(&channel, &note)?, semitones: tuning }
         }
-        NoteEvent::MidiChannelPressure { pressure, .. } => SynthEvent::ChannelPressure { amount: pressure },
-        NoteEvent::MidiPitchBend { value, .. } => SynthEvent::PitchBend { amount: value * 2.0 - 1.0 },
+        NoteEvent::MidiChannelPressure { channel, pressure, .. } => {
+            SynthEvent::ChannelPressure { channel, amount: pressure }
+        }
+        NoteEvent::MidiPitchBend { channel, value, .. } => SynthEvent::PitchBend { channel, amount: value * 2.0 - 1.0 },
         NoteEvent::MidiCC { cc: CC_MOD_WHEEL, value, .. } => SynthEvent::ModWheel { amount: value },
         NoteEvent::MidiCC { cc: CC_SUSTAIN, value, .. } => SynthEvent::Sustain { down: value >= 0.5 },
-        NoteEvent::MidiCC { cc: CC_ALL_SOUND_OFF | CC_ALL_NOTES_OFF, .. } => SynthEvent::AllNotesOff,
+        NoteEvent::MidiCC { cc: CC_ALL_SOUND_OFF, .. } => SynthEvent::AllSoundOff,
+        NoteEvent::MidiCC { cc: CC_ALL_NOTES_OFF, .. } => SynthEvent::AllNotesOff,
         _ => return None,
     })
 }
@@ -231,8 +239,8 @@ mod tests {
 
     #[test]
     fn midi_maps_to_synth_events() {
-        let bend = NoteEvent::MidiPitchBend { timing: 0, channel: 0, value: 0.75 };
-        assert_eq!(synth_event(&bend), Some(SynthEvent::PitchBend { amount: 0.5 }));
+        let bend = NoteEvent::MidiPitchBend { timing: 0, channel: 3, value: 0.75 };
+        assert_eq!(synth_event(&bend), Some(SynthEvent::PitchBend { channel: 3, amount: 0.5 }));
         let pedal = NoteEvent::MidiCC { timing: 0, channel: 0, cc: CC_SUSTAIN, value: 1.0 };
         assert_eq!(synth_event(&pedal), Some(SynthEvent::Sustain { down: true }));
         let on = NoteEvent::NoteOn {

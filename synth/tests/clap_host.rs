@@ -13,6 +13,7 @@ use clack_host::events::event_types::{
 use clack_host::events::Pckn;
 use clack_host::prelude::*;
 use clack_host::utils::ClapId;
+use ddsp_e2e::rms;
 use ddsp_synth::DdspSynth;
 use dsp_core::pitch::median_voiced_f0_hz;
 use dsp_core::pitch_units::{cents_between, midi_to_hz};
@@ -166,10 +167,6 @@ impl Synth {
         assert!(left.iter().all(|x| x.is_finite()));
         (latency, left)
     }
-}
-
-fn rms(signal: &[f32]) -> f32 {
-    (signal.iter().map(|x| x * x).sum::<f32>() / signal.len().max(1) as f32).sqrt()
 }
 
 /// Median tracked pitch from `from_s` to `to_s`, Hz.

@@ -350,7 +350,7 @@ impl Engine {
         self.frames
     }
 
-    /// Samples processed since the last reset.
+    /// Samples processed since the last reset. Real-time safe.
     pub fn samples_processed(&self) -> u64 {
         self.samples_processed
     }
@@ -361,6 +361,13 @@ impl Engine {
     /// where its frame's controls sound. Real-time safe.
     pub fn drain_note_events(&mut self, until: u64, emit: impl FnMut(u64, NoteOut)) {
         self.note_out.drain(until, emit);
+    }
+
+    /// Hands every queued note event to `emit` at once and ends the note
+    /// sounding: before this engine is replaced, so no note is left
+    /// hanging. Real-time safe.
+    pub fn end_notes(&mut self, emit: impl FnMut(u64, NoteOut)) {
+        self.note_out.end(emit);
     }
 
     /// Sets the user controls from the next sample on (smoothed where

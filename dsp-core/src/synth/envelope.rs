@@ -97,6 +97,11 @@ impl FeatureEnvelope {
         self.level_db
     }
 
+    /// The note's peak loudness, dB.
+    pub fn peak_db(&self) -> f32 {
+        self.peak_db
+    }
+
     /// Advances one frame of `frame_seconds` and returns the loudness for
     /// that frame, dB.
     pub fn step(&mut self, frame_seconds: f32, settings: &AdsrSettings) -> f32 {

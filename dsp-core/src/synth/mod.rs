@@ -26,8 +26,9 @@
 //!
 //! # Real time
 //! [`PolySynth::new`] allocates everything; [`PolySynth::process`],
-//! [`PolySynth::handle`], [`PolySynth::set_controls`] and
-//! [`PolySynth::reset`] never allocate, lock or wait.
+//! [`PolySynth::handle`], [`PolySynth::set_controls`],
+//! [`PolySynth::set_instrument`] and [`PolySynth::reset`] never allocate,
+//! lock or wait.
 
 mod envelope;
 mod voice;
@@ -56,6 +57,8 @@ const GAIN_SMOOTHING_MS: f32 = 20.0;
 const REVERB_CROSSFADE_MS: f32 = 30.0;
 /// Notes the mono modes remember for last-note priority.
 const NOTE_STACK: usize = 16;
+/// MIDI channels, each with its own pitch wheel and pressure.
+const MIDI_CHANNELS: usize = 16;
 
 /// How notes take voices.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -124,24 +127,61 @@ impl Default for SynthControls {
 /// A MIDI-style event, applied at the sample it is handed over at.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum NoteEvent {
-    /// A key goes down; velocity 0 … 1.
-    NoteOn { key: NoteKey, velocity: f32 },
+    /// A key goes down.
+    NoteOn {
+        /// Channel and note number.
+        key: NoteKey,
+        /// 0 … 1 (0 counts as a note-off, as in MIDI).
+        velocity: f32,
+    },
     /// A key comes up.
-    NoteOff { key: NoteKey },
-    /// The pitch wheel, −1 … 1 of the bend range.
-    PitchBend { amount: f32 },
-    /// The mod wheel, 0 … 1 of the vibrato depth.
-    ModWheel { amount: f32 },
+    NoteOff {
+        /// Channel and note number.
+        key: NoteKey,
+    },
+    /// A MIDI channel's pitch wheel, −1 … 1 of the bend range (MPE
+    /// controllers send one channel per note).
+    PitchBend {
+        /// MIDI channel, 0 … 15.
+        channel: u8,
+        /// −1 … 1 of the bend range.
+        amount: f32,
+    },
+    /// The mod wheel.
+    ModWheel {
+        /// 0 … 1 of the vibrato depth.
+        amount: f32,
+    },
     /// The sustain pedal.
-    Sustain { down: bool },
-    /// Channel pressure, 0 … 1.
-    ChannelPressure { amount: f32 },
-    /// Polyphonic aftertouch or MPE pressure of one note, 0 … 1.
-    NotePressure { key: NoteKey, amount: f32 },
-    /// Per-note pitch bend (MPE, CLAP note tuning), semitones.
-    NoteBend { key: NoteKey, semitones: f32 },
+    Sustain {
+        /// The pedal is down.
+        down: bool,
+    },
+    /// A MIDI channel's pressure, 0 … 1.
+    ChannelPressure {
+        /// MIDI channel, 0 … 15.
+        channel: u8,
+        /// 0 … 1.
+        amount: f32,
+    },
+    /// Polyphonic aftertouch or MPE pressure of one note.
+    NotePressure {
+        /// Channel and note number.
+        key: NoteKey,
+        /// 0 … 1.
+        amount: f32,
+    },
+    /// Per-note pitch bend (MPE, CLAP note tuning).
+    NoteBend {
+        /// Channel and note number.
+        key: NoteKey,
+        /// Semitones.
+        semitones: f32,
+    },
     /// Every note released (the pedal too).
     AllNotesOff,
+    /// Every voice silenced at once (MIDI's All Sound Off, a host's choke).
+    AllSoundOff,
 }
 
 /// One instrument as the synth plays it: one decoder per voice (its own
@@ -190,30 +230,37 @@ pub struct PolySynth {
     reverb_level: ReverbLevel,
     /// Where frames fall.
     framer: Framer,
-    /// The current frame's synthesised samples, and how many are played.
+    /// The current frame's synthesised samples (up to a hop).
     segment: Vec<f32>,
+    /// Samples in the current frame's segment.
     segment_len: usize,
+    /// Samples of the current segment already played.
     segment_played: usize,
-    /// Scratch for reverb outputs, one block of at most a hop.
+    /// Scratch: the playing reverb's output for one chunk (up to a hop).
     wet: Vec<f32>,
+    /// Scratch: the fading reverb's output for one chunk (up to a hop).
     fading_wet: Vec<f32>,
+    /// The player's settings, clamped.
     controls: SynthControls,
+    /// Output gain, linear, stepped per sample.
     output_gain: Smoother,
+    /// Reverb mix, 0 … 1, stepped per sample.
     reverb_mix: Smoother,
-    /// Pitch wheel, −1 … 1.
-    bend: f32,
+    /// Each MIDI channel's pitch wheel, −1 … 1.
+    bend: [f32; MIDI_CHANNELS],
     /// Mod wheel, 0 … 1.
     mod_wheel: f32,
-    /// Channel pressure, 0 … 1.
-    pressure: f32,
+    /// Each MIDI channel's pressure, 0 … 1.
+    pressure: [f32; MIDI_CHANNELS],
     /// Sustain pedal down.
     sustain: bool,
     /// Vibrato phase, cycles (0 … 1).
     vibrato_phase: f32,
     /// Notes started since activation (the voices' ages).
     notes_started: u64,
-    /// Held keys in the mono modes, oldest first.
+    /// Keys held, oldest first (the mono modes' last-note priority).
     note_stack: [NoteKey; NOTE_STACK],
+    /// Keys in `note_stack`.
     stack_len: usize,
 }
 
@@ -276,9 +323,9 @@ impl PolySynth {
             // Both step once per output sample.
             output_gain: Smoother::new(GAIN_SMOOTHING_MS, sample_rate_hz, 1.0),
             reverb_mix: Smoother::new(GAIN_SMOOTHING_MS, sample_rate_hz, controls.reverb_mix),
-            bend: 0.0,
+            bend: [0.0; MIDI_CHANNELS],
             mod_wheel: 0.0,
-            pressure: 0.0,
+            pressure: [0.0; MIDI_CHANNELS],
             sustain: false,
             vibrato_phase: 0.0,
             notes_started: 0,
@@ -305,7 +352,7 @@ impl PolySynth {
     }
 
     /// Silence: every voice, the reverb and the controllers at rest, the
-    /// settings kept (settled).
+    /// settings kept (settled). Real-time safe.
     pub fn reset(&mut self) {
         self.voices.iter_mut().for_each(SynthVoice::reset);
         self.reverbs.iter_mut().for_each(Reverb::reset);
@@ -316,15 +363,16 @@ impl PolySynth {
         self.segment_played = 0;
         self.output_gain.reset(db_to_gain(self.controls.output_gain_db));
         self.reverb_mix.reset(self.controls.reverb_mix);
-        self.bend = 0.0;
+        self.bend = [0.0; MIDI_CHANNELS];
         self.mod_wheel = 0.0;
-        self.pressure = 0.0;
+        self.pressure = [0.0; MIDI_CHANNELS];
         self.sustain = false;
         self.vibrato_phase = 0.0;
         self.stack_len = 0;
     }
 
     /// New settings, heard from the next frame (gains glide per sample).
+    /// Real-time safe.
     pub fn set_controls(&mut self, controls: &SynthControls) {
         let clamp = |v: f32, lo: f32, hi: f32| if v.is_finite() { v.clamp(lo, hi) } else { lo };
         let c = controls;
@@ -360,7 +408,8 @@ impl PolySynth {
     }
 
     /// Switches to instrument `index` from the next frame (its reverb fades
-    /// in over the old one's). Out-of-range indices are ignored.
+    /// in over the old one's). Out-of-range indices are ignored. Real-time
+    /// safe.
     pub fn set_instrument(&mut self, index: usize) {
         if index == self.instrument || index >= self.reverbs.len() {
             return;
@@ -372,14 +421,19 @@ impl PolySynth {
     }
 
     /// Applies `event` now: it sounds from the next frame boundary.
+    /// Real-time safe.
     pub fn handle(&mut self, event: NoteEvent) {
         let finite = |v: f32, lo: f32, hi: f32| if v.is_finite() { v.clamp(lo, hi) } else { 0.0 };
         match event {
             NoteEvent::NoteOn { key, velocity } if velocity > 0.0 => self.note_on(key, finite(velocity, 0.0, 1.0)),
             NoteEvent::NoteOn { key, .. } | NoteEvent::NoteOff { key } => self.note_off(key),
-            NoteEvent::PitchBend { amount } => self.bend = finite(amount, -1.0, 1.0),
+            NoteEvent::PitchBend { channel, amount } => {
+                self.bend[channel as usize % MIDI_CHANNELS] = finite(amount, -1.0, 1.0)
+            }
             NoteEvent::ModWheel { amount } => self.mod_wheel = finite(amount, 0.0, 1.0),
-            NoteEvent::ChannelPressure { amount } => self.pressure = finite(amount, 0.0, 1.0),
+            NoteEvent::ChannelPressure { channel, amount } => {
+                self.pressure[channel as usize % MIDI_CHANNELS] = finite(amount, 0.0, 1.0)
+            }
             NoteEvent::Sustain { down } => {
                 self.sustain = down;
                 if !down {
@@ -401,10 +455,16 @@ impl PolySynth {
                 self.stack_len = 0;
                 self.voices.iter_mut().filter(|v| v.held || v.sustained).for_each(SynthVoice::release);
             }
+            NoteEvent::AllSoundOff => {
+                self.sustain = false;
+                self.stack_len = 0;
+                self.voices.iter_mut().for_each(SynthVoice::reset);
+            }
         }
     }
 
     /// Writes the next `out.len()` samples of the synth's output.
+    /// Real-time safe.
     pub fn process(&mut self, out: &mut [f32]) {
         let mut done = 0;
         while done < out.len() {
@@ -442,6 +502,9 @@ impl PolySynth {
         let midi = key.1 as f32;
         self.notes_started += 1;
         let order = self.notes_started;
+        // Held keys are remembered in every mode, so a switch to a mono
+        // mode knows what is still down.
+        self.push_held(key);
         if self.controls.mode == VoiceMode::Poly {
             let playing = self.controls.voices.min(self.voices.len());
             let voices = &mut self.voices[..playing];
@@ -469,7 +532,6 @@ impl PolySynth {
             let glide = voice.is_sounding() && self.controls.portamento_ms > 0.0;
             voice.start(key, midi, peak_db, floor_db, order, glide);
         }
-        self.push_held(key);
     }
 
     fn note_off(&mut self, key: NoteKey) {
@@ -482,13 +544,13 @@ impl PolySynth {
                 voice.release();
             }
         };
+        self.remove_held(key);
         if self.controls.mode == VoiceMode::Poly {
             if let Some(voice) = self.voices.iter_mut().find(|v| v.held && v.key == Some(key)) {
                 end(voice);
             }
             return;
         }
-        self.remove_held(key);
         let voice = &mut self.voices[0];
         if !voice.held || voice.key != Some(key) {
             return;
@@ -496,7 +558,7 @@ impl PolySynth {
         // Back to the last key still held, gliding, without a new attack.
         if self.stack_len > 0 {
             let previous = self.note_stack[self.stack_len - 1];
-            let peak_db = voice.level_db();
+            let peak_db = voice.peak_db();
             voice.slide(previous, previous.1 as f32, peak_db);
         } else {
             end(voice);
@@ -539,8 +601,9 @@ impl PolySynth {
             frame_seconds,
             instrument: self.instrument,
             tuning_a4_hz: self.controls.tuning_a4_hz,
-            pitch_offset_semitones: self.bend * self.controls.bend_range_semitones + vibrato_semitones,
-            pressure_db: self.pressure * self.controls.pressure_range_db,
+            bend_semitones: self.bend.map(|amount| amount * self.controls.bend_range_semitones),
+            vibrato_semitones,
+            pressure_db: self.pressure.map(|amount| amount * self.controls.pressure_range_db),
             pressure_range_db: self.controls.pressure_range_db,
             glide_semitones_per_s,
             adsr: self.controls.envelope,

@@ -22,10 +22,12 @@ pub(super) struct FrameContext {
     pub instrument: usize,
     /// Pitch of MIDI note 69, Hz.
     pub tuning_a4_hz: f32,
-    /// Pitch offset for every voice (bend and vibrato), semitones.
-    pub pitch_offset_semitones: f32,
-    /// Channel pressure's loudness offset, dB.
-    pub pressure_db: f32,
+    /// Each MIDI channel's pitch-wheel bend, semitones.
+    pub bend_semitones: [f32; 16],
+    /// Vibrato for every voice now, semitones.
+    pub vibrato_semitones: f32,
+    /// Each MIDI channel's pressure as a loudness offset, dB.
+    pub pressure_db: [f32; 16],
     /// Loudness offset per unit of per-note pressure, dB.
     pub pressure_range_db: f32,
     /// Glide speed towards a new note, semitones per second (infinite: a
@@ -43,8 +45,11 @@ pub(super) struct SynthVoice {
     decoders: Vec<Box<dyn Decoder>>,
     /// The instrument whose decoder played the last frame.
     instrument: usize,
+    /// The voice's oscillator bank.
     harmonic: HarmonicBank,
+    /// The voice's filtered noise (its own seed).
     noise: FilteredNoise,
+    /// The note's loudness envelope.
     envelope: FeatureEnvelope,
     /// The note it plays or last played.
     pub key: Option<NoteKey>,
@@ -72,8 +77,11 @@ pub(super) struct SynthVoice {
     tail_frames: usize,
     /// Frames decoded since the decoder's last reset.
     frame_index: u64,
+    /// The decoder's output for the current frame.
     decoder_output: DecoderOutput,
+    /// The synth controls mapped from it.
     params: SynthParams,
+    /// Harmonic amplitudes for the current frame, linear.
     amplitudes: [f32; MAX_HARMONICS],
     /// Scratch for one frame's samples.
     scratch: Vec<f32>,
@@ -115,7 +123,7 @@ impl SynthVoice {
         }
     }
 
-    /// Silences the voice at once and forgets its note.
+    /// Silences the voice at once and forgets its note. Real-time safe.
     pub fn reset(&mut self) {
         self.decoders.iter_mut().for_each(|decoder| decoder.reset());
         self.harmonic.reset();
@@ -172,9 +180,10 @@ impl SynthVoice {
         self.sounding
     }
 
-    /// In its release (key up, pedal up).
+    /// In its release (key up, pedal up), or past it with its noise tail
+    /// still ringing.
     pub fn is_releasing(&self) -> bool {
-        self.envelope.stage() == Stage::Release
+        matches!(self.envelope.stage(), Stage::Release | Stage::Idle)
     }
 
     /// Loudness now, dB.
@@ -182,7 +191,13 @@ impl SynthVoice {
         self.envelope.level_db()
     }
 
+    /// The note's peak loudness, dB.
+    pub fn peak_db(&self) -> f32 {
+        self.envelope.peak_db()
+    }
+
     /// Renders one frame of `out.len()` samples and adds it to `out`.
+    /// Real-time safe.
     pub fn render_add(&mut self, context: &FrameContext, out: &mut [f32]) {
         if !self.sounding {
             return;
@@ -196,10 +211,12 @@ impl SynthVoice {
         let distance = self.target_midi - self.pitch_midi;
         self.pitch_midi =
             if distance.abs() <= step { self.target_midi } else { self.pitch_midi + step.copysign(distance) };
-        let midi = self.pitch_midi + self.note_bend_semitones + context.pitch_offset_semitones;
+        let channel = self.key.map_or(0, |(channel, _)| channel as usize % 16);
+        let midi =
+            self.pitch_midi + self.note_bend_semitones + context.bend_semitones[channel] + context.vibrato_semitones;
         let f0_hz = (context.tuning_a4_hz * ((midi - 69.0) / 12.0).exp2()).clamp(20.0, context.nyquist_hz);
         let loudness_db = self.envelope.step(context.frame_seconds, &context.adsr)
-            + context.pressure_db.max(self.note_pressure * context.pressure_range_db);
+            + context.pressure_db[channel].max(self.note_pressure * context.pressure_range_db);
         let features = FeatureFrame { f0_hz, confidence: 1.0, loudness_db };
         let decoder = &mut self.decoders[self.instrument];
         decoder.submit(self.frame_index, &features);

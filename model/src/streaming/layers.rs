@@ -63,6 +63,12 @@ impl StepDense {
         self.out_dim
     }
 
+    /// Whether `other` reads the very same weights (not a copy).
+    #[cfg(test)]
+    pub(crate) fn shares_weights_with(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.rows, &other.rows) && Arc::ptr_eq(&self.bias, &other.bias)
+    }
+
     /// `y = W x + b`; `x` holds `in_dim` values, `y` `out_dim`. Real-time
     /// safe.
     pub(crate) fn forward(&self, x: &[f32], y: &mut [f32]) {

@@ -174,3 +174,20 @@ pub fn decoder_info(checkpoint: &Checkpoint) -> DecoderInfo {
         dataset: checkpoint.info.dataset.to_engine(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checkpoint::CheckpointInfo;
+    use crate::config::DecoderConfig;
+
+    /// A voice reads its model's weights, it does not copy them.
+    #[test]
+    fn voices_share_the_weights() {
+        let checkpoint = Checkpoint::initialised(CheckpointInfo::untrained(DecoderConfig::small_size()), 1).unwrap();
+        let step = StreamingDecoder::new(&checkpoint).unwrap();
+        let voice = step.voice();
+        assert!(voice.dense_out.shares_weights_with(&step.dense_out));
+        assert!(!StreamingDecoder::new(&checkpoint).unwrap().dense_out.shares_weights_with(&step.dense_out));
+    }
+}
