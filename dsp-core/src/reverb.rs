@@ -275,20 +275,10 @@ mod tests {
     /// Equals direct convolution, with zero latency, for any chunking.
     #[test]
     fn matches_direct_convolution() {
-        let ir: Vec<f32> =
-            (0..5000).map(|n| ((n * 7919 % 1000) as f32 / 1000.0 - 0.5) * (-(n as f32) / 1500.0).exp()).collect();
+        let ir = decaying_noise(5000, 1500.0);
         let signal: Vec<f32> = (0..9000).map(|n| (n * 104_729 % 997) as f32 / 997.0 - 0.5).collect();
         let expected = direct_convolution(&signal, &ir);
-        let mut reverb = Reverb::new(&ir, 48_000.0, 48_000.0);
-        let mut wet = vec![0.0f32; signal.len()];
-        let mut start = 0;
-        let mut chunk = 1;
-        while start < signal.len() {
-            let end = (start + chunk).min(signal.len());
-            reverb.process(&signal[start..end], &mut wet[start..end]);
-            start = end;
-            chunk = chunk * 3 % 701 + 1;
-        }
+        let wet = process_in_uneven_chunks(&mut Reverb::new(&ir, 48_000.0, 48_000.0), &signal);
         let max_error = expected.iter().zip(&wet).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
         assert!(max_error < 1e-4, "max error {max_error}");
     }
