@@ -221,9 +221,10 @@ pub struct PolySynth {
     reverbs: Vec<Reverb>,
     /// The instrument playing.
     instrument: usize,
-    /// The instrument whose reverb fades out after a switch, with its gain
-    /// (1 → 0).
-    fading_reverb: Option<(usize, f32)>,
+    /// Each instrument's reverb weight while it fades out after a switch
+    /// (→ 0); the playing instrument's entry is unused, its weight is what
+    /// the others leave of 1, so any series of switches crossfades.
+    fading_weights: Vec<f32>,
     /// The reverb fade's step per sample.
     fading_step: f32,
     /// Holds the trained level at every reverb mix.
@@ -236,10 +237,12 @@ pub struct PolySynth {
     segment_len: usize,
     /// Samples of the current segment already played.
     segment_played: usize,
-    /// Scratch: the playing reverb's output for one chunk (up to a hop).
+    /// Scratch: the reverbs' mixed output for one chunk (up to a hop).
     wet: Vec<f32>,
-    /// Scratch: the fading reverb's output for one chunk (up to a hop).
-    fading_wet: Vec<f32>,
+    /// Scratch: one reverb's output for one chunk (up to a hop).
+    one_wet: Vec<f32>,
+    /// Scratch: the fading reverbs' summed weight per sample of a chunk.
+    fading_total: Vec<f32>,
     /// The player's settings, clamped.
     controls: SynthControls,
     /// Output gain, linear, stepped per sample.
@@ -270,6 +273,7 @@ impl PolySynth {
     /// [`MAX_VOICES`]). Allocates: call at activation.
     pub fn new(sample_rate_hz: f32, instruments: Vec<SynthInstrument>, noise_seed: u64) -> Result<Self, SynthError> {
         let num_voices = instruments.first().map_or(0, |i| i.voice_decoders.len()).min(MAX_VOICES);
+        let num_instruments = instruments.len();
         if num_voices == 0 || instruments.iter().any(|i| i.voice_decoders.len() < num_voices) {
             return Err(SynthError::MissingDecoders(num_voices));
         }
@@ -310,7 +314,7 @@ impl PolySynth {
             datasets,
             reverbs,
             instrument: 0,
-            fading_reverb: None,
+            fading_weights: vec![0.0; num_instruments],
             fading_step: 1.0 / (REVERB_CROSSFADE_MS * 1e-3 * sample_rate_hz).max(1.0),
             reverb_level: ReverbLevel::new(sample_rate_hz),
             framer,
@@ -318,7 +322,8 @@ impl PolySynth {
             segment_len: 0,
             segment_played: 0,
             wet: vec![0.0; max_hop],
-            fading_wet: vec![0.0; max_hop],
+            one_wet: vec![0.0; max_hop],
+            fading_total: vec![0.0; max_hop],
             controls,
             // Both step once per output sample.
             output_gain: Smoother::new(GAIN_SMOOTHING_MS, sample_rate_hz, 1.0),
@@ -356,7 +361,7 @@ impl PolySynth {
     pub fn reset(&mut self) {
         self.voices.iter_mut().for_each(SynthVoice::reset);
         self.reverbs.iter_mut().for_each(Reverb::reset);
-        self.fading_reverb = None;
+        self.fading_weights.fill(0.0);
         self.reverb_level.reset();
         self.framer.reset();
         self.segment_len = 0;
@@ -414,10 +419,17 @@ impl PolySynth {
         if index == self.instrument || index >= self.reverbs.len() {
             return;
         }
-        self.fading_reverb = Some((self.instrument, 1.0));
+        if self.fading_weights[index] == 0.0 {
+            // Its tail from when it last played is long gone.
+            self.reverbs[index].reset();
+        }
+        // The outgoing reverb keeps the weight it had; the incoming one's
+        // becomes what the others leave of 1, as it was.
+        let others: f32 =
+            self.fading_weights.iter().enumerate().filter(|&(i, _)| i != self.instrument).map(|(_, w)| w).sum();
+        self.fading_weights[self.instrument] = (1.0 - others).max(0.0);
+        self.fading_weights[index] = 0.0;
         self.instrument = index;
-        // Its tail from when it last played is long gone.
-        self.reverbs[index].reset();
     }
 
     /// Applies `event` now: it sounds from the next frame boundary.
@@ -618,19 +630,27 @@ impl PolySynth {
         self.segment_played = 0;
     }
 
-    /// Adds the reverb to `chunk` in place at the trained level, fading
-    /// from the previous instrument's reverb after a switch.
+    /// Adds the reverb to `chunk` in place at the trained level: the
+    /// playing instrument's, with those switched away from fading out.
     fn play_reverb(&mut self, chunk: &mut [f32]) {
-        let wet = &mut self.wet[..chunk.len()];
-        self.reverbs[self.instrument].process(chunk, wet);
-        if let Some((old, mut gain)) = self.fading_reverb {
-            let old_wet = &mut self.fading_wet[..chunk.len()];
-            self.reverbs[old].process(chunk, old_wet);
-            for (new, &old) in wet.iter_mut().zip(old_wet.iter()) {
-                *new += (old - *new) * gain;
-                gain = (gain - self.fading_step).max(0.0);
+        let len = chunk.len();
+        let (wet, one_wet, total) = (&mut self.wet[..len], &mut self.one_wet[..len], &mut self.fading_total[..len]);
+        wet.fill(0.0);
+        total.fill(0.0);
+        for (index, weight) in self.fading_weights.iter_mut().enumerate() {
+            if index == self.instrument || *weight == 0.0 {
+                continue;
             }
-            self.fading_reverb = if gain > 0.0 { Some((old, gain)) } else { None };
+            self.reverbs[index].process(chunk, one_wet);
+            for ((mixed, sum), &sample) in wet.iter_mut().zip(total.iter_mut()).zip(one_wet.iter()) {
+                *mixed += *weight * sample;
+                *sum += *weight;
+                *weight = (*weight - self.fading_step).max(0.0);
+            }
+        }
+        self.reverbs[self.instrument].process(chunk, one_wet);
+        for ((mixed, &sum), &sample) in wet.iter_mut().zip(total.iter()).zip(one_wet.iter()) {
+            *mixed += (1.0 - sum) * sample;
         }
         for (sample, &reverb) in chunk.iter_mut().zip(wet.iter()) {
             *sample = self.reverb_level.mix(*sample, reverb, self.reverb_mix.step());
