@@ -273,6 +273,39 @@ fn a_channels_pitch_wheel_bends_only_its_notes() {
     assert!(strong(midi_to_hz(65.0)), "channel 2's note is not bent a semitone up");
 }
 
+/// Spectral centroid of `signal`, Hz.
+fn centroid_hz(signal: &[f32]) -> f32 {
+    let magnitudes = spectrum(signal);
+    let bin_hz = RATE / signal.len() as f32;
+    let total: f32 = magnitudes.iter().sum();
+    magnitudes.iter().enumerate().map(|(bin, m)| bin as f32 * bin_hz * m).sum::<f32>() / total
+}
+
+/// Brightness (CC 74 per channel, or per note) tilts the harmonics: the
+/// spectral centroid rises with it, and the level stays within 1 dB.
+#[test]
+fn brightness_tilts_the_spectrum() {
+    let pure = AdditiveConfig { noise_level_db: -120.0, ..AdditiveConfig::default() };
+    let render = |event: Option<NoteEvent>| {
+        let mut synth = synth_of(pure, 2, SynthControls::default());
+        let mut events = vec![(0, NoteEvent::NoteOn { key: (3, 57), velocity: 0.8 })];
+        events.extend(event.map(|event| (100, event)));
+        let out = play(&mut synth, 0.8, &events, BLOCK);
+        out[(0.3 * RATE) as usize..(0.3 * RATE) as usize + 16_384].to_vec()
+    };
+    let neutral = render(None);
+    let dark = render(Some(NoteEvent::Brightness { channel: 3, amount: 0.0 }));
+    let bright = render(Some(NoteEvent::NoteBrightness { key: (3, 57), amount: 1.0 }));
+    let other_channel = render(Some(NoteEvent::Brightness { channel: 4, amount: 1.0 }));
+    let (dark_hz, neutral_hz, bright_hz) = (centroid_hz(&dark), centroid_hz(&neutral), centroid_hz(&bright));
+    assert!(dark_hz < 0.8 * neutral_hz && bright_hz > 1.25 * neutral_hz, "{dark_hz} {neutral_hz} {bright_hz}");
+    assert!(other_channel == neutral, "another channel's brightness changed the note");
+    for tilted in [&dark, &bright] {
+        let ratio = rms(tilted) / rms(&neutral);
+        assert!((0.89..1.12).contains(&ratio), "level changed by {ratio}");
+    }
+}
+
 /// Mono: releasing the newest of three held keys returns to the one
 /// before, at its sustain level (not a sustain below it each time); keys
 /// released while in poly mode are forgotten, so a later mono note ends
@@ -341,16 +374,18 @@ fn hostile_events_and_controls_stay_finite() {
             let note = (random() * 128.0) as u8;
             let key = ((random() * 16.0) as u8, note);
             let channel = key.0;
-            let event = match (random() * 13.0) as u32 {
+            let event = match (random() * 14.0) as u32 {
                 0..=2 => NoteEvent::NoteOn { key, velocity: value },
                 3..=4 => NoteEvent::NoteOff { key },
                 5 => NoteEvent::PitchBend { channel, amount: value },
                 6 => NoteEvent::NoteBend { key, semitones: value * 100.0 },
                 7 => NoteEvent::NotePressure { key, amount: value },
                 8 => NoteEvent::ChannelPressure { channel, amount: value },
-                9 => NoteEvent::ModWheel { amount: value },
+                9 if random() < 0.5 => NoteEvent::Brightness { channel, amount: value },
+                9 => NoteEvent::NoteBrightness { key, amount: value },
                 10 => NoteEvent::AllNotesOff,
                 11 => NoteEvent::AllSoundOff,
+                12 => NoteEvent::ModWheel { amount: value },
                 _ => NoteEvent::Sustain { down: random() > 0.5 },
             };
             synth.handle(event);

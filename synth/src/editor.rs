@@ -106,8 +106,8 @@ impl SynthEditorApp {
             ui.separator();
             for line in [
                 "Envelope: the loudness the instrument hears, so the attack shapes its timbre.",
-                "Mod wheel: vibrato. Also followed: pitch wheel, sustain pedal, channel pressure,",
-                "MPE per-note bend and pressure.",
+                "Mod wheel: vibrato. CC 74: brightness. Also followed: pitch wheel, sustain pedal,",
+                "channel pressure, MPE per-note bend, pressure and brightness.",
             ] {
                 ui.label(RichText::new(line).weak());
             }

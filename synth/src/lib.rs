@@ -28,6 +28,8 @@ pub use params::{ModeChoice, SynthParams};
 
 /// MIDI CC of the mod wheel (vibrato depth).
 const CC_MOD_WHEEL: u8 = 1;
+/// MIDI CC of brightness (MPE's timbre dimension).
+const CC_BRIGHTNESS: u8 = 74;
 /// MIDI CC of the sustain pedal.
 const CC_SUSTAIN: u8 = 64;
 /// MIDI CC that silences every voice at once.
@@ -208,6 +210,12 @@ fn synth_event(event: &NoteEvent<()>) -> Option<SynthEvent> {
         NoteEvent::MidiPitchBend { channel, value, .. } => SynthEvent::PitchBend { channel, amount: value * 2.0 - 1.0 },
         NoteEvent::MidiCC { cc: CC_MOD_WHEEL, value, .. } => SynthEvent::ModWheel { amount: value },
         NoteEvent::MidiCC { cc: CC_SUSTAIN, value, .. } => SynthEvent::Sustain { down: value >= 0.5 },
+        NoteEvent::MidiCC { cc: CC_BRIGHTNESS, channel, value, .. } => {
+            SynthEvent::Brightness { channel, amount: value }
+        }
+        NoteEvent::PolyBrightness { channel, key: note, brightness, .. } => {
+            SynthEvent::NoteBrightness { key: key(&channel, &note)?, amount: brightness }
+        }
         NoteEvent::MidiCC { cc: CC_ALL_SOUND_OFF, .. } => SynthEvent::AllSoundOff,
         NoteEvent::MidiCC { cc: CC_ALL_NOTES_OFF, .. } => SynthEvent::AllNotesOff,
         _ => return None,
@@ -241,6 +249,8 @@ mod tests {
     fn midi_maps_to_synth_events() {
         let bend = NoteEvent::MidiPitchBend { timing: 0, channel: 3, value: 0.75 };
         assert_eq!(synth_event(&bend), Some(SynthEvent::PitchBend { channel: 3, amount: 0.5 }));
+        let timbre = NoteEvent::MidiCC { timing: 0, channel: 5, cc: CC_BRIGHTNESS, value: 0.25 };
+        assert_eq!(synth_event(&timbre), Some(SynthEvent::Brightness { channel: 5, amount: 0.25 }));
         let pedal = NoteEvent::MidiCC { timing: 0, channel: 0, cc: CC_SUSTAIN, value: 1.0 };
         assert_eq!(synth_event(&pedal), Some(SynthEvent::Sustain { down: true }));
         let on = NoteEvent::NoteOn {

@@ -57,8 +57,11 @@ const GAIN_SMOOTHING_MS: f32 = 20.0;
 const REVERB_CROSSFADE_MS: f32 = 30.0;
 /// Notes the mono modes remember for last-note priority.
 const NOTE_STACK: usize = 16;
-/// MIDI channels, each with its own pitch wheel and pressure.
+/// MIDI channels, each with its own pitch wheel, pressure and brightness.
 const MIDI_CHANNELS: usize = 16;
+/// Spectral tilt at full or no brightness, ± dB per octave of harmonic
+/// number.
+const BRIGHTNESS_TILT_DB_PER_OCTAVE: f32 = 6.0;
 
 /// How notes take voices.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -156,6 +159,21 @@ pub enum NoteEvent {
     Sustain {
         /// The pedal is down.
         down: bool,
+    },
+    /// A MIDI channel's brightness (CC 74, MPE's timbre), 0 … 1, 0.5
+    /// neutral: a spectral tilt of the harmonics.
+    Brightness {
+        /// MIDI channel, 0 … 15.
+        channel: u8,
+        /// 0 … 1.
+        amount: f32,
+    },
+    /// One note's brightness (CLAP note expression), 0 … 1, 0.5 neutral.
+    NoteBrightness {
+        /// Channel and note number.
+        key: NoteKey,
+        /// 0 … 1.
+        amount: f32,
     },
     /// A MIDI channel's pressure, 0 … 1.
     ChannelPressure {
@@ -255,6 +273,8 @@ pub struct PolySynth {
     mod_wheel: f32,
     /// Each MIDI channel's pressure, 0 … 1.
     pressure: [f32; MIDI_CHANNELS],
+    /// Each MIDI channel's brightness, 0 … 1 (0.5 neutral).
+    brightness: [f32; MIDI_CHANNELS],
     /// Sustain pedal down.
     sustain: bool,
     /// Vibrato phase, cycles (0 … 1).
@@ -331,6 +351,7 @@ impl PolySynth {
             bend: [0.0; MIDI_CHANNELS],
             mod_wheel: 0.0,
             pressure: [0.0; MIDI_CHANNELS],
+            brightness: [0.5; MIDI_CHANNELS],
             sustain: false,
             vibrato_phase: 0.0,
             notes_started: 0,
@@ -371,6 +392,7 @@ impl PolySynth {
         self.bend = [0.0; MIDI_CHANNELS];
         self.mod_wheel = 0.0;
         self.pressure = [0.0; MIDI_CHANNELS];
+        self.brightness = [0.5; MIDI_CHANNELS];
         self.sustain = false;
         self.vibrato_phase = 0.0;
         self.stack_len = 0;
@@ -443,6 +465,15 @@ impl PolySynth {
                 self.bend[channel as usize % MIDI_CHANNELS] = finite(amount, -1.0, 1.0)
             }
             NoteEvent::ModWheel { amount } => self.mod_wheel = finite(amount, 0.0, 1.0),
+            NoteEvent::Brightness { channel, amount } => {
+                self.brightness[channel as usize % MIDI_CHANNELS] =
+                    if amount.is_finite() { amount.clamp(0.0, 1.0) } else { 0.5 }
+            }
+            NoteEvent::NoteBrightness { key, amount } => {
+                if let Some(voice) = self.voice_playing(key) {
+                    voice.note_brightness = amount.is_finite().then(|| amount.clamp(0.0, 1.0));
+                }
+            }
             NoteEvent::ChannelPressure { channel, amount } => {
                 self.pressure[channel as usize % MIDI_CHANNELS] = finite(amount, 0.0, 1.0)
             }
@@ -616,6 +647,8 @@ impl PolySynth {
             bend_semitones: self.bend.map(|amount| amount * self.controls.bend_range_semitones),
             vibrato_semitones,
             pressure_db: self.pressure.map(|amount| amount * self.controls.pressure_range_db),
+            tilt_db_per_octave: self.brightness.map(|amount| (amount - 0.5) * 2.0 * BRIGHTNESS_TILT_DB_PER_OCTAVE),
+            tilt_range_db_per_octave: BRIGHTNESS_TILT_DB_PER_OCTAVE,
             pressure_range_db: self.controls.pressure_range_db,
             glide_semitones_per_s,
             adsr: self.controls.envelope,

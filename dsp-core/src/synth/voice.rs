@@ -28,6 +28,12 @@ pub(super) struct FrameContext {
     pub vibrato_semitones: f32,
     /// Each MIDI channel's pressure as a loudness offset, dB.
     pub pressure_db: [f32; 16],
+    /// Each MIDI channel's brightness (CC 74) as a spectral tilt, dB per
+    /// octave of harmonic number.
+    pub tilt_db_per_octave: [f32; 16],
+    /// Spectral tilt per unit of per-note brightness away from 0.5, dB per
+    /// octave.
+    pub tilt_range_db_per_octave: f32,
     /// Loudness offset per unit of per-note pressure, dB.
     pub pressure_range_db: f32,
     /// Glide speed towards a new note, semitones per second (infinite: a
@@ -68,6 +74,9 @@ pub(super) struct SynthVoice {
     pub note_bend_semitones: f32,
     /// Per-note pressure (polyphonic aftertouch, MPE), 0 … 1.
     pub note_pressure: f32,
+    /// Per-note brightness (CLAP note expression), 0 … 1 (0.5 neutral), if
+    /// one was sent; else the channel's applies.
+    pub note_brightness: Option<f32>,
     /// It produced sound in its last frame (or has a note to play).
     sounding: bool,
     /// Silent frames since its release ended (the noise filter's tail
@@ -112,6 +121,7 @@ impl SynthVoice {
             target_midi: 60.0,
             note_bend_semitones: 0.0,
             note_pressure: 0.0,
+            note_brightness: None,
             sounding: false,
             silent_frames: 0,
             tail_frames,
@@ -156,6 +166,7 @@ impl SynthVoice {
         self.started = order;
         self.note_bend_semitones = 0.0;
         self.note_pressure = 0.0;
+        self.note_brightness = None;
         self.sounding = true;
         self.silent_frames = 0;
     }
@@ -231,6 +242,11 @@ impl SynthVoice {
         for (value, &share) in self.amplitudes.iter_mut().zip(&self.params.harmonic_distribution[..num_harmonics]) {
             *value = amplitude * share;
         }
+        let tilt_db_per_octave = match self.note_brightness {
+            Some(brightness) => (brightness - 0.5) * 2.0 * context.tilt_range_db_per_octave,
+            None => context.tilt_db_per_octave[channel],
+        };
+        tilt(&mut self.amplitudes[..num_harmonics], tilt_db_per_octave);
         let noise_gain = if ended { 0.0 } else { 1.0 };
         let scratch = &mut self.scratch[..out.len()];
         self.harmonic.render(f0_hz, &self.amplitudes[..num_harmonics], scratch);
@@ -245,5 +261,27 @@ impl SynthVoice {
                 self.key = None;
             }
         }
+    }
+}
+
+/// Tilts harmonic amplitudes by `db_per_octave` of harmonic number,
+/// keeping their power (the sum of squares): brightness moves the balance,
+/// not the level. Real-time safe.
+fn tilt(amplitudes: &mut [f32], db_per_octave: f32) {
+    if db_per_octave == 0.0 || !db_per_octave.is_finite() {
+        return;
+    }
+    // A harmonic `log2(k + 1)` octaves above the fundamental gains that
+    // many times `db_per_octave`: a factor (k + 1)^e.
+    let exponent = db_per_octave / (20.0 * std::f32::consts::LOG10_2);
+    let power = |amplitudes: &[f32]| amplitudes.iter().map(|a| a * a).sum::<f32>();
+    let before = power(amplitudes);
+    for (index, amplitude) in amplitudes.iter_mut().enumerate() {
+        *amplitude *= ((index + 1) as f32).powf(exponent);
+    }
+    let after = power(amplitudes);
+    if after > 0.0 && before.is_finite() {
+        let scale = (before / after).sqrt();
+        amplitudes.iter_mut().for_each(|amplitude| *amplitude *= scale);
     }
 }
