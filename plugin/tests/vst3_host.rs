@@ -35,6 +35,16 @@ fn value_of(plugin: &Plugin, name: &str, text: &str) -> (u32, f64) {
 /// Plays `input` on both channels in `BLOCK`-sample blocks with `changes`
 /// (parameter name, text, sample) at their samples; returns the left output.
 fn play(plugin: &mut Plugin, input: &[f32], changes: &[(&str, &str, usize)]) -> Vec<f32> {
+    play_watching(plugin, input, changes, |_| {})
+}
+
+/// [`play`], calling `after_block(plugin)` after each block.
+fn play_watching(
+    plugin: &mut Plugin,
+    input: &[f32],
+    changes: &[(&str, &str, usize)],
+    mut after_block: impl FnMut(&mut Plugin),
+) -> Vec<f32> {
     let changes: Vec<(u32, f64, usize)> = changes
         .iter()
         .map(|&(name, text, sample)| {
@@ -57,6 +67,7 @@ fn play(plugin: &mut Plugin, input: &[f32], changes: &[(&str, &str, usize)]) -> 
         }
         plugin.process_audio(&mut buffers).unwrap();
         output.extend_from_slice(&buffers.outputs[0][..block.len()]);
+        after_block(plugin);
     }
     output
 }
@@ -132,4 +143,27 @@ fn saved_state_restores_and_plays_identically() {
     assert!(rms(&played) > 0.01);
     assert!(played == replayed, "the restored project sounds different");
     assert_eq!(reopened.save_state().unwrap(), saved, "save → load → save changed the state");
+}
+
+/// MIDI out through VST3's event output: a sung four-note line followed by
+/// silence gives its four notes, each ended.
+#[test]
+fn sends_the_played_notes_as_midi() {
+    use vst3_host::MidiEvent;
+    let mut input = sung_melody(RATE as f64, &[57.0, 60.0, 64.0, 62.0], 0.5);
+    input.resize(input.len() + (0.4 * RATE) as usize, 0.0);
+    let mut plugin = load(BLOCK);
+    start(&mut plugin);
+    let (mut on, mut off) = (Vec::new(), Vec::new());
+    play_watching(&mut plugin, &input, &[], |plugin| {
+        for event in plugin.take_output_midi() {
+            match event {
+                MidiEvent::NoteOn { note, velocity, .. } if velocity > 0 => on.push(note),
+                MidiEvent::NoteOn { note, .. } | MidiEvent::NoteOff { note, .. } => off.push(note),
+                _ => {}
+            }
+        }
+    });
+    assert_eq!(on, [57, 60, 64, 62]);
+    assert_eq!(off, on, "every note ended, in order");
 }
