@@ -85,24 +85,48 @@ fn median_pitch_hz(signal: &[f32], from_s: f32, to_s: f32) -> f32 {
     f0_hz
 }
 
-/// Magnitude spectrum of `signal` (Hann window), one bin per `RATE / len`.
-fn spectrum(signal: &[f32]) -> Vec<f32> {
-    let len = signal.len();
-    let mut windowed: Vec<f32> = signal
-        .iter()
-        .enumerate()
-        .map(|(n, &x)| x * (0.5 - 0.5 * (2.0 * std::f32::consts::PI * n as f32 / len as f32).cos()))
-        .collect();
-    let fft = RealFftPlanner::<f32>::new().plan_fft_forward(len);
-    let mut out = fft.make_output_vec();
-    fft.process(&mut windowed, &mut out).unwrap();
-    out.iter().map(|c| c.norm()).collect()
+/// Ratio of frequencies a quarter tone apart (roughly).
+const QUARTER_TONE: f32 = 1.03;
+/// Ratio of frequencies a semitone apart (roughly).
+const SEMITONE: f32 = 1.06;
+
+/// A clip's magnitude spectrum (Hann window), one bin per `RATE / len`.
+struct Spectrum {
+    magnitudes: Vec<f32>,
+    len: usize,
 }
 
-/// Spectral magnitude near `f0_hz` (the peak within ±1 %).
-fn magnitude_at(spectrum: &[f32], len: usize, f0_hz: f32) -> f32 {
-    let bin = |hz: f32| (hz * len as f32 / RATE).round() as usize;
-    spectrum[bin(f0_hz * 0.99)..=bin(f0_hz * 1.01)].iter().copied().fold(0.0, f32::max)
+impl Spectrum {
+    fn of(signal: &[f32]) -> Self {
+        let len = signal.len();
+        let mut windowed: Vec<f32> = signal
+            .iter()
+            .enumerate()
+            .map(|(n, &x)| x * (0.5 - 0.5 * (2.0 * std::f32::consts::PI * n as f32 / len as f32).cos()))
+            .collect();
+        let fft = RealFftPlanner::<f32>::new().plan_fft_forward(len);
+        let mut out = fft.make_output_vec();
+        fft.process(&mut windowed, &mut out).unwrap();
+        Self { magnitudes: out.iter().map(|c| c.norm()).collect(), len }
+    }
+
+    /// Magnitude near `hz` (the peak within ±1 %).
+    fn at(&self, hz: f32) -> f32 {
+        let bin = |hz: f32| (hz * self.len as f32 / RATE).round() as usize;
+        self.magnitudes[bin(hz * 0.99)..=bin(hz * 1.01)].iter().copied().fold(0.0, f32::max)
+    }
+
+    /// `hz` stands 10× above the spectrum at `hz × beside`.
+    fn stands_out(&self, hz: f32, beside: f32) -> bool {
+        self.at(hz) > 10.0 * self.at(hz * beside)
+    }
+
+    /// The spectral centroid, Hz.
+    fn centroid_hz(&self) -> f32 {
+        let bin_hz = RATE / self.len as f32;
+        let total: f32 = self.magnitudes.iter().sum();
+        self.magnitudes.iter().enumerate().map(|(bin, m)| bin as f32 * bin_hz * m).sum::<f32>() / total
+    }
 }
 
 #[test]
@@ -147,14 +171,13 @@ fn a_chord_sounds_every_fundamental() {
     let events: Vec<(usize, NoteEvent)> = notes.iter().map(|&n| (0, on(n, 0.8))).collect();
     let out = play(&mut synth, 1.2, &events, BLOCK);
     let steady = &out[(0.4 * RATE) as usize..(0.4 * RATE) as usize + 32_768];
-    let magnitudes = spectrum(steady);
+    let spectrum = Spectrum::of(steady);
     assert_eq!(synth.sounding_voices(), 4);
     for note in notes {
         let f0 = midi_to_hz(note as f32);
         // Each fundamental stands far above the spectrum a quarter tone off.
-        let (peak, beside) =
-            (magnitude_at(&magnitudes, steady.len(), f0), magnitude_at(&magnitudes, steady.len(), f0 * 1.03));
-        assert!(peak > 10.0 * beside, "note {note}: {peak} at {f0} Hz against {beside} beside it");
+        let (peak, beside) = (spectrum.at(f0), spectrum.at(f0 * QUARTER_TONE));
+        assert!(spectrum.stands_out(f0, QUARTER_TONE), "note {note}: {peak} at {f0} Hz against {beside} beside it");
     }
 }
 
@@ -182,11 +205,8 @@ fn stealing_a_voice_does_not_click() {
     assert!(around <= steady, "step {around} at the steal against {steady} steady");
     // The new note is heard, the oldest one is gone (each against the
     // spectrum a semitone above it).
-    let magnitudes = spectrum(&out[steal_at + 4_800..steal_at + 4_800 + 16_384]);
-    let strong = |note: f32| {
-        let f0 = midi_to_hz(note);
-        magnitude_at(&magnitudes, 16_384, f0) > 10.0 * magnitude_at(&magnitudes, 16_384, f0 * 1.06)
-    };
+    let spectrum = Spectrum::of(&out[steal_at + 4_800..steal_at + 4_800 + 16_384]);
+    let strong = |note: f32| spectrum.stands_out(midi_to_hz(note), SEMITONE);
     assert!(strong(55.0), "the new note");
     assert!(strong(52.0), "the other note");
     assert!(!strong(48.0), "the stolen note");
@@ -206,10 +226,8 @@ fn bends_move_what_they_should() {
     let events = [(0, on(48, 0.8)), (0, on(64, 0.8)), (0, NoteEvent::NoteBend { key: key(64), semitones: 1.0 })];
     let out = play(&mut synth, 1.2, &events, BLOCK);
     let steady = &out[(0.4 * RATE) as usize..(0.4 * RATE) as usize + 32_768];
-    let magnitudes = spectrum(steady);
-    let strong = |hz: f32| {
-        magnitude_at(&magnitudes, steady.len(), hz) > 10.0 * magnitude_at(&magnitudes, steady.len(), hz * 1.03)
-    };
+    let spectrum = Spectrum::of(steady);
+    let strong = |hz: f32| spectrum.stands_out(hz, QUARTER_TONE);
     assert!(strong(midi_to_hz(48.0)), "the unbent note moved");
     assert!(strong(midi_to_hz(65.0)), "the bent note is not a semitone up");
 }
@@ -265,20 +283,10 @@ fn a_channels_pitch_wheel_bends_only_its_notes() {
     ];
     let out = play(&mut synth, 1.2, &events, BLOCK);
     let steady = &out[(0.4 * RATE) as usize..(0.4 * RATE) as usize + 32_768];
-    let magnitudes = spectrum(steady);
-    let strong = |hz: f32| {
-        magnitude_at(&magnitudes, steady.len(), hz) > 10.0 * magnitude_at(&magnitudes, steady.len(), hz * 1.03)
-    };
+    let spectrum = Spectrum::of(steady);
+    let strong = |hz: f32| spectrum.stands_out(hz, QUARTER_TONE);
     assert!(strong(midi_to_hz(48.0)), "channel 1's note moved");
     assert!(strong(midi_to_hz(65.0)), "channel 2's note is not bent a semitone up");
-}
-
-/// Spectral centroid of `signal`, Hz.
-fn centroid_hz(signal: &[f32]) -> f32 {
-    let magnitudes = spectrum(signal);
-    let bin_hz = RATE / signal.len() as f32;
-    let total: f32 = magnitudes.iter().sum();
-    magnitudes.iter().enumerate().map(|(bin, m)| bin as f32 * bin_hz * m).sum::<f32>() / total
 }
 
 /// Brightness (CC 74 per channel, or per note) tilts the harmonics: the
@@ -297,6 +305,7 @@ fn brightness_tilts_the_spectrum() {
     let dark = render(Some(NoteEvent::Brightness { channel: 3, amount: 0.0 }));
     let bright = render(Some(NoteEvent::NoteBrightness { key: (3, 57), amount: 1.0 }));
     let other_channel = render(Some(NoteEvent::Brightness { channel: 4, amount: 1.0 }));
+    let centroid_hz = |signal: &[f32]| Spectrum::of(signal).centroid_hz();
     let (dark_hz, neutral_hz, bright_hz) = (centroid_hz(&dark), centroid_hz(&neutral), centroid_hz(&bright));
     assert!(dark_hz < 0.8 * neutral_hz && bright_hz > 1.25 * neutral_hz, "{dark_hz} {neutral_hz} {bright_hz}");
     assert!(other_channel == neutral, "another channel's brightness changed the note");
