@@ -28,6 +28,27 @@ pub const DRY_WET: RangeInclusive<f32> = 0.0..=1.0;
 /// Output gain, dB.
 pub const OUTPUT_GAIN_DB: RangeInclusive<f32> = -48.0..=12.0;
 
+/// The MIDI synth's portamento, ms per octave.
+pub const PORTAMENTO_MS: RangeInclusive<f32> = 0.0..=2_000.0;
+/// The MIDI synth's attack, decay and release times, ms.
+pub const ENVELOPE_MS: RangeInclusive<f32> = 0.0..=5_000.0;
+/// The MIDI synth's sustain level below the peak, dB.
+pub const SUSTAIN_DB: RangeInclusive<f32> = -60.0..=0.0;
+/// The MIDI synth's velocity-curve exponent.
+pub const VELOCITY_CURVE: RangeInclusive<f32> = 0.25..=4.0;
+/// The MIDI synth's pitch-bend range, ± semitones.
+pub const BEND_RANGE_SEMITONES: RangeInclusive<i32> = 0..=48;
+/// The MIDI synth's vibrato rate, Hz.
+pub const VIBRATO_RATE_HZ: RangeInclusive<f32> = 0.1..=12.0;
+/// The MIDI synth's vibrato depth at full mod wheel, cents.
+pub const VIBRATO_DEPTH_CENTS: RangeInclusive<f32> = 0.0..=200.0;
+/// Loudness full pressure adds in the MIDI synth, dB.
+pub const PRESSURE_RANGE_DB: RangeInclusive<f32> = 0.0..=24.0;
+/// The MIDI synth's pitch of A4, Hz.
+pub const TUNING_A4_HZ: RangeInclusive<f32> = 400.0..=480.0;
+/// The MIDI synth's output gain, dB.
+pub const SYNTH_OUTPUT_GAIN_DB: RangeInclusive<f32> = -60.0..=12.0;
+
 /// Host sample rates the engine accepts, Hz.
 pub const SAMPLE_RATE_HZ: RangeInclusive<f32> = 22_050.0..=192_000.0;
 /// Control (frame) rates a model may ask for, Hz.

@@ -1,9 +1,12 @@
 //! The synth's host-automatable parameters. Ids are public API: once
-//! shipped they never change. Defaults come from
-//! `dsp_core::synth::SynthControls::default()`; the synth glides every
-//! continuous control itself (per frame or per sample), so these carry no
-//! smoothing of their own.
+//! shipped they never change. Ranges come from `dsp_core::ranges` and
+//! defaults from `dsp_core::synth::SynthControls::default()`, defined once;
+//! the synth glides every continuous control itself (per frame or per
+//! sample), so these carry no smoothing of their own.
 
+use std::ops::RangeInclusive;
+
+use dsp_core::ranges;
 use dsp_core::synth::{AdsrSettings, SynthControls, VoiceMode, MAX_VOICES};
 use nice_plug::prelude::*;
 
@@ -89,14 +92,17 @@ pub struct SynthParams {
     pub output_gain_db: FloatParam,
 }
 
-fn milliseconds(name: &str, default: f32, max: f32) -> FloatParam {
-    FloatParam::new(name, default, FloatRange::Skewed { min: 0.0, max, factor: FloatRange::skew_factor(-2.0) })
-        .with_unit(" ms")
-        .with_value_to_string(formatters::v2s_f32_rounded(0))
+fn linear(range: &RangeInclusive<f32>) -> FloatRange {
+    FloatRange::Linear { min: *range.start(), max: *range.end() }
 }
 
-fn decibels(name: &str, default: f32, min: f32, max: f32) -> FloatParam {
-    FloatParam::new(name, default, FloatRange::Linear { min, max })
+fn milliseconds(name: &str, default: f32, range: &RangeInclusive<f32>) -> FloatParam {
+    let range = FloatRange::Skewed { min: *range.start(), max: *range.end(), factor: FloatRange::skew_factor(-2.0) };
+    FloatParam::new(name, default, range).with_unit(" ms").with_value_to_string(formatters::v2s_f32_rounded(0))
+}
+
+fn decibels(name: &str, default: f32, range: &RangeInclusive<f32>) -> FloatParam {
+    FloatParam::new(name, default, linear(range))
         .with_unit(" dB")
         .with_step_size(0.1)
         .with_value_to_string(formatters::v2s_f32_rounded(1))
@@ -114,51 +120,54 @@ impl Default for SynthParams {
                 IntRange::Linear { min: 1, max: MAX_VOICES as i32 },
             ),
             mode: EnumParam::new("Mode", ModeChoice::Poly),
-            portamento_ms: milliseconds("Portamento", defaults.portamento_ms, 2_000.0),
-            attack_ms: milliseconds("Attack", envelope.attack_ms, 5_000.0),
-            decay_ms: milliseconds("Decay", envelope.decay_ms, 5_000.0),
-            sustain_db: decibels("Sustain", envelope.sustain_db, -60.0, 0.0),
-            release_ms: milliseconds("Release", envelope.release_ms, 5_000.0),
+            portamento_ms: milliseconds("Portamento", defaults.portamento_ms, &ranges::PORTAMENTO_MS),
+            attack_ms: milliseconds("Attack", envelope.attack_ms, &ranges::ENVELOPE_MS),
+            decay_ms: milliseconds("Decay", envelope.decay_ms, &ranges::ENVELOPE_MS),
+            sustain_db: decibels("Sustain", envelope.sustain_db, &ranges::SUSTAIN_DB),
+            release_ms: milliseconds("Release", envelope.release_ms, &ranges::ENVELOPE_MS),
             velocity_curve: FloatParam::new(
                 "Velocity Curve",
                 defaults.velocity_curve,
-                FloatRange::Skewed { min: 0.25, max: 4.0, factor: FloatRange::skew_factor(-1.5) },
+                FloatRange::Skewed {
+                    min: *ranges::VELOCITY_CURVE.start(),
+                    max: *ranges::VELOCITY_CURVE.end(),
+                    factor: FloatRange::skew_factor(-1.5),
+                },
             )
             .with_value_to_string(formatters::v2s_f32_rounded(2)),
             bend_range_semitones: IntParam::new(
                 "Bend Range",
                 defaults.bend_range_semitones as i32,
-                IntRange::Linear { min: 0, max: 48 },
+                IntRange::Linear {
+                    min: *ranges::BEND_RANGE_SEMITONES.start(),
+                    max: *ranges::BEND_RANGE_SEMITONES.end(),
+                },
             )
             .with_unit(" st"),
             vibrato_rate_hz: FloatParam::new(
                 "Vibrato Rate",
                 defaults.vibrato_rate_hz,
-                FloatRange::Linear { min: 0.1, max: 12.0 },
+                linear(&ranges::VIBRATO_RATE_HZ),
             )
             .with_unit(" Hz")
             .with_value_to_string(formatters::v2s_f32_rounded(2)),
             vibrato_depth_cents: FloatParam::new(
                 "Vibrato Depth",
                 defaults.vibrato_depth_cents,
-                FloatRange::Linear { min: 0.0, max: 200.0 },
+                linear(&ranges::VIBRATO_DEPTH_CENTS),
             )
             .with_unit(" ct")
             .with_value_to_string(formatters::v2s_f32_rounded(0)),
-            pressure_range_db: decibels("Pressure Range", defaults.pressure_range_db, 0.0, 24.0),
-            tuning_a4_hz: FloatParam::new(
-                "A4 Tuning",
-                defaults.tuning_a4_hz,
-                FloatRange::Linear { min: 400.0, max: 480.0 },
-            )
-            .with_unit(" Hz")
-            .with_step_size(0.1)
-            .with_value_to_string(formatters::v2s_f32_rounded(1)),
-            reverb_mix: FloatParam::new("Reverb", defaults.reverb_mix, FloatRange::Linear { min: 0.0, max: 1.0 })
+            pressure_range_db: decibels("Pressure Range", defaults.pressure_range_db, &ranges::PRESSURE_RANGE_DB),
+            tuning_a4_hz: FloatParam::new("A4 Tuning", defaults.tuning_a4_hz, linear(&ranges::TUNING_A4_HZ))
+                .with_unit(" Hz")
+                .with_step_size(0.1)
+                .with_value_to_string(formatters::v2s_f32_rounded(1)),
+            reverb_mix: FloatParam::new("Reverb", defaults.reverb_mix, linear(&ranges::REVERB_MIX))
                 .with_unit(" %")
                 .with_value_to_string(formatters::v2s_f32_percentage(0))
                 .with_string_to_value(formatters::s2v_f32_percentage()),
-            output_gain_db: decibels("Output Gain", defaults.output_gain_db, -60.0, 12.0),
+            output_gain_db: decibels("Output Gain", defaults.output_gain_db, &ranges::SYNTH_OUTPUT_GAIN_DB),
         }
     }
 }

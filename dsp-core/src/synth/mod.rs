@@ -41,6 +41,7 @@ use crate::framer::Framer;
 use crate::harmonic::HarmonicBank;
 use crate::loudness::{db_to_gain, LOUDNESS_FLOOR_DB};
 use crate::noise::FilteredNoise;
+use crate::ranges::{self, clamp_f32};
 use crate::reverb::Reverb;
 use crate::reverb_level::ReverbLevel;
 use crate::smoothing::Smoother;
@@ -77,7 +78,8 @@ pub enum VoiceMode {
     Legato,
 }
 
-/// The player's settings. Values outside their ranges are clamped.
+/// The player's settings. Values outside their ranges (`crate::ranges`,
+/// the voices to the synth's count) are clamped.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SynthControls {
     /// Voices playing at once in poly mode, 1 … the synth's voice count.
@@ -85,7 +87,7 @@ pub struct SynthControls {
     /// How notes take voices.
     pub mode: VoiceMode,
     /// Glide time from one note to the next in the mono modes, ms per 12
-    /// semitones (0: a jump).
+    /// semitones (0: a jump; [`ranges::PORTAMENTO_MS`]).
     pub portamento_ms: f32,
     /// The loudness envelope.
     pub envelope: AdsrSettings,
@@ -401,26 +403,26 @@ impl PolySynth {
     /// New settings, heard from the next frame (gains glide per sample).
     /// Real-time safe.
     pub fn set_controls(&mut self, controls: &SynthControls) {
-        let clamp = |v: f32, lo: f32, hi: f32| if v.is_finite() { v.clamp(lo, hi) } else { lo };
         let c = controls;
+        let bend_range = *ranges::BEND_RANGE_SEMITONES.start() as f32..=*ranges::BEND_RANGE_SEMITONES.end() as f32;
         self.controls = SynthControls {
             voices: c.voices.clamp(1, self.voices.len()),
             mode: c.mode,
-            portamento_ms: clamp(c.portamento_ms, 0.0, 5_000.0),
+            portamento_ms: clamp_f32(c.portamento_ms, &ranges::PORTAMENTO_MS),
             envelope: AdsrSettings {
-                attack_ms: clamp(c.envelope.attack_ms, 0.0, 10_000.0),
-                decay_ms: clamp(c.envelope.decay_ms, 0.0, 10_000.0),
-                sustain_db: clamp(c.envelope.sustain_db, -60.0, 0.0),
-                release_ms: clamp(c.envelope.release_ms, 0.0, 10_000.0),
+                attack_ms: clamp_f32(c.envelope.attack_ms, &ranges::ENVELOPE_MS),
+                decay_ms: clamp_f32(c.envelope.decay_ms, &ranges::ENVELOPE_MS),
+                sustain_db: clamp_f32(c.envelope.sustain_db, &ranges::SUSTAIN_DB),
+                release_ms: clamp_f32(c.envelope.release_ms, &ranges::ENVELOPE_MS),
             },
-            velocity_curve: clamp(c.velocity_curve, 0.25, 4.0),
-            bend_range_semitones: clamp(c.bend_range_semitones, 0.0, 48.0),
-            vibrato_rate_hz: clamp(c.vibrato_rate_hz, 0.1, 12.0),
-            vibrato_depth_cents: clamp(c.vibrato_depth_cents, 0.0, 200.0),
-            pressure_range_db: clamp(c.pressure_range_db, 0.0, 24.0),
-            tuning_a4_hz: clamp(c.tuning_a4_hz, 400.0, 480.0),
-            reverb_mix: clamp(c.reverb_mix, 0.0, 1.0),
-            output_gain_db: clamp(c.output_gain_db, -60.0, 12.0),
+            velocity_curve: clamp_f32(c.velocity_curve, &ranges::VELOCITY_CURVE),
+            bend_range_semitones: clamp_f32(c.bend_range_semitones, &bend_range),
+            vibrato_rate_hz: clamp_f32(c.vibrato_rate_hz, &ranges::VIBRATO_RATE_HZ),
+            vibrato_depth_cents: clamp_f32(c.vibrato_depth_cents, &ranges::VIBRATO_DEPTH_CENTS),
+            pressure_range_db: clamp_f32(c.pressure_range_db, &ranges::PRESSURE_RANGE_DB),
+            tuning_a4_hz: clamp_f32(c.tuning_a4_hz, &ranges::TUNING_A4_HZ),
+            reverb_mix: clamp_f32(c.reverb_mix, &ranges::REVERB_MIX),
+            output_gain_db: clamp_f32(c.output_gain_db, &ranges::SYNTH_OUTPUT_GAIN_DB),
         };
         self.output_gain.set_target(db_to_gain(self.controls.output_gain_db));
         self.reverb_mix.set_target(self.controls.reverb_mix);
