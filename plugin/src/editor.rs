@@ -9,12 +9,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use ddsp_plugin_common::editor_host::{DrawEditor, EditorHost};
 use dsp_core::pitch_units::{hz_to_midi, note_name};
 use egui::{self, Align2, Color32, FontId, Pos2, Rect, RichText, Sense, Stroke, StrokeKind, Vec2};
-use nice_plug::context::gui::GuiContext;
 use nice_plug::prelude::*;
 use nice_plug_egui::widgets::ParamSlider;
-use nice_plug_egui::{create_egui_editor, EguiEditor, EguiEditorState, EguiNiceSettings, NiceEguiApp, RepaintNotifier};
+use nice_plug_egui::{create_egui_editor, EguiEditor, EguiEditorState, EguiNiceSettings, RepaintNotifier};
 
 use crate::choice::InstrumentChoice;
 use crate::file_check::{CheckOutcome, FileCheck};
@@ -33,7 +33,7 @@ const ACCENT: Color32 = Color32::from_rgb(242, 170, 60);
 const ERROR_COLOR: Color32 = Color32::from_rgb(235, 90, 80);
 
 /// The plugin's editor type.
-pub type DdspEditor = EguiEditor<EditorApp>;
+pub type DdspEditor = EguiEditor<EditorHost<EditorApp>>;
 
 /// The editor's size state, shared with the plugin (whose audio thread
 /// asks it whether the editor is open).
@@ -53,7 +53,7 @@ pub fn create(
     state: Arc<EguiEditorState>,
 ) -> Option<DdspEditor> {
     let settings = EguiNiceSettings::new().with_tile("DDSP Timbre Transfer");
-    create_egui_editor(state, RepaintNotifier::new(), settings, EditorApp::new(params, status, meters))
+    create_egui_editor(state, RepaintNotifier::new(), settings, EditorHost::new(EditorApp::new(params, status, meters)))
 }
 
 /// The editor's state between frames.
@@ -61,7 +61,6 @@ pub struct EditorApp {
     params: Arc<DdspParams>,
     status: Arc<ModelStatus>,
     meters: Arc<Meters>,
-    gui_context: Option<GuiContext>,
     path_text: String,
     browser: Option<FileBrowser>,
     /// The last file-loading result of this editor (a file is validated
@@ -75,7 +74,7 @@ impl EditorApp {
     /// An editor over the plugin's shared state.
     pub fn new(params: Arc<DdspParams>, status: Arc<ModelStatus>, meters: Arc<Meters>) -> Self {
         let path_text = params.model_file.path().map(|p| p.display().to_string()).unwrap_or_default();
-        Self { params, status, meters, gui_context: None, path_text, browser: None, load_message: None, checking: None }
+        Self { params, status, meters, path_text, browser: None, load_message: None, checking: None }
     }
 
     /// Draws the whole editor; parameter changes go through `setter`.
@@ -262,24 +261,9 @@ impl EditorApp {
     }
 }
 
-impl NiceEguiApp for EditorApp {
-    fn build(
-        &mut self,
-        _egui_ctx: egui::Context,
-        nice_gui_ctx: GuiContext,
-        _frame: &mut nice_plug_egui::Frame,
-    ) -> Result<(), nice_plug_egui::baseview::HandlerError> {
-        self.gui_context = Some(nice_gui_ctx);
-        Ok(())
-    }
-
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut nice_plug_egui::Frame) {
-        let Some(context) = self.gui_context.clone() else { return };
-        self.draw(ui, &context.param_setter());
-    }
-
-    fn editor_closed(&mut self) {
-        self.gui_context = None;
+impl DrawEditor for EditorApp {
+    fn draw(&mut self, ui: &mut egui::Ui, setter: &ParamSetter) {
+        EditorApp::draw(self, ui, setter);
     }
 }
 

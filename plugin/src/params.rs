@@ -3,8 +3,7 @@
 //! `UserControls::default()`, defined once; the engine smooths every
 //! continuous control itself, so these carry no smoothing of their own.
 
-use std::ops::RangeInclusive;
-
+use ddsp_plugin_common::params::{amount, decibels, linear};
 use dsp_core::ranges;
 use dsp_core::UserControls;
 use nice_plug::prelude::*;
@@ -65,24 +64,6 @@ pub struct DdspParams {
     /// The loaded checkpoint file, saved with the project.
     #[persist = "model_file"]
     pub model_file: ModelFile,
-}
-
-fn linear(range: &RangeInclusive<f32>) -> FloatRange {
-    FloatRange::Linear { min: *range.start(), max: *range.end() }
-}
-
-fn decibels(name: &str, default: f32, range: &RangeInclusive<f32>) -> FloatParam {
-    FloatParam::new(name, default, linear(range))
-        .with_unit(" dB")
-        .with_step_size(0.1)
-        .with_value_to_string(formatters::v2s_f32_rounded(1))
-}
-
-fn amount(name: &str, default: f32, range: &RangeInclusive<f32>) -> FloatParam {
-    FloatParam::new(name, default, linear(range))
-        .with_unit(" %")
-        .with_value_to_string(formatters::v2s_f32_percentage(0))
-        .with_string_to_value(formatters::s2v_f32_percentage())
 }
 
 impl Default for DdspParams {

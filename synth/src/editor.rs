@@ -6,11 +6,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use ddsp_plugin_common::editor_host::{DrawEditor, EditorHost};
 use egui::{Color32, RichText};
-use nice_plug::context::gui::GuiContext;
 use nice_plug::prelude::*;
 use nice_plug_egui::widgets::ParamSlider;
-use nice_plug_egui::{create_egui_editor, EguiEditor, EguiEditorState, EguiNiceSettings, NiceEguiApp, RepaintNotifier};
+use nice_plug_egui::{create_egui_editor, EguiEditor, EguiEditorState, EguiNiceSettings, RepaintNotifier};
 
 use crate::choice::SynthInstrumentChoice;
 use crate::params::SynthParams;
@@ -24,7 +24,7 @@ const SLIDER_WIDTH: f32 = 140.0;
 const ACCENT: Color32 = Color32::from_rgb(242, 170, 60);
 
 /// The synth's editor type.
-pub type SynthEditor = EguiEditor<SynthEditorApp>;
+pub type SynthEditor = EguiEditor<EditorHost<SynthEditorApp>>;
 
 /// The editor's size state, shared with the plugin.
 pub fn default_state() -> Arc<EguiEditorState> {
@@ -41,20 +41,19 @@ pub fn create(
     state: Arc<EguiEditorState>,
 ) -> Option<SynthEditor> {
     let settings = EguiNiceSettings::new().with_tile("DDSP Synth");
-    create_egui_editor(state, RepaintNotifier::new(), settings, SynthEditorApp::new(params, sounding))
+    create_egui_editor(state, RepaintNotifier::new(), settings, EditorHost::new(SynthEditorApp::new(params, sounding)))
 }
 
 /// The editor's state between frames.
 pub struct SynthEditorApp {
     params: Arc<SynthParams>,
     sounding: Arc<AtomicUsize>,
-    gui_context: Option<GuiContext>,
 }
 
 impl SynthEditorApp {
     /// An editor over the plugin's shared state.
     pub fn new(params: Arc<SynthParams>, sounding: Arc<AtomicUsize>) -> Self {
-        Self { params, sounding, gui_context: None }
+        Self { params, sounding }
     }
 
     /// Draws the whole editor; parameter changes go through `setter`.
@@ -130,23 +129,8 @@ fn row(ui: &mut egui::Ui, setter: &ParamSetter, left: &impl Param, right: &impl 
     ui.end_row();
 }
 
-impl NiceEguiApp for SynthEditorApp {
-    fn build(
-        &mut self,
-        _egui_ctx: egui::Context,
-        nice_gui_ctx: GuiContext,
-        _frame: &mut nice_plug_egui::Frame,
-    ) -> Result<(), nice_plug_egui::baseview::HandlerError> {
-        self.gui_context = Some(nice_gui_ctx);
-        Ok(())
-    }
-
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut nice_plug_egui::Frame) {
-        let Some(context) = self.gui_context.clone() else { return };
-        self.draw(ui, &context.param_setter());
-    }
-
-    fn editor_closed(&mut self) {
-        self.gui_context = None;
+impl DrawEditor for SynthEditorApp {
+    fn draw(&mut self, ui: &mut egui::Ui, setter: &ParamSetter) {
+        SynthEditorApp::draw(self, ui, setter);
     }
 }

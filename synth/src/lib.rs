@@ -94,9 +94,9 @@ impl Default for DdspSynth {
 
 impl Plugin for DdspSynth {
     const NAME: &'static str = "DDSP Synth";
-    const VENDOR: &'static str = "DDSP Timbre Transfer";
-    const URL: &'static str = "https://example.invalid/ddsp-timbre-transfer";
-    const EMAIL: &'static str = "info@example.invalid";
+    const VENDOR: &'static str = ddsp_plugin_common::VENDOR;
+    const URL: &'static str = ddsp_plugin_common::URL;
+    const EMAIL: &'static str = ddsp_plugin_common::EMAIL;
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
 
     const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[

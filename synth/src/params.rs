@@ -6,6 +6,7 @@
 
 use std::ops::RangeInclusive;
 
+use ddsp_plugin_common::params::{amount, decibels, linear};
 use dsp_core::ranges;
 use dsp_core::synth::{AdsrSettings, SynthControls, VoiceMode, MAX_VOICES};
 use nice_plug::prelude::*;
@@ -92,20 +93,9 @@ pub struct SynthParams {
     pub output_gain_db: FloatParam,
 }
 
-fn linear(range: &RangeInclusive<f32>) -> FloatRange {
-    FloatRange::Linear { min: *range.start(), max: *range.end() }
-}
-
 fn milliseconds(name: &str, default: f32, range: &RangeInclusive<f32>) -> FloatParam {
     let range = FloatRange::Skewed { min: *range.start(), max: *range.end(), factor: FloatRange::skew_factor(-2.0) };
     FloatParam::new(name, default, range).with_unit(" ms").with_value_to_string(formatters::v2s_f32_rounded(0))
-}
-
-fn decibels(name: &str, default: f32, range: &RangeInclusive<f32>) -> FloatParam {
-    FloatParam::new(name, default, linear(range))
-        .with_unit(" dB")
-        .with_step_size(0.1)
-        .with_value_to_string(formatters::v2s_f32_rounded(1))
 }
 
 impl Default for SynthParams {
@@ -163,10 +153,7 @@ impl Default for SynthParams {
                 .with_unit(" Hz")
                 .with_step_size(0.1)
                 .with_value_to_string(formatters::v2s_f32_rounded(1)),
-            reverb_mix: FloatParam::new("Reverb", defaults.reverb_mix, linear(&ranges::REVERB_MIX))
-                .with_unit(" %")
-                .with_value_to_string(formatters::v2s_f32_percentage(0))
-                .with_string_to_value(formatters::s2v_f32_percentage()),
+            reverb_mix: amount("Reverb", defaults.reverb_mix, &ranges::REVERB_MIX),
             output_gain_db: decibels("Output Gain", defaults.output_gain_db, &ranges::SYNTH_OUTPUT_GAIN_DB),
         }
     }

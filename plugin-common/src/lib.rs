@@ -1,0 +1,14 @@
+//! What the two plugins (the effect, `ddsp-plugin`, and DDSP Synth,
+//! `ddsp-synth`) share beside `dsp-core` and `model`: who makes them, how
+//! a parameter is built from a range, and the glue that runs an editor in
+//! a host. A library crate with no plugin exported, so both can link it.
+
+pub mod editor_host;
+pub mod params;
+
+/// The vendor both plugins show hosts.
+pub const VENDOR: &str = "DDSP Timbre Transfer";
+/// The project's address.
+pub const URL: &str = "https://example.invalid/ddsp-timbre-transfer";
+/// Where to write.
+pub const EMAIL: &str = "info@example.invalid";
