@@ -13,6 +13,7 @@ use clack_host::events::event_types::{
 use clack_host::events::Pckn;
 use clack_host::prelude::*;
 use clack_host::utils::ClapId;
+use ddsp_e2e::clap_host::{TestHost, TestHostShared};
 use ddsp_e2e::rms;
 use ddsp_synth::DdspSynth;
 use dsp_core::pitch::median_voiced_f0_hz;
@@ -21,22 +22,6 @@ use nice_plug::prelude::ClapPlugin;
 
 const RATE: f32 = 48_000.0;
 const BLOCK: usize = 256;
-
-struct Shared;
-
-impl SharedHandler<'_> for Shared {
-    fn request_restart(&self) {}
-    fn request_process(&self) {}
-    fn request_callback(&self) {}
-}
-
-struct Host;
-
-impl HostHandlers for Host {
-    type Shared<'a> = Shared;
-    type MainThread<'a> = ();
-    type AudioProcessor<'a> = ();
-}
 
 /// What a test sends at a sample.
 #[derive(Clone, Copy, Debug)]
@@ -53,7 +38,7 @@ enum Send {
 
 struct Synth {
     _entry: PluginEntry,
-    instance: PluginInstance<Host>,
+    instance: PluginInstance<TestHost>,
 }
 
 impl Synth {
@@ -62,7 +47,8 @@ impl Synth {
         let entry = unsafe { PluginEntry::load(library) }.expect("the synth library loads");
         let id = CString::new(DdspSynth::CLAP_ID).unwrap();
         let info = HostInfo::new("ddsp tests", "ddsp", "https://example.invalid", "1.0").unwrap();
-        let instance = PluginInstance::<Host>::new(|_| Shared, |_| (), &entry, &id, &info).expect("an instance");
+        let instance =
+            PluginInstance::<TestHost>::new(|_| TestHostShared, |_| (), &entry, &id, &info).expect("an instance");
         Self { _entry: entry, instance }
     }
 

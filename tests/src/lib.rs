@@ -1,6 +1,7 @@
 //! End-to-end tests across the workspace's crates live in `tests/tests/`;
 //! this library holds what they share.
 
+pub mod clap_host;
 pub mod editor_window;
 /// The allocation guard installs this crate's global allocator: a build
 /// that brings its own (nice-plug's `assert_process_allocs`) turns the

@@ -23,21 +23,7 @@ use dsp_core::pitch::median_voiced_f0_hz;
 use dsp_core::pitch_units::hz_to_midi;
 use nice_plug::prelude::ClapPlugin;
 
-pub struct TestHostShared;
-
-impl SharedHandler<'_> for TestHostShared {
-    fn request_restart(&self) {}
-    fn request_process(&self) {}
-    fn request_callback(&self) {}
-}
-
-pub struct TestHost;
-
-impl HostHandlers for TestHost {
-    type Shared<'a> = TestHostShared;
-    type MainThread<'a> = ();
-    type AudioProcessor<'a> = ();
-}
+pub use ddsp_e2e::clap_host::{TestHost, TestHostShared};
 
 /// The plugin's shared library as `cargo test` built it, next to this test.
 pub fn plugin_library() -> PathBuf {
