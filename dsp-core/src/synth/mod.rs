@@ -59,7 +59,7 @@ const REVERB_CROSSFADE_MS: f32 = 30.0;
 /// Notes the mono modes remember for last-note priority.
 const NOTE_STACK: usize = 16;
 /// MIDI channels, each with its own pitch wheel, pressure and brightness.
-const MIDI_CHANNELS: usize = 16;
+pub(super) const MIDI_CHANNELS: usize = 16;
 /// Spectral tilt at full or no brightness, ± dB per octave of harmonic
 /// number.
 const BRIGHTNESS_TILT_DB_PER_OCTAVE: f32 = 6.0;

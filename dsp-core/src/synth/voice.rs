@@ -9,6 +9,7 @@ use crate::noise::FilteredNoise;
 use crate::wire::{DecoderOutput, FeatureFrame, SynthParams, MAX_HARMONICS};
 
 use super::envelope::{AdsrSettings, FeatureEnvelope, Stage};
+use super::MIDI_CHANNELS;
 
 /// Which note a voice plays: MIDI channel and note number.
 pub type NoteKey = (u8, u8);
@@ -23,14 +24,14 @@ pub(super) struct FrameContext {
     /// Pitch of MIDI note 69, Hz.
     pub tuning_a4_hz: f32,
     /// Each MIDI channel's pitch-wheel bend, semitones.
-    pub bend_semitones: [f32; 16],
+    pub bend_semitones: [f32; MIDI_CHANNELS],
     /// Vibrato for every voice now, semitones.
     pub vibrato_semitones: f32,
     /// Each MIDI channel's pressure as a loudness offset, dB.
-    pub pressure_db: [f32; 16],
+    pub pressure_db: [f32; MIDI_CHANNELS],
     /// Each MIDI channel's brightness (CC 74) as a spectral tilt, dB per
     /// octave of harmonic number.
-    pub tilt_db_per_octave: [f32; 16],
+    pub tilt_db_per_octave: [f32; MIDI_CHANNELS],
     /// Spectral tilt per unit of per-note brightness away from 0.5, dB per
     /// octave.
     pub tilt_range_db_per_octave: f32,
@@ -222,7 +223,7 @@ impl SynthVoice {
         let distance = self.target_midi - self.pitch_midi;
         self.pitch_midi =
             if distance.abs() <= step { self.target_midi } else { self.pitch_midi + step.copysign(distance) };
-        let channel = self.key.map_or(0, |(channel, _)| channel as usize % 16);
+        let channel = self.key.map_or(0, |(channel, _)| channel as usize % MIDI_CHANNELS);
         let midi =
             self.pitch_midi + self.note_bend_semitones + context.bend_semitones[channel] + context.vibrato_semitones;
         let f0_hz = (context.tuning_a4_hz * ((midi - 69.0) / 12.0).exp2()).clamp(20.0, context.nyquist_hz);
