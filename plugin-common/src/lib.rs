@@ -1,10 +1,17 @@
 //! What the two plugins (the effect, `ddsp-plugin`, and DDSP Synth,
 //! `ddsp-synth`) share beside `dsp-core` and `model`: who makes them, how
-//! a parameter is built from a range, and the glue that runs an editor in
-//! a host. A library crate with no plugin exported, so both can link it.
+//! a parameter is built from a range, the glue that runs an editor in a
+//! host, and loading model files (the persisted path, the loader thread's
+//! request queue, the file check, the editor's picker and the status it
+//! shows). A library crate with no plugin exported, so both can link it.
 
 pub mod editor_host;
+pub mod file_check;
+pub mod load_requests;
+pub mod model_file;
+pub mod model_picker;
 pub mod params;
+pub mod status;
 
 /// The vendor both plugins show hosts.
 pub const VENDOR: &str = "DDSP Timbre Transfer";

@@ -5,22 +5,21 @@
 //!
 //! Meters are published by the audio thread only while this is open.
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use ddsp_plugin_common::editor_host::{DrawEditor, EditorHost};
 use dsp_core::pitch_units::{hz_to_midi, note_name};
-use egui::{self, Align2, Color32, FontId, Pos2, Rect, RichText, Sense, Stroke, StrokeKind, Vec2};
+use egui::{self, Align2, FontId, Pos2, Rect, RichText, Sense, Stroke, StrokeKind, Vec2};
 use nice_plug::prelude::*;
 use nice_plug_egui::widgets::ParamSlider;
 use nice_plug_egui::{create_egui_editor, EguiEditor, EguiEditorState, EguiNiceSettings, RepaintNotifier};
 
 use crate::choice::InstrumentChoice;
-use crate::file_check::{CheckOutcome, FileCheck};
 use crate::meters::{MeterReading, Meters};
 use crate::params::DdspParams;
-use crate::status::{ModelDescription, ModelOrigin, ModelStatus, Notice};
+use ddsp_plugin_common::model_picker::{ModelFilePicker, ACCENT};
+use ddsp_plugin_common::status::{ModelDescription, ModelOrigin, ModelStatus, Notice};
 
 /// Logical size of the editor window, points.
 pub const EDITOR_SIZE: (u32, u32) = (820, 640);
@@ -29,8 +28,6 @@ const METER_REFRESH: Duration = Duration::from_millis(33);
 /// Pitch and loudness span of the range map.
 const MAP_PITCH_MIDI: (f32, f32) = (24.0, 108.0);
 const MAP_LOUDNESS_DB: (f32, f32) = (-90.0, 10.0);
-const ACCENT: Color32 = Color32::from_rgb(242, 170, 60);
-const ERROR_COLOR: Color32 = Color32::from_rgb(235, 90, 80);
 
 /// The plugin's editor type.
 pub type DdspEditor = EguiEditor<EditorHost<EditorApp>>;
@@ -61,20 +58,15 @@ pub struct EditorApp {
     params: Arc<DdspParams>,
     status: Arc<ModelStatus>,
     meters: Arc<Meters>,
-    path_text: String,
-    browser: Option<FileBrowser>,
-    /// The last file-loading result of this editor (a file is validated
-    /// before anything changes).
-    load_message: Option<Notice>,
-    /// A picked file being validated on a thread of its own.
-    checking: Option<FileCheck>,
+    /// The model-file row.
+    picker: ModelFilePicker,
 }
 
 impl EditorApp {
     /// An editor over the plugin's shared state.
     pub fn new(params: Arc<DdspParams>, status: Arc<ModelStatus>, meters: Arc<Meters>) -> Self {
-        let path_text = params.model_file.path().map(|p| p.display().to_string()).unwrap_or_default();
-        Self { params, status, meters, path_text, browser: None, load_message: None, checking: None }
+        let picker = ModelFilePicker::new(&params.model_file);
+        Self { params, status, meters, picker }
     }
 
     /// Draws the whole editor; parameter changes go through `setter`.
@@ -192,72 +184,13 @@ impl EditorApp {
     }
 
     fn model_loading(&mut self, ui: &mut egui::Ui, setter: &ParamSetter, notice: Option<&Notice>) {
-        ui.horizontal(|ui| {
-            ui.label("Model file");
-            let field = ui.add(
-                egui::TextEdit::singleline(&mut self.path_text)
-                    .desired_width(470.0)
-                    .hint_text("path/to/instrument.safetensors"),
-            );
-            let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-            if ui.button("Load").clicked() || entered {
-                self.load(PathBuf::from(self.path_text.trim()));
-            }
-            if ui.button(if self.browser.is_some() { "Close browser" } else { "Browse…" }).clicked() {
-                self.browser = match self.browser {
-                    Some(_) => None,
-                    None => Some(FileBrowser::open(&self.path_text)),
-                };
-            }
-        });
-        if let Some(browser) = &mut self.browser {
-            if let Some(file) = browser.show(ui) {
-                self.path_text = file.display().to_string();
-                self.load(file);
-            }
+        if let Some(path) = self.picker.show(ui, notice) {
+            self.params.model_file.set_path(path);
+            let instrument = &self.params.instrument;
+            setter.begin_set_parameter(instrument);
+            setter.set_parameter(instrument, InstrumentChoice::LoadedFile);
+            setter.end_set_parameter(instrument);
         }
-        self.finish_check(ui, setter);
-        // This editor's own result first, then the loader's.
-        let shown = self.load_message.as_ref().or(notice);
-        match shown {
-            Some(Notice::Error(message)) => ui.colored_label(ERROR_COLOR, format!("⚠ {message}")),
-            Some(Notice::Warning(message)) => ui.colored_label(ACCENT, format!("⚠ {message}")),
-            None => ui.label(""),
-        };
-    }
-
-    /// Starts validating `path` on a thread of its own (never on the GUI
-    /// or audio thread); a newer pick replaces an unfinished one.
-    fn load(&mut self, path: PathBuf) {
-        self.checking = Some(FileCheck::start(path));
-    }
-
-    /// Takes the verdict of the file being checked, if it has arrived: only
-    /// a valid model is chosen, so a bad file never interrupts what plays.
-    fn finish_check(&mut self, ui: &mut egui::Ui, setter: &ParamSetter) {
-        let Some(check) = &self.checking else { return };
-        match check.poll() {
-            CheckOutcome::Pending => {
-                ui.horizontal(|ui| {
-                    ui.spinner();
-                    ui.label(format!("checking {}", check.path().display()));
-                });
-                return;
-            }
-            CheckOutcome::Valid(path) => {
-                self.params.model_file.set_path(path);
-                let instrument = &self.params.instrument;
-                setter.begin_set_parameter(instrument);
-                setter.set_parameter(instrument, InstrumentChoice::LoadedFile);
-                setter.end_set_parameter(instrument);
-                self.load_message = None;
-                self.browser = None;
-            }
-            CheckOutcome::Invalid(error) => {
-                self.load_message = Some(Notice::Error(format!("{error}; the current model keeps playing")));
-            }
-        }
-        self.checking = None;
     }
 }
 
@@ -353,150 +286,9 @@ fn range_map(ui: &mut egui::Ui, params: &DdspParams, model: Option<&ModelDescrip
     }
 }
 
-/// A minimal file browser: folders and `.safetensors` files.
-struct FileBrowser {
-    folder: PathBuf,
-    entries: Vec<(String, bool)>,
-    /// The places row: each place and its button text, found once when the
-    /// browser opens (not on every repaint).
-    places: Vec<(PathBuf, String)>,
-}
-
-impl FileBrowser {
-    fn open(typed: &str) -> Self {
-        let typed = Path::new(typed.trim());
-        let start = if typed.is_dir() {
-            Some(typed.to_path_buf())
-        } else {
-            typed.parent().filter(|p| p.is_dir()).map(Path::to_path_buf)
-        };
-        let places: Vec<(PathBuf, String)> = places()
-            .into_iter()
-            .map(|place| {
-                let label = place_label(&place);
-                (place, label)
-            })
-            .collect();
-        let folder = start
-            .or_else(std::env::home_dir)
-            .or_else(|| places.first().map(|(place, _)| place.clone()))
-            .unwrap_or_default();
-        let mut browser = Self { folder, entries: Vec::new(), places };
-        browser.refresh();
-        browser
-    }
-
-    fn refresh(&mut self) {
-        let mut entries: Vec<(String, bool)> = std::fs::read_dir(&self.folder)
-            .map(|read| {
-                read.filter_map(Result::ok)
-                    .filter_map(|entry| {
-                        let name = entry.file_name().to_string_lossy().into_owned();
-                        let is_dir = entry.path().is_dir();
-                        let wanted = is_dir || name.ends_with(".safetensors");
-                        (wanted && !name.starts_with('.')).then_some((name, is_dir))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        entries.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.to_lowercase().cmp(&b.0.to_lowercase())));
-        self.entries = entries;
-    }
-
-    /// Shows the browser; returns a file when one is picked.
-    fn show(&mut self, ui: &mut egui::Ui) -> Option<PathBuf> {
-        let mut picked = None;
-        let mut go_to = None;
-        ui.horizontal_wrapped(|ui| {
-            for (place, label) in &self.places {
-                if ui.small_button(label).clicked() {
-                    go_to = Some(place.clone());
-                }
-            }
-        });
-        ui.label(RichText::new(self.folder.display().to_string()).monospace());
-        egui::ScrollArea::vertical().max_height(110.0).show(ui, |ui| {
-            if let Some(parent) = self.folder.parent() {
-                if ui.selectable_label(false, "📁 ..").clicked() {
-                    go_to = Some(parent.to_path_buf());
-                }
-            }
-            for (name, is_dir) in &self.entries {
-                let label = if *is_dir { format!("📁 {name}") } else { format!("🎻 {name}") };
-                if ui.selectable_label(false, label).clicked() {
-                    let path = self.folder.join(name);
-                    if *is_dir {
-                        go_to = Some(path);
-                    } else {
-                        picked = Some(path);
-                    }
-                }
-            }
-        });
-        if let Some(folder) = go_to {
-            self.folder = folder;
-            self.refresh();
-        }
-        picked
-    }
-}
-
-/// Where the browser can jump: the home folder, then every drive or
-/// volume the system shows (Windows drive letters, macOS volumes, Linux's
-/// root and removable media), those that exist.
-fn places() -> Vec<PathBuf> {
-    let mut places: Vec<PathBuf> = std::env::home_dir().into_iter().collect();
-    if cfg!(windows) {
-        places.extend((b'A'..=b'Z').map(|letter| PathBuf::from(format!("{}:\\", letter as char))));
-    } else {
-        places.push(PathBuf::from("/"));
-        let mounts = if cfg!(target_os = "macos") { vec![PathBuf::from("/Volumes")] } else { media_folders() };
-        for mounts in mounts {
-            if let Ok(read) = std::fs::read_dir(&mounts) {
-                let mut found: Vec<PathBuf> = read.filter_map(Result::ok).map(|entry| entry.path()).collect();
-                found.sort();
-                places.extend(found);
-            }
-        }
-    }
-    places.retain(|place| place.is_dir());
-    places.dedup();
-    places
-}
-
-/// Linux's folders of mounted media: `/media/USER`, `/run/media/USER`, `/mnt`.
-fn media_folders() -> Vec<PathBuf> {
-    let user = std::env::var_os("USER").unwrap_or_default();
-    vec![Path::new("/media").join(&user), Path::new("/run/media").join(&user), PathBuf::from("/mnt")]
-}
-
-/// A place's button text: its last component, or the whole path for a root.
-fn place_label(place: &Path) -> String {
-    if std::env::home_dir().as_deref() == Some(place) {
-        return "🏠 Home".to_string();
-    }
-    match place.file_name() {
-        Some(name) => format!("💾 {}", name.to_string_lossy()),
-        None => format!("💾 {}", place.display()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The browser can always reach the home folder and a root, and every
-    /// place it offers exists.
-    #[test]
-    fn places_hold_home_and_a_root_that_exist() {
-        let places = places();
-        assert!(places.iter().all(|place| place.is_dir()), "{places:?}");
-        if let Some(home) = std::env::home_dir().filter(|home| home.is_dir()) {
-            assert_eq!(places.first(), Some(&home));
-        }
-        assert!(places.iter().any(|place| place.parent().is_none()), "no root among {places:?}");
-        assert_eq!(place_label(Path::new("/")), "💾 /");
-    }
 
     #[test]
     fn note_names_and_cents() {

@@ -15,12 +15,9 @@
 
 mod choice;
 pub mod editor;
-mod file_check;
 mod loader;
 mod meters;
-mod model_file;
 mod params;
-mod status;
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -32,11 +29,11 @@ use nice_plug::prelude::*;
 use nice_plug_egui::EguiEditorState;
 
 pub use choice::InstrumentChoice;
+pub use ddsp_plugin_common::model_file::ModelFile;
+pub use ddsp_plugin_common::status::{ModelDescription, ModelOrigin, ModelStatus, Notice, StatusSnapshot};
 pub use loader::{fallback_checkpoint, read_checkpoint, validate_file, EngineSettings, LoadError, Wanted};
 pub use meters::{MeterReading, Meters};
-pub use model_file::ModelFile;
 pub use params::DdspParams;
-pub use status::{ModelDescription, ModelOrigin, ModelStatus, Notice, StatusSnapshot};
 
 use loader::{LoaderPort, ModelLoader};
 

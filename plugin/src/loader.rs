@@ -8,25 +8,20 @@
 //! the audio thread lets go of comes back here to be freed.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use ddsp_model::checkpoint::{load_checkpoint, Checkpoint, CheckpointError};
 use ddsp_model::engine::model_engine;
 use ddsp_model::instruments::{bundled_instrument, DEFAULT_INSTRUMENT};
 use ddsp_model::streaming::engine_decoder;
+use ddsp_plugin_common::load_requests::{LoadWorker, LoaderThread, RequestPort};
+use ddsp_plugin_common::model_file::ModelFile;
+use ddsp_plugin_common::status::{ModelDescription, ModelOrigin, ModelStatus, Notice};
 use dsp_core::reverb::Reverb;
 use dsp_core::swap::{DecoderSender, Instrument, SwapError};
 use dsp_core::Engine;
 
 use crate::choice::InstrumentChoice;
-use crate::model_file::ModelFile;
-use crate::status::{ModelDescription, ModelOrigin, ModelStatus, Notice};
-
-/// How long an offline render waits for a model before going on without.
-const OFFLINE_LOAD_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What the musician asked to hear: the instrument parameter and how many
 /// times the loaded file has been set.
@@ -36,12 +31,6 @@ pub struct Wanted {
     pub choice: InstrumentChoice,
     /// [`ModelFile::changes`] when asked.
     pub file_changes: u64,
-}
-
-#[derive(Clone, Copy, Debug)]
-struct Request {
-    serial: u64,
-    wanted: Wanted,
 }
 
 /// Why a model could not be put in place; its message is what the editor
@@ -114,28 +103,12 @@ impl EngineSettings {
     }
 }
 
-/// State shared by the audio-thread port and the loader thread.
-struct Shared {
-    /// Serial number of the latest request handled.
-    delivered: AtomicU64,
-    /// Asks the loader thread to end.
-    stop: AtomicBool,
-    /// Offline processing waits on `settled` (under this lock) for the
-    /// loader to handle a request; real-time processing never touches them.
-    wake: Mutex<()>,
-    /// Signalled by the loader after each request it handles.
-    settled: Condvar,
-}
-
-/// The audio thread's side of the loader. Every method is real-time safe.
+/// The audio thread's side of the loader. Every method but
+/// [`Self::wait_until_settled`] (offline only) is real-time safe.
 pub struct LoaderPort {
-    requests: rtrb::Producer<Request>,
+    requests: RequestPort<Wanted>,
     engines: rtrb::Consumer<Box<Engine>>,
     retired_engines: rtrb::Producer<Box<Engine>>,
-    shared: Arc<Shared>,
-    loader_thread: std::thread::Thread,
-    wanted: Wanted,
-    serial: u64,
 }
 
 impl LoaderPort {
@@ -143,40 +116,13 @@ impl LoaderPort {
     /// when a request went out (or is still to go: a full ring retries on
     /// the next call).
     pub fn follow(&mut self, wanted: Wanted) -> bool {
-        if wanted == self.wanted {
-            return false;
-        }
-        if self.requests.push(Request { serial: self.serial + 1, wanted }).is_ok() {
-            self.serial += 1;
-            self.wanted = wanted;
-            self.loader_thread.unpark();
-        }
-        true
-    }
-
-    /// True once every request has been handled (delivered or refused).
-    pub fn is_settled(&self) -> bool {
-        self.shared.delivered.load(Ordering::Acquire) >= self.serial
+        self.requests.follow(wanted)
     }
 
     /// Offline processing only: waits until every request has been handled,
-    /// so a bounce switches models at the same sample every time. Blocks
-    /// until the loader signals (at most `OFFLINE_LOAD_TIMEOUT`, should the
-    /// loader be gone): never in real-time mode.
+    /// so a bounce switches models at the same sample every time.
     pub fn wait_until_settled(&self) {
-        if self.is_settled() {
-            return;
-        }
-        let deadline = Instant::now() + OFFLINE_LOAD_TIMEOUT;
-        // Checked under the lock the loader signals under: no lost wake-up.
-        let mut guard = self.shared.wake.lock().unwrap_or_else(PoisonError::into_inner);
-        while !self.is_settled() {
-            let Some(left) = deadline.checked_duration_since(Instant::now()) else { return };
-            guard = match self.shared.settled.wait_timeout(guard, left) {
-                Ok((guard, _)) => guard,
-                Err(poisoned) => poisoned.into_inner().0,
-            };
-        }
+        self.requests.wait_until_settled();
     }
 
     /// A whole new engine, when a model needed one.
@@ -197,20 +143,17 @@ impl LoaderPort {
 /// The loader thread. Dropping it stops and joins the thread (and frees
 /// whatever it still holds): on the main thread, at deactivation.
 pub struct ModelLoader {
-    shared: Arc<Shared>,
-    thread: Option<JoinHandle<()>>,
+    _thread: LoaderThread,
 }
 
 /// The loader thread's state.
 struct Worker {
-    requests: rtrb::Consumer<Request>,
     engines: rtrb::Producer<Box<Engine>>,
     retired_engines: rtrb::Consumer<Box<Engine>>,
     sender: DecoderSender,
     settings: EngineSettings,
     params: Arc<crate::DdspParams>,
     status: Arc<ModelStatus>,
-    shared: Arc<Shared>,
 }
 
 impl ModelLoader {
@@ -224,75 +167,17 @@ impl ModelLoader {
         params: Arc<crate::DdspParams>,
         status: Arc<ModelStatus>,
     ) -> std::io::Result<(Self, LoaderPort)> {
-        let (request_producer, request_consumer) = rtrb::RingBuffer::new(16);
         let (engine_producer, engine_consumer) = rtrb::RingBuffer::new(2);
         let (retired_producer, retired_consumer) = rtrb::RingBuffer::new(4);
-        let shared = Arc::new(Shared {
-            delivered: AtomicU64::new(0),
-            stop: AtomicBool::new(false),
-            wake: Mutex::new(()),
-            settled: Condvar::new(),
-        });
-        let mut worker = Worker {
-            requests: request_consumer,
-            engines: engine_producer,
-            retired_engines: retired_consumer,
-            sender,
-            settings,
-            params,
-            status,
-            shared: shared.clone(),
-        };
-        let thread = std::thread::Builder::new().name("ddsp model loader".into()).spawn(move || worker.run())?;
-        let port = LoaderPort {
-            requests: request_producer,
-            engines: engine_consumer,
-            retired_engines: retired_producer,
-            shared: shared.clone(),
-            loader_thread: thread.thread().clone(),
-            wanted,
-            serial: 0,
-        };
-        Ok((Self { shared, thread: Some(thread) }, port))
+        let worker =
+            Worker { engines: engine_producer, retired_engines: retired_consumer, sender, settings, params, status };
+        let (thread, requests) = LoaderThread::spawn("ddsp model loader", wanted, worker)?;
+        let port = LoaderPort { requests, engines: engine_consumer, retired_engines: retired_producer };
+        Ok((Self { _thread: thread }, port))
     }
 }
 
-impl Drop for ModelLoader {
-    fn drop(&mut self) {
-        self.shared.stop.store(true, Ordering::Release);
-        if let Some(thread) = self.thread.take() {
-            thread.thread().unpark();
-            let _ = thread.join();
-        }
-    }
-}
-
-impl Worker {
-    fn run(&mut self) {
-        while !self.shared.stop.load(Ordering::Acquire) {
-            self.free_retired();
-            // Only the latest request matters: earlier ones are superseded.
-            let mut latest = None;
-            while let Ok(request) = self.requests.pop() {
-                latest = Some(request);
-            }
-            match latest {
-                Some(request) => {
-                    self.load(request.wanted);
-                    self.shared.delivered.store(request.serial, Ordering::Release);
-                    let _guard = self.shared.wake.lock().unwrap_or_else(PoisonError::into_inner);
-                    self.shared.settled.notify_all();
-                }
-                // Sleep until the audio thread asks for a model or the
-                // loader is stopped (both unpark it): no timed wake-ups.
-                // What the audio thread retires meanwhile waits here until
-                // then.
-                None => std::thread::park(),
-            }
-        }
-        self.free_retired();
-    }
-
+impl LoadWorker<Wanted> for Worker {
     fn free_retired(&mut self) {
         while let Ok(engine) = self.retired_engines.pop() {
             drop(engine);
@@ -328,7 +213,9 @@ impl Worker {
                 .set_error(format!("cannot play {}: {error}; the current model keeps playing", description.name)),
         }
     }
+}
 
+impl Worker {
     /// Swaps the model in through the slot, or builds a new engine for it.
     fn hand_over(&mut self, checkpoint: &Checkpoint) -> Result<(), LoadError> {
         let decoder = engine_decoder(checkpoint)?;

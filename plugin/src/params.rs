@@ -9,7 +9,7 @@ use dsp_core::UserControls;
 use nice_plug::prelude::*;
 
 use crate::choice::InstrumentChoice;
-use crate::model_file::ModelFile;
+use ddsp_plugin_common::model_file::ModelFile;
 
 /// Every parameter of the plugin.
 #[derive(Params)]

@@ -4,10 +4,11 @@
 
 mod host;
 
+use ddsp_e2e::state::state_with;
 use ddsp_e2e::{rms, sung_melody};
 use dsp_core::pitch::{track_clip, PitchConfig};
 use dsp_core::pitch_units::cents_between;
-use host::{aligned, median_pitch_midi, state_with, state_with_model_file, Change, Pace, Plugin, Ports};
+use host::{aligned, median_pitch_midi, state_with_model_file, Change, Pace, Plugin, Ports};
 
 const RATE: f32 = 48_000.0;
 
@@ -208,7 +209,7 @@ fn restored_state_plays_identically() {
     original.run(Pace::Offline, RATE, 256, &input, &setup, |_, _| {});
     let (latency, played) = original.run(Pace::Offline, RATE, 256, &input, &[], |_, _| {});
     let saved = original.save_state();
-    let json = host::state_json(&saved).to_string();
+    let json = ddsp_e2e::state::state_json(&saved).to_string();
     assert!(json.contains("flute"), "{json}");
 
     let mut reopened = Plugin::new();

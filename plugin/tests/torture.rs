@@ -19,14 +19,12 @@ mod host;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use ddsp_e2e::state::{state_bytes, state_json, state_with};
 use ddsp_e2e::{rms, sung_melody, CaseRng, Torture};
 use ddsp_model::checkpoint::{checkpoint_bytes, parse_checkpoint};
 use ddsp_plugin::{startup_engine, EngineSettings, InstrumentChoice, ModelFile, Wanted};
 use dsp_core::engine::{CROSSFADE_MS, OUTPUT_CEILING};
-use host::{
-    aligned, median_pitch_midi, state_bytes, state_json, state_with, state_with_model_file, Change, Event, Pace,
-    ParamSpec, Plugin, Session,
-};
+use host::{aligned, median_pitch_midi, state_with_model_file, Change, Event, Pace, ParamSpec, Plugin, Session};
 
 const RATE: f32 = 48_000.0;
 

@@ -8,6 +8,7 @@ pub mod editor_window;
 /// `realtime-guard` feature off.
 #[cfg(feature = "realtime-guard")]
 pub mod realtime_guard;
+pub mod state;
 pub mod vst3;
 
 /// A deterministic sung-like test melody: a 1/k harmonic tone with 5.5 Hz

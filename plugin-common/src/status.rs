@@ -90,6 +90,11 @@ impl ModelStatus {
         self.lock().clone()
     }
 
+    /// Forgets the model and the message (nothing loaded).
+    pub fn clear(&self) {
+        *self.lock() = StatusSnapshot::default();
+    }
+
     /// Marks a load as started.
     pub fn set_loading(&self) {
         self.lock().loading = true;

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::sync::mpsc::{channel, Receiver, TryRecvError};
 
-use crate::loader::validate_file;
+use ddsp_model::checkpoint::load_checkpoint;
 
 /// A file being checked on a thread of its own. Dropping it abandons the
 /// result (the thread finishes and exits on its own).
@@ -37,7 +37,7 @@ impl FileCheck {
         // Should the thread not start, its sender is dropped with the
         // closure and `poll` reports the check as failed.
         let _ = std::thread::Builder::new().name("ddsp model file check".into()).spawn(move || {
-            let _ = sender.send(validate_file(&checked).map(|_| ()).map_err(|error| error.to_string()));
+            let _ = sender.send(load_checkpoint(&checked).map(|_| ()).map_err(|error| error.to_string()));
         });
         Self { path, verdict }
     }
