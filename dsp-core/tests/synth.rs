@@ -465,3 +465,76 @@ fn quick_instrument_switches_crossfade_the_reverbs() {
     // were weights).
     assert!(around <= 1.5 * steady, "step {around} at the switches against {steady} steady");
 }
+
+/// A synth of two instruments with `voices` voices, each instrument the
+/// additive decoder with `harmonics[i]` harmonics and no reverb.
+fn two_instruments(voices: usize, harmonics: [usize; 2]) -> PolySynth {
+    let instruments = harmonics
+        .iter()
+        .map(|&num_harmonics| SynthInstrument {
+            voice_decoders: (0..voices)
+                .map(|_| AdditiveDecoder::boxed(AdditiveConfig { num_harmonics, ..AdditiveConfig::default() }))
+                .collect(),
+            reverb_ir: Vec::new(),
+            reverb_ir_rate_hz: RATE,
+        })
+        .collect();
+    PolySynth::new(RATE, instruments, 11).unwrap()
+}
+
+/// Another instrument swapped into a silent slot plays exactly as a synth
+/// built with it; the playing slot and one whose reverb still fades are
+/// refused; the parts handed back are the old instrument's.
+#[test]
+fn a_silent_instrument_is_replaced_by_another() {
+    let notes = [(0, on(57, 0.8)), ((0.3 * RATE) as usize, off(57))];
+    let mut expected = two_instruments(4, [10, 3]);
+    expected.set_instrument(1);
+    let expected = play(&mut expected, 0.6, &notes, BLOCK);
+
+    let mut synth = two_instruments(4, [10, 10]);
+    let replacement = SynthInstrument {
+        voice_decoders: (0..4)
+            .map(|_| AdditiveDecoder::boxed(AdditiveConfig { num_harmonics: 3, ..AdditiveConfig::default() }))
+            .collect(),
+        reverb_ir: Vec::new(),
+        reverb_ir_rate_hz: RATE,
+    };
+    let mut parts = synth.shape().prepare(replacement).unwrap();
+    assert!(!synth.replace_instrument(0, &mut parts), "the playing instrument was replaced");
+    assert!(synth.replace_instrument(1, &mut parts));
+    synth.set_instrument(1);
+    synth.reset();
+    assert_eq!(play(&mut synth, 0.6, &notes, BLOCK), expected);
+    // Just switched away from: its reverb is still fading.
+    synth.set_instrument(0);
+    assert!(!synth.is_instrument_silent(1));
+    assert!(!synth.replace_instrument(1, &mut parts));
+    play(&mut synth, 0.1, &[], BLOCK);
+    assert!(synth.is_instrument_silent(1));
+    // The parts handed back play the replaced 10-harmonic instrument.
+    assert!(synth.replace_instrument(1, &mut parts));
+    synth.set_instrument(1);
+    synth.reset();
+    let mut ten = two_instruments(4, [10, 10]);
+    ten.set_instrument(1);
+    assert_eq!(play(&mut synth, 0.6, &notes, BLOCK), play(&mut ten, 0.6, &notes, BLOCK));
+}
+
+/// Instruments another synth could not play are refused before the audio
+/// thread sees them: other noise bands, or too few voices.
+#[test]
+fn mismatched_instruments_are_refused() {
+    let synth = two_instruments(4, [10, 10]);
+    let instrument = |voices: usize, num_noise_bands: usize| SynthInstrument {
+        voice_decoders: (0..voices)
+            .map(|_| AdditiveDecoder::boxed(AdditiveConfig { num_noise_bands, ..AdditiveConfig::default() }))
+            .collect(),
+        reverb_ir: Vec::new(),
+        reverb_ir_rate_hz: RATE,
+    };
+    let bands = AdditiveConfig::default().num_noise_bands;
+    assert!(synth.shape().prepare(instrument(4, bands + 1)).is_err());
+    assert!(synth.shape().prepare(instrument(3, bands)).is_err());
+    assert!(synth.shape().prepare(instrument(6, bands)).is_ok());
+}

@@ -27,13 +27,15 @@
 //! # Real time
 //! [`PolySynth::new`] allocates everything; [`PolySynth::process`],
 //! [`PolySynth::handle`], [`PolySynth::set_controls`],
-//! [`PolySynth::set_instrument`] and [`PolySynth::reset`] never allocate,
-//! lock or wait.
+//! [`PolySynth::set_instrument`], [`PolySynth::replace_instrument`] and
+//! [`PolySynth::reset`] never allocate, free, lock or wait.
 
 mod envelope;
+mod replacement;
 mod voice;
 
 pub use envelope::{AdsrSettings, FeatureEnvelope, Stage};
+pub use replacement::{InstrumentParts, SynthShape};
 pub use voice::NoteKey;
 
 use crate::decoder::{DatasetStats, Decoder, DecoderInfo};
@@ -233,6 +235,9 @@ pub struct PolySynth {
     /// Highest harmonic frequency, Hz (the lower of the model's and the
     /// host's Nyquist frequencies).
     nyquist_hz: f32,
+    /// The first instrument's decoder description: what every instrument's
+    /// frame rate, model rate and noise bands equal.
+    info: DecoderInfo,
     /// Every voice, playing or not.
     voices: Vec<SynthVoice>,
     /// Each instrument's training statistics.
@@ -300,12 +305,8 @@ impl PolySynth {
             return Err(SynthError::MissingDecoders(num_voices));
         }
         let info: DecoderInfo = *instruments[0].voice_decoders[0].info();
-        let compatible = |other: &DecoderInfo| {
-            other.frame_rate_hz == info.frame_rate_hz
-                && other.model_rate_hz == info.model_rate_hz
-                && other.num_noise_bands == info.num_noise_bands
-        };
-        if !instruments.iter().flat_map(|i| &i.voice_decoders).all(|d| compatible(d.info())) {
+        let shape = SynthShape { sample_rate_hz, num_voices, info };
+        if !instruments.iter().flat_map(|i| &i.voice_decoders).all(|d| shape.fits(d.info())) {
             return Err(SynthError::Mismatched);
         }
         let framer = Framer::new(sample_rate_hz as f64, info.frame_rate_hz as f64);
@@ -332,6 +333,7 @@ impl PolySynth {
         let mut synth = Self {
             sample_rate_hz,
             nyquist_hz: (sample_rate_hz / 2.0).min(info.model_rate_hz / 2.0),
+            info,
             voices,
             datasets,
             reverbs,

@@ -134,6 +134,19 @@ impl SynthVoice {
         }
     }
 
+    /// Puts `decoder` in place of instrument `index`'s (when the voice has
+    /// one for it), leaving the old one in `decoder`. The new one starts
+    /// from rest. Real-time safe.
+    pub fn swap_decoder(&mut self, index: usize, decoder: &mut Box<dyn Decoder>) {
+        if let Some(slot) = self.decoders.get_mut(index) {
+            std::mem::swap(slot, decoder);
+            slot.reset();
+            if self.instrument == index {
+                self.frame_index = 0;
+            }
+        }
+    }
+
     /// Silences the voice at once and forgets its note. Real-time safe.
     pub fn reset(&mut self) {
         self.decoders.iter_mut().for_each(|decoder| decoder.reset());
