@@ -16,7 +16,7 @@ const BLOCK: usize = 128;
 
 /// A synth with `voices` notes held (sustaining).
 fn sounding(voices: usize) -> PolySynth {
-    let mut synth = ddsp_synth::build_synth(RATE).expect("the bundled instruments");
+    let mut synth = ddsp_synth::bundled_synth(RATE).expect("the bundled instruments");
     for index in 0..voices {
         synth.handle(NoteEvent::NoteOn { key: (0, 55 + 3 * index as u8), velocity: 0.8 });
     }
@@ -28,7 +28,7 @@ fn sounding(voices: usize) -> PolySynth {
 }
 
 fn latency_report() {
-    let mut synth = ddsp_synth::build_synth(RATE).expect("the bundled instruments");
+    let mut synth = ddsp_synth::bundled_synth(RATE).expect("the bundled instruments");
     let mut block = [0.0f32; BLOCK];
     synth.process(&mut block[..100]);
     synth.handle(NoteEvent::NoteOn { key: (0, 60), velocity: 0.8 });

@@ -9,9 +9,11 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use ddsp_plugin_common::status::ModelStatus;
 use ddsp_synth::editor::{SynthEditorApp, EDITOR_SIZE};
-use ddsp_synth::{build_synth, SynthParams};
+use ddsp_synth::{bundled_synth, SynthParams};
 use dsp_core::synth::NoteEvent;
+use nice_plug::prelude::Enum;
 
 const RATE: f32 = 48_000.0;
 const BLOCK: usize = 256;
@@ -22,13 +24,13 @@ const ARPEGGIO_BLOCKS: usize = 20;
 /// The synth's audio path, paced like a host: the chord, arpeggiated into
 /// place and held, publishing the voice count.
 fn play(params: Arc<SynthParams>, sounding: Arc<AtomicUsize>, running: Arc<AtomicBool>) {
-    let mut synth = build_synth(RATE).expect("the bundled instruments");
+    let mut synth = bundled_synth(RATE).expect("the bundled instruments");
     let mut block = vec![0.0f32; BLOCK];
     let started = Instant::now();
     let mut index = 0usize;
     while running.load(Ordering::Acquire) {
         synth.set_controls(&params.controls());
-        synth.set_instrument(params.instrument.value().index());
+        synth.set_instrument(params.instrument.value().to_index());
         for (order, &note) in CHORD.iter().enumerate() {
             if index == order * ARPEGGIO_BLOCKS {
                 synth.handle(NoteEvent::NoteOn { key: (0, note), velocity: 0.8 });
@@ -51,7 +53,7 @@ fn main() {
         let (params, sounding, running) = (params.clone(), sounding.clone(), running.clone());
         std::thread::spawn(move || play(params, sounding, running))
     };
-    let mut editor = SynthEditorApp::new(params, sounding);
+    let mut editor = SynthEditorApp::new(params, sounding, Arc::new(ModelStatus::default()));
     ddsp_e2e::editor_window::show("DDSP Synth", EDITOR_SIZE, seconds, running, move |ui, setter| {
         editor.draw(ui, setter)
     });

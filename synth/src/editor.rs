@@ -1,13 +1,16 @@
 //! The synth's editor (egui): the instrument, how notes take voices, the
-//! envelope, expression and output, every control a host parameter, and
-//! how many voices are sounding.
+//! envelope, expression and output, every control a host parameter, how
+//! many voices are sounding, and the model file "Loaded File" plays (a
+//! typed path or the built-in browser, as in the effect).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use ddsp_plugin_common::editor_host::{DrawEditor, EditorHost};
-use egui::{Color32, RichText};
+use ddsp_plugin_common::model_picker::{ModelFilePicker, ACCENT};
+use ddsp_plugin_common::status::{ModelOrigin, ModelStatus};
+use egui::RichText;
 use nice_plug::prelude::*;
 use nice_plug_egui::widgets::ParamSlider;
 use nice_plug_egui::{create_egui_editor, EguiEditor, EguiEditorState, EguiNiceSettings, RepaintNotifier};
@@ -16,12 +19,11 @@ use crate::choice::SynthInstrumentChoice;
 use crate::params::SynthParams;
 
 /// Logical size of the editor window, points.
-pub const EDITOR_SIZE: (u32, u32) = (700, 470);
+pub const EDITOR_SIZE: (u32, u32) = (700, 540);
 /// How often the voice count refreshes.
 const REFRESH: Duration = Duration::from_millis(100);
 /// Width of a parameter slider, points.
 const SLIDER_WIDTH: f32 = 140.0;
-const ACCENT: Color32 = Color32::from_rgb(242, 170, 60);
 
 /// The synth's editor type.
 pub type SynthEditor = EguiEditor<EditorHost<SynthEditorApp>>;
@@ -33,39 +35,46 @@ pub fn default_state() -> Arc<EguiEditorState> {
     EguiEditorState::from_size(size, 1.0)
 }
 
-/// Builds the editor over the plugin's parameters and its count of
-/// sounding voices (stored by the audio thread after every block).
+/// Builds the editor over the plugin's parameters, its count of sounding
+/// voices (stored by the audio thread after every block) and the loaded
+/// file's status.
 pub fn create(
     params: Arc<SynthParams>,
     sounding: Arc<AtomicUsize>,
+    status: Arc<ModelStatus>,
     state: Arc<EguiEditorState>,
 ) -> Option<SynthEditor> {
     let settings = EguiNiceSettings::new().with_tile("DDSP Synth");
-    create_egui_editor(state, RepaintNotifier::new(), settings, EditorHost::new(SynthEditorApp::new(params, sounding)))
+    let app = SynthEditorApp::new(params, sounding, status);
+    create_egui_editor(state, RepaintNotifier::new(), settings, EditorHost::new(app))
 }
 
 /// The editor's state between frames.
 pub struct SynthEditorApp {
     params: Arc<SynthParams>,
     sounding: Arc<AtomicUsize>,
+    status: Arc<ModelStatus>,
+    /// The model-file row.
+    picker: ModelFilePicker,
 }
 
 impl SynthEditorApp {
     /// An editor over the plugin's shared state.
-    pub fn new(params: Arc<SynthParams>, sounding: Arc<AtomicUsize>) -> Self {
-        Self { params, sounding }
+    pub fn new(params: Arc<SynthParams>, sounding: Arc<AtomicUsize>, status: Arc<ModelStatus>) -> Self {
+        let picker = ModelFilePicker::new(&params.model_file);
+        Self { params, sounding, status, picker }
     }
 
     /// Draws the whole editor; parameter changes go through `setter`.
     pub fn draw(&mut self, ui: &mut egui::Ui, setter: &ParamSetter) {
         ui.ctx().request_repaint_after(REFRESH);
-        let params = &self.params;
+        let params = self.params.clone();
         egui::CentralPanel::default().show(ui, |ui| {
             ui.horizontal(|ui| {
                 ui.label(RichText::new("DDSP Synth").size(20.0).strong());
                 ui.add_space(16.0);
                 let current = params.instrument.value();
-                let name = |choice: SynthInstrumentChoice| choice.bundled().name;
+                let name = |choice: SynthInstrumentChoice| choice.label();
                 egui::ComboBox::from_id_salt("instrument").selected_text(name(current)).width(160.0).show_ui(
                     ui,
                     |ui| {
@@ -103,6 +112,8 @@ impl SynthEditorApp {
                 ui.end_row();
             });
             ui.separator();
+            self.loaded_file(ui, setter);
+            ui.separator();
             for line in [
                 "Envelope: the loudness the instrument hears, so the attack shapes its timbre.",
                 "Mod wheel: vibrato. CC 74: brightness. Also followed: pitch wheel, sustain pedal,",
@@ -111,6 +122,30 @@ impl SynthEditorApp {
                 ui.label(RichText::new(line).weak());
             }
         });
+    }
+}
+
+impl SynthEditorApp {
+    /// What "Loaded File" plays, and the row that loads another file (a
+    /// checked file is stored and chosen).
+    fn loaded_file(&mut self, ui: &mut egui::Ui, setter: &ParamSetter) {
+        let status = self.status.snapshot();
+        let playing = match (&status.playing, status.loading) {
+            (_, true) => "loading…".to_string(),
+            (Some(model), false) => match &model.origin {
+                ModelOrigin::File(path) => format!("{} — {}", model.name, path.display()),
+                ModelOrigin::Bundled(_) => format!("{} (bundled)", model.name),
+            },
+            (None, false) => "no file loaded: plays the bundled default instrument".to_string(),
+        };
+        ui.label(RichText::new(format!("Loaded File: {playing}")).strong());
+        if let Some(path) = self.picker.show(ui, status.notice.as_ref()) {
+            self.params.model_file.set_path(path);
+            let instrument = &self.params.instrument;
+            setter.begin_set_parameter(instrument);
+            setter.set_parameter(instrument, SynthInstrumentChoice::LOADED_FILE);
+            setter.end_set_parameter(instrument);
+        }
     }
 }
 

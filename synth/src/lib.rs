@@ -1,16 +1,19 @@
-//! DDSP Synth: the bundled instruments played from MIDI, as a VST3 and
-//! CLAP instrument. nice-plug glue around `dsp_core::synth::PolySynth`.
+//! DDSP Synth: the bundled instruments and a loaded model file played from
+//! MIDI, as a VST3 and CLAP instrument. nice-plug glue around
+//! `dsp_core::synth::PolySynth`.
 //!
-//! `activate` builds the synth with every bundled instrument and
-//! [`MAX_VOICES`] voices each (one copy of each model's weights, a GRU
-//! state per voice), so switching instruments, changing the voice count
-//! and playing notes never allocate. `process` hands the parameter values
+//! `activate` builds the synth with every bundled instrument and the saved
+//! model file, [`MAX_VOICES`] voices each (one copy of each model's
+//! weights, a GRU state per voice), so switching instruments, changing the
+//! voice count and playing notes never allocate; a file loaded later
+//! arrives from a loader thread (see `loaded_file`). `process` hands the parameter values
 //! and each note event to the synth at its sample offset; the synth has no
 //! analysis and reports no latency: a note sounds from the next 4 ms frame
 //! boundary.
 
 mod choice;
 pub mod editor;
+mod loaded_file;
 mod params;
 
 use std::num::NonZeroU32;
@@ -19,12 +22,18 @@ use std::sync::Arc;
 
 use ddsp_model::checkpoint::CheckpointError;
 use ddsp_model::engine::synth_instrument;
-use dsp_core::synth::{NoteEvent as SynthEvent, PolySynth, MAX_VOICES};
+use ddsp_model::instruments::{bundled_instrument, DEFAULT_INSTRUMENT};
+use ddsp_plugin_common::model_file::ModelFile;
+use ddsp_plugin_common::status::{ModelDescription, ModelOrigin, ModelStatus, Notice};
+use dsp_core::synth::{NoteEvent as SynthEvent, PolySynth, SynthInstrument, SynthShape, MAX_VOICES};
 use nice_plug::midi::{Channel, Key};
 use nice_plug::prelude::*;
 
 pub use choice::SynthInstrumentChoice;
+pub use loaded_file::{file_instrument, FileError};
 pub use params::{ModeChoice, SynthParams};
+
+use loaded_file::{FileLoader, FileSlots};
 
 /// MIDI CC of the mod wheel (vibrato depth).
 const CC_MOD_WHEEL: u8 = 1;
@@ -55,18 +64,74 @@ pub enum StartError {
     Synth(#[from] dsp_core::synth::SynthError),
 }
 
+/// A bundled instrument with [`MAX_VOICES`] voices.
+fn bundled_synth_instrument(choice: SynthInstrumentChoice) -> Result<SynthInstrument, StartError> {
+    let bundled = choice.bundled().unwrap_or_else(|| default_instrument());
+    let error = |source| StartError::Instrument { name: bundled.name, source };
+    synth_instrument(&bundled.checkpoint().map_err(error)?, MAX_VOICES).map_err(error)
+}
+
+/// The bundled default instrument (what "Loaded File" plays while no file
+/// is loaded, as in the effect).
+fn default_instrument() -> &'static ddsp_model::instruments::BundledInstrument {
+    bundled_instrument(DEFAULT_INSTRUMENT).expect("the default instrument is bundled")
+}
+
 /// The synth a new instance plays at `sample_rate_hz`: every bundled
-/// instrument, [`MAX_VOICES`] voices. Allocates: call in `activate` or
-/// tests.
-pub fn build_synth(sample_rate_hz: f32) -> Result<PolySynth, StartError> {
-    let instruments = SynthInstrumentChoice::all()
-        .map(|choice| {
-            let bundled = choice.bundled();
-            let error = |source| StartError::Instrument { name: bundled.name, source };
-            synth_instrument(&bundled.checkpoint().map_err(error)?, MAX_VOICES).map_err(error)
-        })
+/// instrument, then two slots for the loaded file (see `loaded_file`), the
+/// first holding `file`'s model, [`MAX_VOICES`] voices each. Without a
+/// file, or when it cannot be read, the slots hold the default instrument;
+/// the status says which and why. Allocates and reads the file: call in
+/// `activate` or tests.
+pub fn build_synth(sample_rate_hz: f32, file: &ModelFile, status: &ModelStatus) -> Result<PolySynth, StartError> {
+    let mut instruments = SynthInstrumentChoice::all()
+        .filter(|choice| choice.bundled().is_some())
+        .map(bundled_synth_instrument)
         .collect::<Result<Vec<_>, _>>()?;
+    let info = *instruments[0].voice_decoders[0].info();
+    let shape = SynthShape { sample_rate_hz, num_voices: MAX_VOICES, info };
+    let loaded = file.path().map(|path| {
+        let loaded = file_instrument(&path, MAX_VOICES).and_then(|(instrument, checkpoint)| {
+            match instrument.voice_decoders.iter().all(|decoder| shape.fits(decoder.info())) {
+                true => Ok((instrument, checkpoint)),
+                false => Err(FileError::Mismatched),
+            }
+        });
+        (path, loaded)
+    });
+    match loaded {
+        Some((path, Ok((instrument, checkpoint)))) => {
+            status.set_playing(ModelDescription::new(&checkpoint, ModelOrigin::File(path)), None);
+            instruments.push(instrument);
+        }
+        Some((path, Err(error))) => {
+            let notice = format!(
+                "cannot play {}: {error}; Loaded File plays the bundled {} instead",
+                path.display(),
+                default_instrument().name
+            );
+            status.set_playing(default_description(), Some(Notice::Warning(notice)));
+            instruments.push(bundled_synth_instrument(SynthInstrumentChoice::LOADED_FILE)?);
+        }
+        None => {
+            status.clear();
+            instruments.push(bundled_synth_instrument(SynthInstrumentChoice::LOADED_FILE)?);
+        }
+    }
+    instruments.push(bundled_synth_instrument(SynthInstrumentChoice::LOADED_FILE)?);
     Ok(PolySynth::new(sample_rate_hz, instruments, NOISE_SEED)?)
+}
+
+/// [`build_synth`] with no model file loaded (benchmarks, previews).
+pub fn bundled_synth(sample_rate_hz: f32) -> Result<PolySynth, StartError> {
+    build_synth(sample_rate_hz, &ModelFile::default(), &ModelStatus::default())
+}
+
+/// The default instrument's description, as the editor shows it.
+fn default_description() -> ModelDescription {
+    let instrument = default_instrument();
+    let checkpoint = instrument.checkpoint().expect("the bundled default instrument parses (tested)");
+    ModelDescription::new(&checkpoint, ModelOrigin::Bundled(instrument.id))
 }
 
 /// The plugin.
@@ -77,8 +142,16 @@ pub struct DdspSynth {
     sounding: Arc<AtomicUsize>,
     /// The editor's size and open state.
     editor_state: Arc<nice_plug_egui::EguiEditorState>,
+    /// What the editor shows about the loaded file.
+    status: Arc<ModelStatus>,
     /// The synth, built at activation (none before).
     synth: Option<Box<PolySynth>>,
+    /// The audio thread's side of the file loader (with the synth).
+    file_slots: Option<FileSlots>,
+    /// The file loader thread (with the synth); dropped at deactivation.
+    file_loader: Option<FileLoader>,
+    /// Processing offline (a bounce): file loads are waited for.
+    offline: bool,
 }
 
 impl Default for DdspSynth {
@@ -87,7 +160,11 @@ impl Default for DdspSynth {
             params: Arc::new(SynthParams::default()),
             sounding: Arc::new(AtomicUsize::new(0)),
             editor_state: editor::default_state(),
+            status: Arc::new(ModelStatus::default()),
             synth: None,
+            file_slots: None,
+            file_loader: None,
+            offline: false,
         }
     }
 }
@@ -117,7 +194,7 @@ impl Plugin for DdspSynth {
     }
 
     fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
-        editor::create(self.params.clone(), self.sounding.clone(), self.editor_state.clone())
+        editor::create(self.params.clone(), self.sounding.clone(), self.status.clone(), self.editor_state.clone())
     }
 
     fn activate(
@@ -126,24 +203,39 @@ impl Plugin for DdspSynth {
         buffer_config: &BufferConfig,
         _context: &mut impl ActivateContext<Self>,
     ) -> bool {
-        self.synth = None;
-        match build_synth(buffer_config.sample_rate) {
-            Ok(mut synth) => {
-                synth.set_controls(&self.params.controls());
-                synth.set_instrument(self.params.instrument.value().index());
-                synth.reset();
-                self.synth = Some(Box::new(synth));
-                true
-            }
+        self.deactivate();
+        self.offline = buffer_config.process_mode == ProcessMode::Offline;
+        // Read before building, so a file set meanwhile is asked for again.
+        let file_changes = self.params.model_file.changes();
+        let mut synth = match build_synth(buffer_config.sample_rate, &self.params.model_file, &self.status) {
+            Ok(synth) => synth,
             Err(error) => {
                 nice_plug::nice_log!("DDSP Synth cannot start: {error}");
-                false
+                return false;
             }
-        }
+        };
+        let (loader, slots) = match FileSlots::start(&synth, file_changes, self.params.clone(), self.status.clone()) {
+            Ok(started) => started,
+            Err(error) => {
+                nice_plug::nice_log!("DDSP Synth cannot start its file loader: {error}");
+                return false;
+            }
+        };
+        synth.set_controls(&self.params.controls());
+        synth.set_instrument(slots.instrument_index(self.params.instrument.value()));
+        synth.reset();
+        self.synth = Some(Box::new(synth));
+        self.file_slots = Some(slots);
+        self.file_loader = Some(loader);
+        true
     }
 
     fn deactivate(&mut self) {
+        // The slots hand parts back to the loader, so they go first; the
+        // loader then frees whatever it still holds as it stops.
+        self.file_slots = None;
         self.synth = None;
+        self.file_loader = None;
     }
 
     fn reset(&mut self) {
@@ -158,11 +250,12 @@ impl Plugin for DdspSynth {
         _aux: &mut AuxiliaryBuffers,
         context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
-        let Some(synth) = &mut self.synth else {
+        let (Some(synth), Some(slots)) = (&mut self.synth, &mut self.file_slots) else {
             return ProcessStatus::Normal;
         };
+        slots.update(synth, self.params.model_file.changes(), self.offline);
         synth.set_controls(&self.params.controls());
-        synth.set_instrument(self.params.instrument.value().index());
+        synth.set_instrument(slots.instrument_index(self.params.instrument.value()));
         let channels = buffer.as_slice();
         let Some((first, others)) = channels.split_first_mut() else {
             return ProcessStatus::Normal;

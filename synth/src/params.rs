@@ -6,6 +6,7 @@
 
 use std::ops::RangeInclusive;
 
+use ddsp_plugin_common::model_file::ModelFile;
 use ddsp_plugin_common::params::{amount, decibels, linear};
 use dsp_core::ranges;
 use dsp_core::synth::{AdsrSettings, SynthControls, VoiceMode, MAX_VOICES};
@@ -43,9 +44,13 @@ impl ModeChoice {
 /// Every parameter of the synth.
 #[derive(Params)]
 pub struct SynthParams {
-    /// Which bundled instrument plays.
+    /// Which instrument plays: a bundled one or the loaded file.
     #[id = "instrument"]
     pub instrument: EnumParam<SynthInstrumentChoice>,
+    /// The checkpoint file "Loaded File" plays, saved with the project.
+    /// Not a host parameter.
+    #[persist = "model_file"]
+    pub model_file: ModelFile,
     /// Voices playing at once in poly mode.
     #[id = "voices"]
     pub voices: IntParam,
@@ -104,6 +109,7 @@ impl Default for SynthParams {
         let envelope = defaults.envelope;
         Self {
             instrument: EnumParam::new("Instrument", SynthInstrumentChoice::default_choice()),
+            model_file: ModelFile::default(),
             voices: IntParam::new(
                 "Voices",
                 defaults.voices as i32,

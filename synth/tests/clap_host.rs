@@ -1,6 +1,6 @@
 //! DDSP Synth as a host plays it: the CLAP library `cargo test` builds,
 //! loaded through clack-host, sent notes, MIDI and note expressions at
-//! their sample offsets, saved and restored.
+//! their sample offsets, saved and restored, with a model file loaded.
 
 use std::ffi::CString;
 
@@ -15,6 +15,8 @@ use clack_host::prelude::*;
 use clack_host::utils::ClapId;
 use ddsp_e2e::clap_host::{TestHost, TestHostShared};
 use ddsp_e2e::rms;
+use ddsp_e2e::state::state_with;
+use ddsp_model::instruments::bundled_instrument;
 use ddsp_synth::DdspSynth;
 use dsp_core::pitch::median_voiced_f0_hz;
 use dsp_core::pitch_units::{cents_between, midi_to_hz};
@@ -243,4 +245,33 @@ fn sixteen_voices_play_together() {
     let playing = rms(&out[(0.4 * RATE) as usize..(0.8 * RATE) as usize]);
     assert!(playing > 0.01);
     assert!(rms(&out[(1.4 * RATE) as usize..]) < 1e-4, "voices still sound after their release");
+}
+
+/// A project saved with a model file as "Loaded File" reopens playing that
+/// file: a copy of the bundled trumpet plays exactly as the bundled
+/// trumpet. A file that has gone missing plays the default instrument, as
+/// the effect does, rather than silence.
+#[test]
+fn a_saved_model_file_plays_and_a_missing_one_falls_back() {
+    let dir = std::env::temp_dir().join(format!("ddsp-synth-file-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let trumpet_file = dir.join("my-trumpet.safetensors");
+    std::fs::write(&trumpet_file, bundled_instrument("trumpet").unwrap().bytes).unwrap();
+    let notes = [(0, Send::On(64, 0.7)), ((0.6 * RATE) as usize, Send::Off(64))];
+    let fresh = Synth::new().save();
+    let play_state = |state: &[u8]| {
+        let mut synth = Synth::new();
+        synth.load(state);
+        synth.play(1.0, &notes).1
+    };
+    let from_file = play_state(&state_with(&fresh, "loaded-file", Some(&trumpet_file)));
+    let bundled = play_state(&state_with(&fresh, "trumpet", None));
+    assert!(rms(&from_file) > 1e-3, "rms {}", rms(&from_file));
+    assert!(from_file == bundled, "the loaded file does not play its model");
+    let missing = dir.join("gone.safetensors");
+    let fallback = play_state(&state_with(&fresh, "loaded-file", Some(&missing)));
+    let default = play_state(&fresh);
+    assert!(fallback == default, "a missing file does not play the default instrument");
+    assert!(fallback != bundled);
+    std::fs::remove_dir_all(&dir).unwrap();
 }
