@@ -50,13 +50,25 @@ fn hostile_input_gives_finite_output_and_recovers() {
     }
 }
 
+/// Digital silence in is digital silence out: from the start, and after a
+/// note once the reverb (1 s here) has rung out; not the decoder's faint
+/// answer to silence (the additive decoder's floor reaches −100 dBFS).
 #[test]
-fn silence_gives_silence() {
-    let mut engine = engine(44_100.0);
-    let output = common::render_mono(&mut engine, &vec![0.0; 44_100], 333);
-    let peak = output.iter().map(|x| x.abs()).fold(0.0, f32::max);
-    // The decoder's floor amplitude only: below −100 dBFS.
-    assert!(peak < 1e-5, "peak {peak}");
+fn silence_gives_exact_silence() {
+    let sample_rate = 44_100.0;
+    let one_second = sample_rate as usize;
+    let mut engine = engine(sample_rate);
+    engine.set_controls(UserControls::default());
+    let mut input = vec![0.0; one_second];
+    input.extend(common::voice_like(sample_rate as f64, one_second, 9));
+    input.extend(vec![0.0; 3 * one_second]);
+    let output = common::render_mono(&mut engine, &input, 333);
+    assert!(output[..one_second].iter().all(|&x| x == 0.0), "sound before the note");
+    assert!(output[one_second..2 * one_second].iter().any(|&x| x != 0.0), "the note is not played");
+    // The note's end, the analysis lookahead and window, then the reverb.
+    let rung_out = 2 * one_second + engine.latency_samples() + (1.2 * sample_rate) as usize;
+    let loudest = output[rung_out..].iter().map(|x| x.abs()).fold(0.0, f32::max);
+    assert!(loudest == 0.0, "{loudest} after the reverb rang out");
 }
 
 /// Every gain at its top and a full-scale overdriven square in: the output

@@ -87,6 +87,12 @@ pub const CROSSFADE_MS: f32 = 30.0;
 pub const OUTPUT_CEILING: f32 = 4.0;
 /// Lowest host rate the engine will run at, Hz.
 const MIN_SAMPLE_RATE_HZ: f32 = 8_000.0;
+/// Input loudness at or below which the synth is silent, dB: within 1 dB
+/// of the loudness floor, so digital silence (and nothing a microphone
+/// hears). Silence in means silence out (the reverb rings out, then exact
+/// zeros), not the decoder's faint answer to silence, which a spectral
+/// comparison with the silent input counts in every bin.
+pub const SILENCE_LOUDNESS_DB: f32 = crate::loudness::LOUDNESS_FLOOR_DB + 1.0;
 
 /// A frame analysed and submitted, waiting for its segment to be rendered.
 #[derive(Clone, Copy, Debug)]
@@ -97,6 +103,9 @@ struct PendingFrame {
     segment_samples: usize,
     /// The pitch it plays, after the user controls, Hz.
     f0_hz: f32,
+    /// The input was silent (its loudness at or below
+    /// [`SILENCE_LOUDNESS_DB`]): the synth plays nothing.
+    silent: bool,
 }
 
 /// The real-time DDSP engine.
@@ -513,7 +522,10 @@ impl Engine {
         if self.pending.len() == self.pending.capacity() {
             self.pending.pop_front();
         }
-        self.pending.push_back(PendingFrame { index, segment_samples, f0_hz: features.f0_hz });
+        // NaN loudness counts as silence.
+        let silent =
+            self.last_features.loudness_db.partial_cmp(&SILENCE_LOUDNESS_DB) != Some(std::cmp::Ordering::Greater);
+        self.pending.push_back(PendingFrame { index, segment_samples, f0_hz: features.f0_hz, silent });
     }
 
     /// Swaps in a decoder waiting in the slot, if any, from frame `index` on.
@@ -553,6 +565,10 @@ impl Engine {
                 }
             }
             map_decoder_output(&self.decoder_output, frame.f0_hz, self.nyquist_hz, &mut self.params);
+            if frame.silent {
+                self.params.amplitude = 0.0;
+                self.params.noise_magnitudes.fill(0.0);
+            }
             self.render_segment(frame.segment_samples);
         }
     }
