@@ -16,7 +16,7 @@ use crate::dataset::{Dataset, Example};
 use crate::frame_loss::synth_controls;
 use crate::noise_synth::{filtered_noise, NoiseBasis};
 use crate::reverb::reverb;
-use crate::spectral::multi_scale_spectral_loss;
+use crate::spectral::protocol_spectral_loss;
 use crate::synth::{harmonic_synth, harmonic_synth_graph};
 use crate::trainer::candle_error;
 use ddsp_model::config::DecoderConfig;
@@ -132,7 +132,7 @@ impl AudioStage {
             let dry = (harmonic + noise)?.narrow(1, h, CROP_FRAMES * h)?;
             let wet = reverb(&dry, reverb_ir)?;
             let target = Tensor::from_vec(target, (b, CROP_FRAMES * h), cpu)?;
-            multi_scale_spectral_loss(&wet, &target)
+            protocol_spectral_loss(&wet, &target, self.model_rate_hz)
         };
         run().map_err(candle_error)
     }

@@ -16,6 +16,9 @@ use realfft::RealFftPlanner;
 
 /// FFT sizes of the multi-scale spectral loss.
 pub const SPECTRAL_LOSS_FFT_SIZES: [usize; 6] = [2048, 1024, 512, 256, 128, 64];
+/// Rate the evaluation protocol measures the spectral loss at, Hz (the
+/// literature's).
+pub const SPECTRAL_RATE_HZ: f32 = 16_000.0;
 /// Floor that replaces magnitudes ≤ 0 before the log.
 pub const LOG_FLOOR: f64 = 1e-5;
 

@@ -16,7 +16,7 @@ use candle_core::{CpuStorage, CustomOp1, Layout, Result, Shape, Tensor};
 use realfft::num_complex::Complex32;
 use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 
-use crate::metrics::{LOG_FLOOR, SPECTRAL_LOSS_FFT_SIZES};
+use crate::metrics::{LOG_FLOOR, SPECTRAL_LOSS_FFT_SIZES, SPECTRAL_RATE_HZ};
 
 /// Magnitudes this small have no direction to differentiate; their
 /// gradient is taken as zero.
@@ -138,11 +138,40 @@ pub fn stft_magnitude(signal: &Tensor, fft_size: usize) -> Result<Tensor> {
 /// target `y`, both `[batch, samples]`: per size, mean |‖X‖ − ‖Y‖| plus
 /// mean |log ‖X‖ − log ‖Y‖| over batch × frames × bins, summed over sizes.
 pub fn multi_scale_spectral_loss(x: &Tensor, y: &Tensor) -> Result<Tensor> {
+    banded_spectral_loss(x, y, 1.0)
+}
+
+/// The multi-scale spectral loss as the evaluation protocol measures it
+/// (at [`SPECTRAL_RATE_HZ`], the literature's rate), computed on `x` and
+/// `y` at `rate_hz` without resampling: every FFT size is scaled by
+/// `rate_hz / 16 kHz` (the same window durations, so the same bin
+/// spacing), only the bins up to 8 kHz count, and magnitudes are divided
+/// by the scale (a tone's bin grows with the window's length). At 16 kHz
+/// it is [`multi_scale_spectral_loss`] itself. The audio stage trains on
+/// this: at 48 kHz the full-band loss spends two thirds of its bins above
+/// 8 kHz, where the protocol does not listen.
+pub fn protocol_spectral_loss(x: &Tensor, y: &Tensor, rate_hz: f32) -> Result<Tensor> {
+    banded_spectral_loss(x, y, rate_hz / SPECTRAL_RATE_HZ)
+}
+
+/// The multi-scale loss with FFT sizes × `scale`, bins up to the
+/// unscaled sizes' Nyquist, magnitudes ÷ `scale`.
+fn banded_spectral_loss(x: &Tensor, y: &Tensor, scale: f32) -> Result<Tensor> {
     let y = y.detach();
     let mut total: Option<Tensor> = None;
-    for fft_size in SPECTRAL_LOSS_FFT_SIZES {
-        let mx = stft_magnitude(x, fft_size)?;
-        let my = stft_magnitude(&y, fft_size)?;
+    for base_size in SPECTRAL_LOSS_FFT_SIZES {
+        let fft_size = ((base_size as f32 * scale).round() as usize).max(base_size);
+        let bins = base_size / 2 + 1;
+        let band = |signal: &Tensor| -> Result<Tensor> {
+            let magnitudes = stft_magnitude(signal, fft_size)?.narrow(2, 0, bins)?;
+            if fft_size == base_size {
+                Ok(magnitudes)
+            } else {
+                magnitudes.affine(base_size as f64 / fft_size as f64, 0.0)
+            }
+        };
+        let mx = band(x)?;
+        let my = band(&y)?;
         let magnitude = (&mx - &my)?.abs()?.mean_all()?;
         let log = (mx.maximum(LOG_FLOOR)?.log()? - my.maximum(LOG_FLOOR)?.log()?)?.abs()?.mean_all()?;
         let term = (magnitude + log)?;

@@ -27,7 +27,7 @@ use std::process::Command;
 use anyhow::{bail, Context, Result};
 use ddsp_training::analysis::mono_mix;
 use ddsp_training::audio_file::read_audio;
-use ddsp_training::metrics::{loudness_scores, multi_scale_spectral_loss, pitch_scores};
+use ddsp_training::metrics::{loudness_scores, multi_scale_spectral_loss, pitch_scores, SPECTRAL_RATE_HZ};
 use dsp_core::pitch::{track_clip, PitchConfig};
 use dsp_core::resample::resample_clip;
 
@@ -39,8 +39,6 @@ const MELODY_MINUTES: f32 = 0.5;
 /// Offset of the held-out seed from the training seed (training uses +0,
 /// validation +1000).
 const HELD_OUT_SEED_OFFSET: u64 = 2000;
-/// Rate the spectral loss is computed at, Hz (the literature's).
-pub const SPECTRAL_RATE_HZ: f32 = 16_000.0;
 /// Audio the alignment compares, seconds.
 const ALIGNMENT_SECONDS: f32 = 10.0;
 /// Largest lag the alignment tries, either way, ms.
@@ -187,7 +185,62 @@ struct Row {
     additive: Scores,
 }
 
-fn evaluate_instrument(ddsp: &Path, spec: &InstrumentSpec, work: &Path) -> Result<Vec<Row>> {
+/// Which models are scored: the bundled ones (by name), or checkpoints in
+/// a folder (`NAME.safetensors`, as `cargo xtask default-instruments`
+/// writes them to `target/instrument-models/` before shipping).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Models {
+    /// The instruments built into `ddsp`.
+    Bundled,
+    /// Checkpoint files in this folder.
+    Folder(PathBuf),
+}
+
+impl Models {
+    /// What `ddsp render --model` is given for `name`.
+    fn model_argument(&self, name: &str) -> String {
+        match self {
+            Self::Bundled => name.to_owned(),
+            Self::Folder(folder) => folder.join(format!("{name}.safetensors")).to_string_lossy().into_owned(),
+        }
+    }
+}
+
+/// The harness's command line: `[--models DIR] [NAME…]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EvalArgs {
+    /// The models scored.
+    pub models: Models,
+    /// Instruments to score (all when empty).
+    pub only: Vec<String>,
+}
+
+impl EvalArgs {
+    /// Parses the words after `eval-instruments`.
+    pub fn parse(words: impl IntoIterator<Item = String>) -> Result<Self> {
+        let mut args = Self { models: Models::Bundled, only: Vec::new() };
+        let mut words = words.into_iter();
+        while let Some(word) = words.next() {
+            if word == "--models" {
+                let folder = words.next().context("--models needs a folder")?;
+                args.models = Models::Folder(PathBuf::from(folder));
+            } else if DEFAULT_INSTRUMENTS.iter().any(|spec| spec.name == word) {
+                args.only.push(word);
+            } else {
+                bail!("unknown instrument or option '{word}'");
+            }
+        }
+        Ok(args)
+    }
+
+    /// Whether the table is the shipped instruments' whole table (the one
+    /// the README keeps).
+    fn is_whole_shipped_table(&self) -> bool {
+        self.models == Models::Bundled && self.only.is_empty()
+    }
+}
+
+fn evaluate_instrument(ddsp: &Path, spec: &InstrumentSpec, models: &Models, work: &Path) -> Result<Vec<Row>> {
     let seed = 1 + spec.gm_program as u64 + HELD_OUT_SEED_OFFSET;
     let smf = write_phrases(spec, MELODY_MINUTES, seed);
     let midi = work.join(format!("{}.mid", spec.name));
@@ -204,9 +257,9 @@ fn evaluate_instrument(ddsp: &Path, spec: &InstrumentSpec, work: &Path) -> Resul
         normalise(&input_path)?;
         let (input, rate_hz) = read_mono(&input_path)?;
         let mut scores = Vec::new();
-        for model in [spec.name, "additive"] {
-            let output_path = work.join(format!("{stem}.{model}.out.wav"));
-            render_with(ddsp, model, &input_path, &output_path)?;
+        for (label, model) in [(spec.name, models.model_argument(spec.name)), ("additive", "additive".to_owned())] {
+            let output_path = work.join(format!("{stem}.{label}.out.wav"));
+            render_with(ddsp, &model, &input_path, &output_path)?;
             scores.push(score(&input, &read_mono(&output_path)?.0, rate_hz, &melody_hz));
         }
         rows.push(Row { instrument: spec.display_name, soundfont: font_name, model: scores[0], additive: scores[1] });
@@ -248,15 +301,21 @@ fn with_table(readme: &str, body: &str) -> String {
 }
 
 /// Evaluates every default instrument and writes the table.
-pub fn eval_instruments() -> Result<()> {
+/// Runs the harness. Only the bundled instruments' whole table is written
+/// into the README; other runs print theirs.
+pub fn eval_instruments(args: &EvalArgs) -> Result<()> {
     run(Command::new("cargo").args(["build", "--release", "--locked", "-p", "ddsp-cli", "--bin", "ddsp"]))?;
     let ddsp = PathBuf::from("target/release/ddsp");
     let work = PathBuf::from("target/eval-instruments");
     std::fs::create_dir_all(&work)?;
     let mut rows = Vec::new();
-    for spec in &DEFAULT_INSTRUMENTS {
-        rows.extend(evaluate_instrument(&ddsp, spec, &work)?);
+    for spec in DEFAULT_INSTRUMENTS.iter().filter(|s| args.only.is_empty() || args.only.iter().any(|o| o == s.name)) {
+        rows.extend(evaluate_instrument(&ddsp, spec, &args.models, &work)?);
         println!("{}: done", spec.name);
+    }
+    if !args.is_whole_shipped_table() {
+        println!("{}", table(&rows));
+        return Ok(());
     }
     let mut body = format!(
         "Measured by `cargo xtask eval-instruments` on {:.0}-second held-out melodies (see `xtask/src/eval_instruments.rs`), every instrument at default settings:\n\n{}",

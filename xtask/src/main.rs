@@ -9,9 +9,11 @@
 //!   trains every default instrument (or those named) with `ddsp train`,
 //!   evaluates it on its held-out audio with `ddsp eval`, and copies the
 //!   model, its loss curve and its numbers into `assets/instruments/`;
-//! - `cargo xtask eval-instruments`: scores every shipped instrument on
-//!   held-out melodies through three SoundFonts and writes the table into
-//!   `assets/instruments/README.md`;
+//! - `cargo xtask eval-instruments [--models DIR] [NAME…]`: scores every
+//!   shipped instrument (or those named) on held-out melodies through three
+//!   SoundFonts and writes the table into `assets/instruments/README.md`;
+//!   with `--models`, scores the checkpoints `DIR/NAME.safetensors` instead
+//!   (a retrained set before it ships) and only prints the table;
 //! - `cargo xtask eval-pitch [REPORT]`: scores the live pitch tracker and
 //!   pYIN on held-out melodies of nine instruments and on synthesized voice,
 //!   and writes the tables into `docs/pitch.md` (or REPORT).
@@ -41,7 +43,7 @@ fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Some("eval-instruments") => eval_instruments::eval_instruments(),
+        Some("eval-instruments") => eval_instruments::eval_instruments(&eval_instruments::EvalArgs::parse(args)?),
         Some("eval-pitch") => eval_pitch::eval_pitch(args.next().as_deref().map(Path::new)),
         Some("default-instruments") => {
             let only: Vec<String> = args.collect();
