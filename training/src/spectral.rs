@@ -212,6 +212,32 @@ mod tests {
         Ok(())
     }
 
+    /// At 48 kHz the protocol loss of two signals is the 16 kHz metric of the
+    /// same signals sampled at 16 kHz (the same windows in seconds, the
+    /// same bins up to 8 kHz, the same magnitudes). The signals carry a
+    /// faint floor of partials below 8 kHz, so no bin holds only leakage
+    /// (whose log differs between any two transforms).
+    #[test]
+    fn protocol_loss_at_48k_is_the_16k_metric() -> Result<()> {
+        let floor: Vec<(f32, f32)> = (0..400).map(|k| (50.0 + 19.7 * k as f32, 1e-3)).collect();
+        let signal = |partials: &[(f32, f32)], rate: f32| {
+            let all: Vec<(f32, f32)> = partials.iter().chain(&floor).copied().collect();
+            tone(&all, rate as usize, rate)
+        };
+        let x_partials = [(440.0, 0.5), (1320.0, 0.2), (5000.0, 0.05)];
+        let y_partials: Vec<(f32, f32)> = (1..=12).map(|k| (330.0 * k as f32, 0.4 / k as f32)).collect();
+        let expected =
+            metrics::multi_scale_spectral_loss(&signal(&x_partials, 16_000.0), &signal(&y_partials, 16_000.0));
+        let cpu = &Device::Cpu;
+        let row = |v: Vec<f32>| Tensor::new(v.as_slice(), cpu)?.unsqueeze(0);
+        let (x, y) = (row(signal(&x_partials, 48_000.0))?, row(signal(&y_partials, 48_000.0))?);
+        let loss = protocol_spectral_loss(&x, &y, 48_000.0)?.to_scalar::<f32>()? as f64;
+        assert!((loss - expected).abs() / expected < 0.01, "{loss} vs {expected}");
+        let full_band = multi_scale_spectral_loss(&x, &y)?.to_scalar::<f32>()? as f64;
+        assert!((full_band - expected).abs() / expected > 0.1, "{full_band}: the full-band loss measures the same");
+        Ok(())
+    }
+
     /// The hand-written backward pass agrees with central finite differences.
     #[test]
     fn gradient_matches_finite_differences() -> Result<()> {

@@ -340,6 +340,21 @@ pub fn eval_instruments(args: &EvalArgs) -> Result<()> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn arguments_choose_models_and_instruments() {
+        let words = |text: &str| text.split_whitespace().map(str::to_owned).collect::<Vec<_>>();
+        let all = EvalArgs::parse(words("")).unwrap();
+        assert!(all.is_whole_shipped_table());
+        let some = EvalArgs::parse(words("--models target/instrument-models violin")).unwrap();
+        assert_eq!(some.models, Models::Folder(PathBuf::from("target/instrument-models")));
+        assert_eq!(some.only, ["violin"]);
+        assert!(!some.is_whole_shipped_table());
+        assert_eq!(some.models.model_argument("violin"), "target/instrument-models/violin.safetensors");
+        assert_eq!(Models::Bundled.model_argument("flute"), "flute");
+        assert!(EvalArgs::parse(words("cello")).is_err());
+        assert!(EvalArgs::parse(words("--models")).is_err());
+    }
+
     fn tone(len: usize, rate_hz: f32, f0_hz: f32) -> Vec<f32> {
         (0..len)
             .map(|n| {
