@@ -19,10 +19,14 @@ fn checkpoint(config: DecoderConfig, seed: u64) -> Checkpoint {
 }
 
 /// A sung-like feature stream: a gliding, vibrato-laden pitch over two
-/// octaves, swells and rests in loudness (frames as the engine sends them).
+/// octaves, swells and rests in loudness (frames as the engine sends them),
+/// and in every 100 frames a 40-frame held note (the same features each
+/// frame, as the synth sends a sustained note: the step keeps what only
+/// the features decide).
 fn features(num_frames: usize) -> Vec<FeatureFrame> {
     (0..num_frames)
         .map(|n| {
+            let n = if n % 100 >= 60 { n - n % 100 + 60 } else { n };
             let t = n as f32 / 250.0;
             let midi = 52.0 + 12.0 * (0.3 * t).sin().abs() * 2.0 + 0.3 * (2.0 * std::f32::consts::PI * 5.5 * t).sin();
             let swell = (0.7 * t).sin();

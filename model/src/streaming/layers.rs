@@ -72,15 +72,40 @@ impl StepDense {
     /// `y = W x + b`; `x` holds `in_dim` values, `y` `out_dim`. Real-time
     /// safe.
     pub(crate) fn forward(&self, x: &[f32], y: &mut [f32]) {
-        let (x, y) = (&x[..self.in_dim], &mut y[..self.out_dim]);
-        for ((out, row), bias) in y.iter_mut().zip(self.rows.chunks_exact(self.in_dim)).zip(self.bias.iter()) {
-            let mut dot = 0.0f32;
-            // SAFETY: `row` and `x` both hold exactly `in_dim` values
-            // (chunks_exact and the slice above), and `dot` is a valid f32.
-            unsafe { <f32 as VecOps>::vec_dot(row.as_ptr(), x.as_ptr(), &mut dot, self.in_dim) };
-            *out = dot + bias;
+        self.forward_head(&x[..self.in_dim], y);
+    }
+
+    /// `y = W[:, ..n] x_head + b` for an input whose first `n` values are
+    /// `x_head` (`n ≤ in_dim`): the part of the product a frame can keep
+    /// while those inputs stay the same. Real-time safe.
+    pub(crate) fn forward_head(&self, x_head: &[f32], y: &mut [f32]) {
+        let n = x_head.len().min(self.in_dim);
+        for ((out, row), bias) in
+            y[..self.out_dim].iter_mut().zip(self.rows.chunks_exact(self.in_dim)).zip(self.bias.iter())
+        {
+            *out = dot(&row[..n], &x_head[..n]) + bias;
         }
     }
+
+    /// `y += W[:, in_dim − n..] x_tail` for an input whose last `n` values
+    /// are `x_tail`: completes [`Self::forward_head`]. Real-time safe.
+    pub(crate) fn accumulate_tail(&self, x_tail: &[f32], y: &mut [f32]) {
+        let n = x_tail.len().min(self.in_dim);
+        for (out, row) in y[..self.out_dim].iter_mut().zip(self.rows.chunks_exact(self.in_dim)) {
+            *out += dot(&row[self.in_dim - n..], &x_tail[..n]);
+        }
+    }
+}
+
+/// `a · b` over the shorter of the two, on candle's slice kernel.
+#[inline]
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let n = a.len().min(b.len());
+    let mut dot = 0.0f32;
+    // SAFETY: `a` and `b` both hold at least `n` values, and `dot` is a
+    // valid f32.
+    unsafe { <f32 as VecOps>::vec_dot(a.as_ptr(), b.as_ptr(), &mut dot, n) };
+    dot
 }
 
 /// LayerNorm (mean removed, scaled and shifted) over one frame. Cloning
@@ -129,6 +154,9 @@ pub(crate) struct StepStack {
     ping: Vec<f32>,
     /// See `ping`.
     pong: Vec<f32>,
+    /// [`Self::forward_split`]'s kept part of the first layer: its product
+    /// with the input's head, plus the bias.
+    head_part: Vec<f32>,
 }
 
 impl StepStack {
@@ -139,7 +167,7 @@ impl StepStack {
             .map(|(dense, norm)| Ok((StepDense::new(dense)?, StepLayerNorm::new(norm)?)))
             .collect::<Result<Vec<_>>>()?;
         let width = layers.iter().map(|(dense, _)| dense.out_dim()).max().unwrap_or(0);
-        Ok(Self { layers, ping: vec![0.0; width], pong: vec![0.0; width] })
+        Ok(Self { layers, ping: vec![0.0; width], pong: vec![0.0; width], head_part: vec![0.0; width] })
     }
 
     /// Output width.
@@ -155,12 +183,34 @@ impl StepStack {
     /// Runs the stack on `x`, writing [`Self::out_dim`] values to `y`.
     /// Real-time safe.
     pub(crate) fn forward(&mut self, x: &[f32], y: &mut [f32]) {
+        if let Some((first, _)) = self.layers.first() {
+            first.forward(x, &mut self.pong);
+        }
+        self.finish(y);
+    }
+
+    /// Runs the stack on the input `[head, tail]`; the first layer's
+    /// product with `head` is kept from the previous call unless
+    /// `head_changed` (the first call after construction or a reset must
+    /// say it changed). Real-time safe.
+    pub(crate) fn forward_split(&mut self, head: &[f32], tail: &[f32], head_changed: bool, y: &mut [f32]) {
+        if let Some((first, _)) = self.layers.first() {
+            if head_changed {
+                first.forward_head(head, &mut self.head_part);
+            }
+            let width = first.out_dim();
+            self.pong[..width].copy_from_slice(&self.head_part[..width]);
+            first.accumulate_tail(tail, &mut self.pong);
+        }
+        self.finish(y);
+    }
+
+    /// The rest of the stack after the first layer's product is in `pong`.
+    fn finish(&mut self, y: &mut [f32]) {
         let width = self.out_dim();
         let (mut current, mut next) = (&mut self.ping, &mut self.pong);
         for (index, (dense, norm)) in self.layers.iter().enumerate() {
-            if index == 0 {
-                dense.forward(x, next);
-            } else {
+            if index > 0 {
                 dense.forward(current, next);
             }
             norm.forward_leaky_relu(&mut next[..dense.out_dim()]);
@@ -211,9 +261,13 @@ impl StepGru {
 
     /// Advances the state `h` (updated in place) by one input `x`:
     /// `r = σ(x_r + h_r)`, `z = σ(x_z + h_z)`, `n = tanh(x_n + r ⊙ h_n)`,
-    /// `h' = n + z ⊙ (h − n)`. Real-time safe.
-    pub(crate) fn forward(&mut self, x: &[f32], h: &mut [f32]) {
-        self.input.forward(x, &mut self.projected);
+    /// `h' = n + z ⊙ (h − n)`. The input's projection is kept from the
+    /// previous call unless `x_changed` (the first call after construction
+    /// or a reset must say it changed). Real-time safe.
+    pub(crate) fn forward(&mut self, x: &[f32], x_changed: bool, h: &mut [f32]) {
+        if x_changed {
+            self.input.forward(x, &mut self.projected);
+        }
         self.recurrent.forward(h, &mut self.recurrent_out);
         let hidden = self.hidden;
         let (x_r, rest) = self.projected.split_at(hidden);
