@@ -18,7 +18,7 @@ if [ "${1:-}" = "--synth" ]; then
   shift
   package=ddsp-synth
   example=synth_editor_preview
-  size=700x470
+  size=700x540
   out=docs/synth-editor.png
 fi
 out="${1:-$out}"

@@ -1,8 +1,11 @@
 //! What DDSP Synth costs a host (release build, no environment variables):
 //! CPU per second of audio at 48 kHz in 128-sample blocks with the shipped
-//! violin, with 1, 4 and 8 voices sounding (time per iteration = real-time
-//! factor: 10 ms is 1 % of one core; the cost of a voice is the difference
-//! over the voices added), and the MIDI-in-to-sound latency (printed).
+//! violin, with 1, 4 and 8 voices sounding, held still and with mod-wheel
+//! vibrato (every frame then new to the decoder; a held still note lets
+//! its step keep what only the features decide) (time per iteration =
+//! real-time factor: 10 ms is 1 % of one core; the cost of a voice is the
+//! difference over the voices added), and the MIDI-in-to-sound latency
+//! (printed).
 //!
 //! cargo bench -p ddsp-synth --bench synth_cpu
 
@@ -14,9 +17,13 @@ use dsp_core::synth::{NoteEvent, PolySynth};
 const RATE: f32 = 48_000.0;
 const BLOCK: usize = 128;
 
-/// A synth with `voices` notes held (sustaining).
-fn sounding(voices: usize) -> PolySynth {
+/// A synth with `voices` notes held (sustaining), with full mod-wheel
+/// vibrato when `vibrato`.
+fn sounding(voices: usize, vibrato: bool) -> PolySynth {
     let mut synth = ddsp_synth::bundled_synth(RATE).expect("the bundled instruments");
+    if vibrato {
+        synth.handle(NoteEvent::ModWheel { amount: 1.0 });
+    }
     for index in 0..voices {
         synth.handle(NoteEvent::NoteOn { key: (0, 55 + 3 * index as u8), velocity: 0.8 });
     }
@@ -50,11 +57,12 @@ fn synth_cpu(c: &mut Criterion) {
     latency_report();
     let mut group = c.benchmark_group("one second at 48 kHz, 128-sample blocks, violin");
     group.sample_size(10);
-    for voices in [1, 4, 8] {
-        let mut synth = sounding(voices);
+    for (voices, vibrato) in [(1, false), (4, false), (8, false), (1, true), (4, true), (8, true)] {
+        let mut synth = sounding(voices, vibrato);
         assert_eq!(synth.sounding_voices(), voices);
         let mut block = [0.0f32; BLOCK];
-        group.bench_function(format!("{voices} voices sounding"), |b| {
+        let held = if vibrato { "with vibrato" } else { "held still" };
+        group.bench_function(format!("{voices} voices sounding, {held}"), |b| {
             b.iter(|| {
                 for _ in 0..(RATE as usize / BLOCK) {
                     synth.process(&mut block);
