@@ -41,7 +41,7 @@ pub fn loss_curve_png(history: &[LossPoint], path: &Path) -> anyhow::Result<()> 
         let (first, last) = (points[0].step as f32, points[points.len() - 1].step.max(points[0].step + 1) as f32);
         let caption = match stage {
             "frames" => "frame stage: log-amplitude L1 (nepers)",
-            _ => "audio stage: multi-scale spectral loss",
+            _ => "audio stage: multi-scale spectral loss, 16 kHz protocol",
         };
         let mut chart = ChartBuilder::on(panel)
             .caption(caption, (FONT, 20))

@@ -25,7 +25,7 @@ pub fn training_report(trainer: &Trainer, dataset: &Dataset, model_path: &Path) 
         trainer.step(),
         trainer.seconds()
     )];
-    lines.push("loss history (frame stage: log-amplitude L1; audio stage: multi-scale spectral loss):".into());
+    lines.push("loss history (frame stage: log-amplitude L1; audio stage: multi-scale spectral loss up to 8 kHz, as the 16 kHz protocol measures it):".into());
     for point in trainer.history() {
         lines.push(format!(
             "  step {:>5} {:>6.0} s  {:<6} train {:>7}  validation {:.4}",
