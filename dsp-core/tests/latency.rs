@@ -70,7 +70,10 @@ fn each_frame_sounds_exactly_where_the_latency_says() {
             loud_from_frame,
         };
         let mut engine = Engine::new(&EngineConfig::new(sample_rate, 256), Box::new(Synchronous::new(decoder)));
-        let input = vec![0.0f32; (sample_rate * 0.3) as usize];
+        // Faint noise: unvoiced (the pitch holds), and not the digital
+        // silence the engine answers with silence.
+        let mut noise = common::TestNoise::new(3);
+        let input: Vec<f32> = (0..(sample_rate * 0.3) as usize).map(|_| 1e-3 * noise.next()).collect();
         let output = common::render_mono(&mut engine, &input, 256);
 
         // Frame k is complete after b_k input samples; it stands for input
