@@ -157,6 +157,8 @@ pub(crate) struct StepStack {
     /// [`Self::forward_split`]'s kept part of the first layer: its product
     /// with the input's head, plus the bias.
     head_part: Vec<f32>,
+    /// `head_part` holds the current head's product.
+    head_part_valid: bool,
 }
 
 impl StepStack {
@@ -167,7 +169,13 @@ impl StepStack {
             .map(|(dense, norm)| Ok((StepDense::new(dense)?, StepLayerNorm::new(norm)?)))
             .collect::<Result<Vec<_>>>()?;
         let width = layers.iter().map(|(dense, _)| dense.out_dim()).max().unwrap_or(0);
-        Ok(Self { layers, ping: vec![0.0; width], pong: vec![0.0; width], head_part: vec![0.0; width] })
+        Ok(Self {
+            layers,
+            ping: vec![0.0; width],
+            pong: vec![0.0; width],
+            head_part: vec![0.0; width],
+            head_part_valid: false,
+        })
     }
 
     /// Output width.
@@ -189,18 +197,28 @@ impl StepStack {
         self.finish(y);
     }
 
-    /// Runs the stack on the input `[head, tail]`; the first layer's
-    /// product with `head` is kept from the previous call unless
-    /// `head_changed` (the first call after construction or a reset must
-    /// say it changed). Real-time safe.
-    pub(crate) fn forward_split(&mut self, head: &[f32], tail: &[f32], head_changed: bool, y: &mut [f32]) {
+    /// Runs the stack on `x`, whose first `head_len` values are unchanged
+    /// since the previous call unless `head_changed` (the first call after
+    /// construction or a reset must say they changed). Changed, the first
+    /// layer runs whole, as [`Self::forward`] does; unchanged, its product
+    /// with the head is taken from the previous such call (computed on the
+    /// first one), so only the tail's columns are multiplied. A stream that
+    /// changes every frame pays nothing extra. Real-time safe.
+    pub(crate) fn forward_split(&mut self, x: &[f32], head_len: usize, head_changed: bool, y: &mut [f32]) {
         if let Some((first, _)) = self.layers.first() {
+            let (head, tail) = x.split_at(head_len.min(x.len()));
             if head_changed {
-                first.forward_head(head, &mut self.head_part);
+                self.head_part_valid = false;
+                first.forward(x, &mut self.pong);
+            } else {
+                if !self.head_part_valid {
+                    first.forward_head(head, &mut self.head_part);
+                    self.head_part_valid = true;
+                }
+                let width = first.out_dim();
+                self.pong[..width].copy_from_slice(&self.head_part[..width]);
+                first.accumulate_tail(tail, &mut self.pong);
             }
-            let width = first.out_dim();
-            self.pong[..width].copy_from_slice(&self.head_part[..width]);
-            first.accumulate_tail(tail, &mut self.pong);
         }
         self.finish(y);
     }

@@ -135,8 +135,7 @@ impl StreamingDecoder {
             self.loudness_stack.forward(&[loudness_scaled], &mut inputs[units..]);
         }
         self.gru.forward(inputs, changed, state);
-        let (inputs, state) = self.head_in.split_at(stacks_width);
-        self.out_stack.forward_split(inputs, state, changed, &mut self.head_out);
+        self.out_stack.forward_split(&self.head_in, stacks_width, changed, &mut self.head_out);
         self.dense_out.forward(&self.head_out, &mut self.raw);
     }
 
