@@ -25,7 +25,7 @@ use ddsp_model::engine::synth_instrument;
 use ddsp_model::instruments::{bundled_instrument, DEFAULT_INSTRUMENT};
 use ddsp_plugin_common::model_file::ModelFile;
 use ddsp_plugin_common::status::{ModelDescription, ModelOrigin, ModelStatus, Notice};
-use dsp_core::synth::{NoteEvent as SynthEvent, PolySynth, SynthInstrument, SynthShape, MAX_VOICES};
+use dsp_core::synth::{NoteEvent as SynthEvent, PolySynth, SynthError, SynthInstrument, SynthShape, MAX_VOICES};
 use nice_plug::midi::{Channel, Key};
 use nice_plug::prelude::*;
 
@@ -61,7 +61,7 @@ pub enum StartError {
     },
     /// The bundled instruments cannot share one synth.
     #[error(transparent)]
-    Synth(#[from] dsp_core::synth::SynthError),
+    Synth(#[from] SynthError),
 }
 
 /// A bundled instrument with [`MAX_VOICES`] voices.
@@ -92,9 +92,10 @@ pub fn build_synth(sample_rate_hz: f32, file: &ModelFile, status: &ModelStatus) 
     let shape = SynthShape { sample_rate_hz, num_voices: MAX_VOICES, info };
     let loaded = file.path().map(|path| {
         let loaded = file_instrument(&path, MAX_VOICES).and_then(|(instrument, checkpoint)| {
-            match instrument.voice_decoders.iter().all(|decoder| shape.fits(decoder.info())) {
-                true => Ok((instrument, checkpoint)),
-                false => Err(FileError::Mismatched),
+            if instrument.voice_decoders.iter().all(|decoder| shape.fits(decoder.info())) {
+                Ok((instrument, checkpoint))
+            } else {
+                Err(FileError::Synth(SynthError::Mismatched))
             }
         });
         (path, loaded)

@@ -37,16 +37,10 @@ pub enum FileError {
     /// The checkpoint could not be read or is not playable.
     #[error(transparent)]
     Checkpoint(#[from] CheckpointError),
-    /// Its frame rate, model rate or noise bands differ from the bundled
-    /// instruments' (the voices are built for those).
-    #[error("its frame rate, model rate or noise bands differ from the bundled instruments'")]
-    Mismatched,
-}
-
-impl From<SynthError> for FileError {
-    fn from(_: SynthError) -> Self {
-        Self::Mismatched
-    }
+    /// The synth cannot play it beside the bundled instruments (other
+    /// frame rate, model rate or noise bands).
+    #[error(transparent)]
+    Synth(#[from] SynthError),
 }
 
 /// `path`'s model as a synth instrument with `num_voices` voices, and its
