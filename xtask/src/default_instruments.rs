@@ -13,7 +13,7 @@ use crate::phrases::DEFAULT_INSTRUMENTS;
 /// Where shipped instruments live, relative to the workspace root.
 const ASSETS_DIR: &str = "assets/instruments";
 /// Training settings of the shipped instruments (see `ddsp train --help`).
-const TRAIN_ARGS: [&str; 8] = ["--size", "small", "--frame-steps", "1000", "--audio-steps", "400", "--seed", "1"];
+const TRAIN_ARGS: [&str; 8] = ["--size", "small", "--frame-steps", "1000", "--audio-steps", "800", "--seed", "1"];
 
 fn run(command: &mut Command) -> Result<String> {
     let output = command.output().with_context(|| format!("running {command:?}"))?;
