@@ -29,9 +29,12 @@ pub trait LoadWorker<W>: Send + 'static {
     fn free_retired(&mut self);
 }
 
+/// One request in the ring.
 #[derive(Clone, Copy, Debug)]
 struct Request<W> {
+    /// Counts requests from 1; the loader marks the newest it handled.
     serial: u64,
+    /// What the audio thread wants.
     wanted: W,
 }
 
@@ -108,7 +111,9 @@ impl<W: Copy + PartialEq> RequestPort<W> {
 /// The loader thread. Dropping it stops and joins the thread (which frees
 /// whatever it still holds): on the main thread, at deactivation.
 pub struct LoaderThread {
+    /// Shared with the port; carries the stop flag.
     shared: Arc<Shared>,
+    /// The thread, joined on drop.
     thread: Option<JoinHandle<()>>,
 }
 

@@ -110,7 +110,9 @@ impl ModelFilePicker {
 
 /// A minimal file browser: folders and `.safetensors` files.
 struct FileBrowser {
+    /// The folder shown.
     folder: PathBuf,
+    /// Its folders and `.safetensors` files: name, and whether a folder.
     entries: Vec<(String, bool)>,
     /// The places row: each place and its button text, found once when the
     /// browser opens (not on every repaint).

@@ -106,8 +106,11 @@ impl EngineSettings {
 /// The audio thread's side of the loader. Every method but
 /// [`Self::wait_until_settled`] (offline only) is real-time safe.
 pub struct LoaderPort {
+    /// What the audio thread asks the loader for.
     requests: RequestPort<Wanted>,
+    /// Whole new engines from the loader.
     engines: rtrb::Consumer<Box<Engine>>,
+    /// Engines let go of, back to the loader to be freed.
     retired_engines: rtrb::Producer<Box<Engine>>,
 }
 
@@ -143,16 +146,23 @@ impl LoaderPort {
 /// The loader thread. Dropping it stops and joins the thread (and frees
 /// whatever it still holds): on the main thread, at deactivation.
 pub struct ModelLoader {
+    /// Stopped and joined on drop.
     _thread: LoaderThread,
 }
 
 /// The loader thread's state.
 struct Worker {
+    /// Whole new engines to the audio thread.
     engines: rtrb::Producer<Box<Engine>>,
+    /// Engines the audio thread let go of, freed here.
     retired_engines: rtrb::Consumer<Box<Engine>>,
+    /// The running engine's decoder slot.
     sender: DecoderSender,
+    /// What engines are built for.
     settings: EngineSettings,
+    /// Where the instrument choice and the model file's path are kept.
     params: Arc<crate::DdspParams>,
+    /// What the editor shows.
     status: Arc<ModelStatus>,
 }
 

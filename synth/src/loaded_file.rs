@@ -74,6 +74,7 @@ pub struct FileSlots {
 
 /// The loader thread; dropping it stops it and frees what it holds.
 pub struct FileLoader {
+    /// Stopped and joined on drop.
     _thread: LoaderThread,
 }
 
