@@ -110,6 +110,13 @@ impl Spectrum {
         Self { magnitudes: out.iter().map(|c| c.norm()).collect(), len }
     }
 
+    /// The spectrum of `out`'s steady part: 32,768 samples from 0.4 s,
+    /// after every attack has settled.
+    fn steady(out: &[f32]) -> Self {
+        let start = (0.4 * RATE) as usize;
+        Self::of(&out[start..start + 32_768])
+    }
+
     /// Magnitude near `hz` (the peak within ±1 %).
     fn at(&self, hz: f32) -> f32 {
         let bin = |hz: f32| (hz * self.len as f32 / RATE).round() as usize;
@@ -170,8 +177,7 @@ fn a_chord_sounds_every_fundamental() {
     let mut synth = synth(8, SynthControls::default());
     let events: Vec<(usize, NoteEvent)> = notes.iter().map(|&n| (0, on(n, 0.8))).collect();
     let out = play(&mut synth, 1.2, &events, BLOCK);
-    let steady = &out[(0.4 * RATE) as usize..(0.4 * RATE) as usize + 32_768];
-    let spectrum = Spectrum::of(steady);
+    let spectrum = Spectrum::steady(&out);
     assert_eq!(synth.sounding_voices(), 4);
     for note in notes {
         let f0 = midi_to_hz(note as f32);
@@ -225,8 +231,7 @@ fn bends_move_what_they_should() {
     let mut synth = self::synth(4, SynthControls::default());
     let events = [(0, on(48, 0.8)), (0, on(64, 0.8)), (0, NoteEvent::NoteBend { key: key(64), semitones: 1.0 })];
     let out = play(&mut synth, 1.2, &events, BLOCK);
-    let steady = &out[(0.4 * RATE) as usize..(0.4 * RATE) as usize + 32_768];
-    let spectrum = Spectrum::of(steady);
+    let spectrum = Spectrum::steady(&out);
     let strong = |hz: f32| spectrum.stands_out(hz, QUARTER_TONE);
     assert!(strong(midi_to_hz(48.0)), "the unbent note moved");
     assert!(strong(midi_to_hz(65.0)), "the bent note is not a semitone up");
@@ -282,8 +287,7 @@ fn a_channels_pitch_wheel_bends_only_its_notes() {
         (0, NoteEvent::PitchBend { channel: 2, amount: 0.5 }),
     ];
     let out = play(&mut synth, 1.2, &events, BLOCK);
-    let steady = &out[(0.4 * RATE) as usize..(0.4 * RATE) as usize + 32_768];
-    let spectrum = Spectrum::of(steady);
+    let spectrum = Spectrum::steady(&out);
     let strong = |hz: f32| spectrum.stands_out(hz, QUARTER_TONE);
     assert!(strong(midi_to_hz(48.0)), "channel 1's note moved");
     assert!(strong(midi_to_hz(65.0)), "channel 2's note is not bent a semitone up");
