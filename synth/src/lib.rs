@@ -92,18 +92,15 @@ pub fn build_synth(sample_rate_hz: f32, file: &ModelFile, status: &ModelStatus) 
     let shape = SynthShape { sample_rate_hz, num_voices: MAX_VOICES, info };
     let loaded = file.path().map(|path| {
         let loaded = file_instrument(&path, MAX_VOICES).and_then(|(instrument, checkpoint)| {
-            if instrument.voice_decoders.iter().all(|decoder| shape.fits(decoder.info())) {
-                Ok((instrument, checkpoint))
-            } else {
-                Err(FileError::Synth(SynthError::Mismatched))
-            }
+            shape.check(&instrument)?;
+            Ok((instrument, checkpoint))
         });
         (path, loaded)
     });
-    match loaded {
+    let first_file_slot = match loaded {
         Some((path, Ok((instrument, checkpoint)))) => {
             status.set_playing(ModelDescription::new(&checkpoint, ModelOrigin::File(path)), None);
-            instruments.push(instrument);
+            instrument
         }
         Some((path, Err(error))) => {
             let notice = format!(
@@ -112,13 +109,14 @@ pub fn build_synth(sample_rate_hz: f32, file: &ModelFile, status: &ModelStatus) 
                 default_instrument().name
             );
             status.set_playing(default_description(), Some(Notice::Warning(notice)));
-            instruments.push(bundled_synth_instrument(SynthInstrumentChoice::LOADED_FILE)?);
+            bundled_synth_instrument(SynthInstrumentChoice::LOADED_FILE)?
         }
         None => {
             status.clear();
-            instruments.push(bundled_synth_instrument(SynthInstrumentChoice::LOADED_FILE)?);
+            bundled_synth_instrument(SynthInstrumentChoice::LOADED_FILE)?
         }
-    }
+    };
+    instruments.push(first_file_slot);
     instruments.push(bundled_synth_instrument(SynthInstrumentChoice::LOADED_FILE)?);
     Ok(PolySynth::new(sample_rate_hz, instruments, NOISE_SEED)?)
 }

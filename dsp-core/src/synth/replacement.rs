@@ -36,15 +36,22 @@ impl SynthShape {
             && other.num_noise_bands == self.info.num_noise_bands
     }
 
-    /// `instrument`'s parts, ready to swap into a synth of this shape.
-    /// Allocates (the reverb): never on the audio thread.
-    pub fn prepare(&self, instrument: SynthInstrument) -> Result<InstrumentParts, SynthError> {
+    /// Whether `instrument` can play in a synth of this shape: a decoder
+    /// for every voice, each one fitting ([`Self::fits`]).
+    pub fn check(&self, instrument: &SynthInstrument) -> Result<(), SynthError> {
         if instrument.voice_decoders.len() < self.num_voices {
             return Err(SynthError::MissingDecoders(self.num_voices));
         }
         if !instrument.voice_decoders.iter().all(|decoder| self.fits(decoder.info())) {
             return Err(SynthError::Mismatched);
         }
+        Ok(())
+    }
+
+    /// `instrument`'s parts, ready to swap into a synth of this shape.
+    /// Allocates (the reverb): never on the audio thread.
+    pub fn prepare(&self, instrument: SynthInstrument) -> Result<InstrumentParts, SynthError> {
+        self.check(&instrument)?;
         let mut voice_decoders = instrument.voice_decoders;
         voice_decoders.truncate(self.num_voices);
         let dataset = voice_decoders[0].info().dataset;
