@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 
-use crate::phrases::DEFAULT_INSTRUMENTS;
+use crate::phrases::default_instruments_named;
 
 /// Where shipped instruments live, relative to the workspace root.
 const ASSETS_DIR: &str = "assets/instruments";
@@ -30,7 +30,7 @@ pub fn build(only: &[String]) -> Result<()> {
     std::fs::create_dir_all(ASSETS_DIR)?;
     let work = PathBuf::from("target/instrument-models");
     std::fs::create_dir_all(&work)?;
-    for spec in DEFAULT_INSTRUMENTS.iter().filter(|s| only.is_empty() || only.iter().any(|o| o == s.name)) {
+    for spec in default_instruments_named(only) {
         let (train_wav, validation_wav) = crate::render_instrument_audio(spec)?;
         let model = work.join(format!("{}.safetensors", spec.name));
         let started = Instant::now();

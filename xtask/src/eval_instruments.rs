@@ -31,7 +31,7 @@ use ddsp_training::metrics::{loudness_scores, multi_scale_spectral_loss, pitch_s
 use dsp_core::pitch::{track_clip, PitchConfig};
 use dsp_core::resample::resample_clip;
 
-use crate::phrases::{pitch_track, write_phrases, InstrumentSpec, DEFAULT_INSTRUMENTS};
+use crate::phrases::{default_instruments_named, pitch_track, write_phrases, InstrumentSpec, DEFAULT_INSTRUMENTS};
 use crate::soundfont::{normalise, render, SOUNDFONTS};
 
 /// Length of each held-out melody, minutes.
@@ -309,7 +309,7 @@ pub fn eval_instruments(args: &EvalArgs) -> Result<()> {
     let work = PathBuf::from("target/eval-instruments");
     std::fs::create_dir_all(&work)?;
     let mut rows = Vec::new();
-    for spec in DEFAULT_INSTRUMENTS.iter().filter(|s| args.only.is_empty() || args.only.iter().any(|o| o == s.name)) {
+    for spec in default_instruments_named(&args.only) {
         rows.extend(evaluate_instrument(&ddsp, spec, &args.models, &work)?);
         println!("{}: done", spec.name);
     }

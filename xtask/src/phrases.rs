@@ -51,6 +51,12 @@ pub const DEFAULT_INSTRUMENTS: [InstrumentSpec; 4] = [
     },
 ];
 
+/// The default instruments named in `only`, in the default order; all of
+/// them when `only` is empty.
+pub fn default_instruments_named(only: &[String]) -> impl Iterator<Item = &'static InstrumentSpec> + '_ {
+    DEFAULT_INSTRUMENTS.iter().filter(move |spec| only.is_empty() || only.iter().any(|name| name == spec.name))
+}
+
 /// Pitch-bend range set by RPN 0 at the start, semitones.
 const BEND_RANGE_SEMITONES: f32 = 2.0;
 /// Spacing of pitch-bend and expression events, ms.
