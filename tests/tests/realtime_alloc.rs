@@ -105,3 +105,33 @@ fn the_guard_catches_allocations() {
         .unwrap();
     assert!(!status.success(), "an allocation inside the guard went unnoticed");
 }
+
+/// The synth with a trained model's steps in its voices: notes, an
+/// instrument replaced in a silent slot (a loaded file arriving) and
+/// switched to, all inside the guard; the parts it gives back are freed
+/// outside.
+#[test]
+fn synth_replaces_an_instrument_without_allocating() {
+    use dsp_core::synth::{NoteEvent, PolySynth};
+    let checkpoint = Checkpoint::initialised(CheckpointInfo::untrained(DecoderConfig::small_size()), 1).unwrap();
+    let instrument = || ddsp_model::engine::synth_instrument(&checkpoint, 4).unwrap();
+    let mut synth = PolySynth::new(48_000.0, vec![instrument(), instrument()], 5).unwrap();
+    let mut parts = synth.shape().prepare(instrument()).unwrap();
+    let mut block = vec![0.0f32; 128];
+    let swapped = guarded(|| {
+        synth.handle(NoteEvent::NoteOn { key: (0, 60), velocity: 0.8 });
+        for _ in 0..100 {
+            synth.process(&mut block);
+        }
+        let swapped = synth.replace_instrument(1, &mut parts);
+        synth.set_instrument(1);
+        synth.handle(NoteEvent::NoteOn { key: (0, 64), velocity: 0.8 });
+        for _ in 0..100 {
+            synth.process(&mut block);
+        }
+        swapped
+    });
+    assert!(swapped, "the silent slot was not replaced");
+    assert!(block.iter().all(|x| x.is_finite()));
+    drop(parts);
+}
