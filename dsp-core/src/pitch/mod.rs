@@ -29,16 +29,26 @@
 //!    `OCTAVE_CONFIRM_FRAMES`, provided the NSDF still has a strong peak near
 //!    the previous pitch; this removes single-frame octave errors on voice
 //!    and delays only genuine octave leaps, by two frames.
-//! 7. Refinement at the host rate: the NSDF at three host-rate lags around the
-//!    peak, parabolic interpolation, so decimation costs no accuracy.
+//! 7. Newest-note check: the full window reports the note that fills most
+//!    of it, so for 20–30 ms after a change of note it plays the old note
+//!    or the two notes' common period. A second NSDF over the latest
+//!    `RECENT_WINDOW_MS` (12 ms) follows a change of a note whose period
+//!    fits twice into it (165 Hz and up) within 8–11 ms.
+//! 8. Refinement at the host rate: the NSDF at three host-rate lags around the
+//!    peak, over the latest `REFINE_PERIODS` periods (at least the recent
+//!    window, at most the full one), parabolic interpolation, so decimation
+//!    costs no accuracy and the pitch is the newest periods' (a voice's
+//!    vibrato is followed about 10 ms behind, not 20).
 
-use std::sync::Arc;
+mod nsdf;
 
-use realfft::num_complex::Complex32;
-use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
+use realfft::RealFftPlanner;
 
 use crate::biquad::{Biquad, BUTTERWORTH_4_Q};
 use crate::history::HistoryBuffer;
+use nsdf::{
+    find_key_maxima, highest_nsdf_near, host_nsdf, mpm_pick, parabola_vertex, parabolic_peak, NsdfPlan, MAX_KEY_MAXIMA,
+};
 
 /// Settings of the pitch tracker.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -67,8 +77,6 @@ pub struct PitchEstimate {
     pub confidence: f32,
 }
 
-/// A key maximum within this share of the highest one is taken (MPM's `k`).
-const MPM_CUTOFF: f32 = 0.8;
 /// Analysis rates are kept at or above this, Hz.
 const MIN_ANALYSIS_RATE_HZ: f32 = 20_000.0;
 /// Frames an octave jump must persist before it is believed.
@@ -107,35 +115,59 @@ const SUBHARMONIC_LAG_TOLERANCE: f32 = 0.04;
 const RECENT_PERIODS: usize = 4;
 /// NSDF the recency check needs at the upper octave.
 const RECENT_OCTAVE_MIN_NSDF: f32 = 0.85;
-/// Mean square below which a window is silence (−100 dBFS).
-const SILENCE_POWER: f32 = 1e-10;
+/// The newest-note check's window, ms: it follows note changes of pitches
+/// whose period fits twice into it.
+const RECENT_WINDOW_MS: f32 = 12.0;
+/// NSDF the newest-note check needs at its own lag.
+const RECENT_SWITCH_NSDF: f32 = 0.9;
+/// The full window's NSDF at the newest note's lag below which that note
+/// is new (a window that has played it throughout, a harmonic of a weak
+/// fundamental, is periodic there too).
+const FULL_WINDOW_ABSENT_NSDF: f32 = 0.6;
+/// Half a semitone's natural logarithm: lags closer than this are one note.
+const HALF_SEMITONE_LN: f32 = 0.5 * std::f32::consts::LN_2 / 12.0;
+/// Periods of the chosen lag the host-rate refinement measures over (within
+/// the recent and the full window).
+const REFINE_PERIODS: usize = 3;
 /// Pitch reported before anything voiced was heard, Hz (A3).
 pub const DEFAULT_F0_HZ: f32 = 220.0;
-/// Most key maxima considered per frame.
-const MAX_KEY_MAXIMA: usize = 64;
 
 /// Streaming pitch tracker. Construct at preparation time; `push` and
 /// `estimate` are real-time safe.
 pub struct PitchTracker {
+    /// Host samples per analysis sample.
     decimation: usize,
+    /// The analysis rate (host rate / `decimation`), Hz.
     analysis_rate_hz: f32,
+    /// The host rate, Hz.
     host_rate_hz: f32,
+    /// Anti-alias low-pass before decimation (two biquads, 4th order).
     anti_alias: [Biquad; 2],
+    /// Host samples since the last decimated one.
     decimation_phase: usize,
+    /// The latest full window of analysis-rate samples.
     decimated: HistoryBuffer,
+    /// The latest full window of host-rate samples (for the refinement).
     host: HistoryBuffer,
+    /// The full window, analysis samples.
     window_len: usize,
+    /// The shortest lag searched (`max_f0_hz`), analysis samples.
     min_lag: usize,
+    /// The longest lag searched (`min_f0_hz`), analysis samples.
     max_lag: usize,
-    forward: Arc<dyn RealToComplex<f32>>,
-    inverse: Arc<dyn ComplexToReal<f32>>,
-    time_buffer: Vec<f32>,
-    spectrum: Vec<Complex32>,
-    scratch: Vec<Complex32>,
-    nsdf: Vec<f32>,
+    /// The NSDF of the full window.
+    full: NsdfPlan,
+    /// The NSDF of the newest-note check's window.
+    recent: NsdfPlan,
+    /// The full window's key maxima, lags (analysis samples).
     key_maxima: [usize; MAX_KEY_MAXIMA],
+    /// The recent window's key maxima, lags (analysis samples).
+    recent_key_maxima: [usize; MAX_KEY_MAXIMA],
+    /// The last pitch reported voiced (or the default), Hz.
     previous_f0_hz: f32,
+    /// Whether anything voiced has been heard since the last reset.
     has_voiced: bool,
+    /// Frames an octave jump has persisted.
     octave_jump_frames: u32,
 }
 
@@ -148,11 +180,8 @@ impl PitchTracker {
         let window_len = (config.window_ms * 1e-3 * analysis_rate_hz).round() as usize;
         let min_lag = ((analysis_rate_hz / config.max_f0_hz).floor() as usize).max(2);
         let max_lag = ((analysis_rate_hz / config.min_f0_hz).ceil() as usize).min(window_len - 2);
-        let fft_len = (window_len + max_lag + 2).next_power_of_two();
         let mut planner = RealFftPlanner::<f32>::new();
-        let forward = planner.plan_fft_forward(fft_len);
-        let inverse = planner.plan_fft_inverse(fft_len);
-        let scratch_len = forward.get_scratch_len().max(inverse.get_scratch_len());
+        let recent_len = ((RECENT_WINDOW_MS * 1e-3 * analysis_rate_hz).round() as usize).min(window_len);
         let cutoff_hz = 0.4 * analysis_rate_hz;
         Self {
             decimation,
@@ -165,13 +194,10 @@ impl PitchTracker {
             window_len,
             min_lag,
             max_lag,
-            time_buffer: forward.make_input_vec(),
-            spectrum: forward.make_output_vec(),
-            scratch: vec![Complex32::new(0.0, 0.0); scratch_len],
-            nsdf: vec![0.0; max_lag + 2],
-            forward,
-            inverse,
+            full: NsdfPlan::new(&mut planner, window_len, max_lag),
+            recent: NsdfPlan::new(&mut planner, recent_len, (recent_len / 2).min(max_lag)),
             key_maxima: [0; MAX_KEY_MAXIMA],
+            recent_key_maxima: [0; MAX_KEY_MAXIMA],
             previous_f0_hz: DEFAULT_F0_HZ,
             has_voiced: false,
             octave_jump_frames: 0,
@@ -214,24 +240,27 @@ impl PitchTracker {
     /// Pitch of the latest window. Real-time safe.
     pub fn estimate(&mut self) -> PitchEstimate {
         let unvoiced = PitchEstimate { f0_hz: self.previous_f0_hz, confidence: 0.0 };
-        if !self.compute_nsdf() {
+        if !self.full.compute(self.decimated.latest(self.window_len)) {
             return unvoiced;
         }
-        let num_maxima = self.find_key_maxima();
-        let Some(best) = self.key_maxima[..num_maxima].iter().map(|&lag| self.nsdf[lag]).reduce(f32::max) else {
-            return unvoiced;
-        };
-        let Some(mut lag) =
-            self.key_maxima[..num_maxima].iter().copied().find(|&lag| self.nsdf[lag] >= MPM_CUTOFF * best)
-        else {
-            return unvoiced;
-        };
+        let num_maxima = find_key_maxima(&self.full.nsdf, self.min_lag, self.max_lag, &mut self.key_maxima);
         let key_maxima = self.key_maxima;
-        lag = self.prefer_full_period(lag, &key_maxima[..num_maxima]);
+        let key_maxima = &key_maxima[..num_maxima];
+        let Some((lag, best)) = mpm_pick(&self.full.nsdf, key_maxima) else {
+            return unvoiced;
+        };
+        let mut lag = prefer_full_period(&self.full.nsdf, lag, key_maxima, self.analysis_rate_hz);
         lag = self.prefer_recent_upper_octave(lag);
-        lag = self.guard_octave_jump(lag, &key_maxima[..num_maxima], best);
-        let coarse_lag = parabolic_peak(&self.nsdf, lag).0;
-        let (host_lag, clarity) = self.refine_at_host_rate(coarse_lag * self.decimation as f32);
+        lag = self.guard_octave_jump(lag, key_maxima, best);
+        let (coarse_lag, refine_len) = match self.follow_newest_note(lag) {
+            Some(recent_lag) => (parabolic_peak(&self.recent.nsdf, recent_lag).0, self.recent.window_len),
+            None => (
+                parabolic_peak(&self.full.nsdf, lag).0,
+                (REFINE_PERIODS * lag).clamp(self.recent.window_len, self.window_len),
+            ),
+        };
+        let (host_lag, clarity) =
+            self.refine_at_host_rate(coarse_lag * self.decimation as f32, refine_len * self.decimation);
         let f0_hz = self.host_rate_hz / host_lag;
         if !f0_hz.is_finite() || host_lag <= 0.0 {
             return unvoiced;
@@ -241,93 +270,50 @@ impl PitchTracker {
         PitchEstimate { f0_hz, confidence: clarity.clamp(0.0, 1.0) }
     }
 
-    /// NSDF of the latest decimated window into `self.nsdf`; false on silence.
-    fn compute_nsdf(&mut self) -> bool {
-        let window = self.decimated.latest(self.window_len);
-        let mean = window.iter().sum::<f32>() / self.window_len as f32;
-        let mut energy = 0.0f32;
-        for (dst, &x) in self.time_buffer.iter_mut().zip(window) {
-            *dst = x - mean;
-            energy += *dst * *dst;
+    /// Newest-note check: the full window goes on reporting the note that
+    /// fills most of it for about half its length after a note change, or
+    /// a common multiple of the two notes' periods (a window holding 440 Hz
+    /// then 587 Hz is periodic at 147 Hz). When the latest
+    /// [`RECENT_WINDOW_MS`] are clearly periodic at a lag of their own that
+    /// is not `lag`'s note, and the full window is not periodic there (it
+    /// is where that lag is a harmonic of a weak fundamental, which the
+    /// full window rejected on purpose), that lag is the note being played
+    /// now. `None`: `lag` stands.
+    fn follow_newest_note(&mut self, lag: usize) -> Option<usize> {
+        if !self.recent.compute(self.decimated.latest(self.recent.window_len)) {
+            return None;
         }
-        if energy / (self.window_len as f32) < SILENCE_POWER || !energy.is_finite() {
-            return false;
+        let nsdf = &self.recent.nsdf;
+        let recent_max_lag = (self.recent.window_len / 2).min(self.max_lag);
+        let num_maxima = find_key_maxima(nsdf, self.min_lag, recent_max_lag, &mut self.recent_key_maxima);
+        let key_maxima = &self.recent_key_maxima[..num_maxima];
+        let (recent_lag, _) = mpm_pick(nsdf, key_maxima)?;
+        let recent_lag = prefer_full_period(nsdf, recent_lag, key_maxima, self.analysis_rate_hz);
+        let same_note = (recent_lag as f32 / lag as f32).ln().abs() < HALF_SEMITONE_LN;
+        if same_note || parabolic_peak(nsdf, recent_lag).1 < RECENT_SWITCH_NSDF {
+            return None;
         }
-        self.time_buffer[self.window_len..].fill(0.0);
-        let _ = self.forward.process_with_scratch(&mut self.time_buffer, &mut self.spectrum, &mut self.scratch);
-        for bin in self.spectrum.iter_mut() {
-            *bin = Complex32::new(bin.norm_sqr(), 0.0);
+        let multiple = (lag as f32 / recent_lag as f32).round() as usize;
+        let is_multiple = (2..=MAX_SUBHARMONIC).contains(&multiple)
+            && (lag as f32 / (multiple * recent_lag) as f32 - 1.0).abs() < SUBHARMONIC_LAG_TOLERANCE;
+        let recent_f0_hz = self.analysis_rate_hz / recent_lag as f32;
+        // Already following the newest note: the full window's multiple of
+        // it is the change's common period. (A steady note cannot hold this
+        // check at a multiple of its own: the full window takes a multiple
+        // only where the lag itself is 0.1 less periodic, about 0.9 at most,
+        // and the recent window hears the same periods.)
+        let continuing = (recent_f0_hz / self.previous_f0_hz).ln().abs() < HALF_SEMITONE_LN;
+        if is_multiple && continuing {
+            return Some(recent_lag);
         }
-        let _ = self.inverse.process_with_scratch(&mut self.spectrum, &mut self.time_buffer, &mut self.scratch);
-        // time_buffer now holds fft_len · r(τ); the window itself is gone, so
-        // the running energy term is rebuilt from the history.
-        let scale = 1.0 / self.time_buffer.len() as f32;
-        let window = self.decimated.latest(self.window_len);
-        let mut m = 2.0 * energy;
-        for lag in 0..self.nsdf.len() {
-            if lag > 0 {
-                let head = window[lag - 1] - mean;
-                let tail = window[self.window_len - lag] - mean;
-                m -= head * head + tail * tail;
-            }
-            self.nsdf[lag] = if m > 1e-12 { 2.0 * self.time_buffer[lag] * scale / m } else { 0.0 };
+        if multiple == 2 && is_multiple {
+            // The upper octave of the full window's pitch is the recency
+            // check's and the octave guard's to decide (the first frames of
+            // a weak-fundamental note look the same).
+            return None;
         }
-        true
-    }
-
-    /// Fills `key_maxima` with the highest lag of each positive NSDF lobe
-    /// after the first zero crossing; returns how many.
-    fn find_key_maxima(&mut self) -> usize {
-        let end = self.max_lag + 1;
-        let mut lag = 1;
-        while lag < end && self.nsdf[lag] > 0.0 {
-            lag += 1;
-        }
-        let mut count = 0;
-        while lag < end && count < MAX_KEY_MAXIMA {
-            while lag < end && self.nsdf[lag] <= 0.0 {
-                lag += 1;
-            }
-            let mut peak = lag;
-            while lag < end && self.nsdf[lag] > 0.0 {
-                if self.nsdf[lag] > self.nsdf[peak] {
-                    peak = lag;
-                }
-                lag += 1;
-            }
-            if peak < end && peak >= self.min_lag && self.nsdf[peak] > 0.0 {
-                self.key_maxima[count] = peak;
-                count += 1;
-            }
-        }
-        count
-    }
-
-    /// Subharmonic check: the smallest multiple `m · lag` (`m` = 2 …
-    /// [`MAX_SUBHARMONIC`]) whose key maximum is clearly periodic and a
-    /// margin ([`OCTAVE_MARGIN`], [`HARMONIC_MARGIN`]) more periodic than
-    /// `lag` is the period: `lag` was the period of the one harmonic that
-    /// dominates the spectrum (the 2nd of a weak-fundamental reed, the 4th
-    /// or 5th of a bassoon's low notes, whose formant sits near 500 Hz).
-    fn prefer_full_period(&self, lag: usize, key_maxima: &[usize]) -> usize {
-        // Interpolated heights: at high pitches the integer lags miss a
-        // short period's peak by more than a multiple's.
-        let height = |at: usize| parabolic_peak(&self.nsdf, at).1;
-        let at_lag = height(lag);
-        (2..=MAX_SUBHARMONIC)
-            .filter(|&multiple| {
-                multiple == 2 || self.analysis_rate_hz / (multiple * lag) as f32 <= DOMINANT_HARMONIC_MAX_F0_HZ
-            })
-            .find_map(|multiple| {
-                let target = (multiple * lag) as f32;
-                key_maxima
-                    .iter()
-                    .copied()
-                    .filter(|&candidate| (candidate as f32 / target - 1.0).abs() < SUBHARMONIC_LAG_TOLERANCE)
-                    .max_by(|&a, &b| self.nsdf[a].total_cmp(&self.nsdf[b]))
-                    .filter(|&candidate| is_subharmonic_more_periodic(at_lag, height(candidate), multiple))
-            })
-            .unwrap_or(lag)
+        let in_full_window = (recent_lag - 1..=recent_lag + 1).map(|l| self.full.nsdf[l]).fold(f32::MIN, f32::max);
+        (in_full_window < FULL_WINDOW_ABSENT_NSDF).then_some(recent_lag)
     }
 
     /// Recency check: a window that straddles a note change can be most
@@ -375,7 +361,7 @@ impl PitchTracker {
         let held = key_maxima
             .iter()
             .copied()
-            .filter(|&candidate| self.nsdf[candidate] >= OCTAVE_GUARD_MIN_SHARE * best)
+            .filter(|&candidate| self.full.nsdf[candidate] >= OCTAVE_GUARD_MIN_SHARE * best)
             .min_by(|&a, &b| {
                 let distance = |l: usize| (l as f32 / previous_lag).ln().abs();
                 distance(a).total_cmp(&distance(b))
@@ -389,8 +375,8 @@ impl PitchTracker {
             Some(candidate)
                 if lag > candidate
                     && is_subharmonic_more_periodic(
-                        parabolic_peak(&self.nsdf, candidate).1,
-                        parabolic_peak(&self.nsdf, lag).1,
+                        parabolic_peak(&self.full.nsdf, candidate).1,
+                        parabolic_peak(&self.full.nsdf, lag).1,
                         2,
                     ) =>
             {
@@ -403,8 +389,8 @@ impl PitchTracker {
     }
 
     /// Parabolic peak of the host-rate NSDF near `approx_lag` (host samples).
-    fn refine_at_host_rate(&self, approx_lag: f32) -> (f32, f32) {
-        let window = self.host.latest(self.window_len * self.decimation);
+    fn refine_at_host_rate(&self, approx_lag: f32, window_len: usize) -> (f32, f32) {
+        let window = self.host.latest(window_len);
         let max_lag = window.len() / 2;
         let mean = window.iter().sum::<f32>() / window.len() as f32;
         let nsdf_at = |lag| host_nsdf(window, mean, lag);
@@ -427,6 +413,31 @@ impl PitchTracker {
     }
 }
 
+/// Subharmonic check: the smallest multiple `m · lag` (`m` = 2 …
+/// [`MAX_SUBHARMONIC`]) whose key maximum is clearly periodic and a
+/// margin ([`OCTAVE_MARGIN`], [`HARMONIC_MARGIN`]) more periodic than
+/// `lag` is the period: `lag` was the period of the one harmonic that
+/// dominates the spectrum (the 2nd of a weak-fundamental reed, the 4th
+/// or 5th of a bassoon's low notes, whose formant sits near 500 Hz).
+fn prefer_full_period(nsdf: &[f32], lag: usize, key_maxima: &[usize], analysis_rate_hz: f32) -> usize {
+    // Interpolated heights: at high pitches the integer lags miss a
+    // short period's peak by more than a multiple's.
+    let height = |at: usize| parabolic_peak(nsdf, at).1;
+    let at_lag = height(lag);
+    (2..=MAX_SUBHARMONIC)
+        .filter(|&multiple| multiple == 2 || analysis_rate_hz / (multiple * lag) as f32 <= DOMINANT_HARMONIC_MAX_F0_HZ)
+        .find_map(|multiple| {
+            let target = (multiple * lag) as f32;
+            key_maxima
+                .iter()
+                .copied()
+                .filter(|&candidate| (candidate as f32 / target - 1.0).abs() < SUBHARMONIC_LAG_TOLERANCE)
+                .max_by(|&a, &b| nsdf[a].total_cmp(&nsdf[b]))
+                .filter(|&candidate| is_subharmonic_more_periodic(at_lag, height(candidate), multiple))
+        })
+        .unwrap_or(lag)
+}
+
 /// Whether a signal with NSDF `at_lag` at some lag and `at_multiple` at
 /// `multiple` times it is periodic at the longer lag, not the shorter: clearly
 /// periodic there, and clearly more so than at the shorter lag (a window
@@ -436,49 +447,6 @@ fn is_subharmonic_more_periodic(at_lag: f32, at_multiple: f32, multiple: usize) 
     // Powers of two are octaves (4 is the octave below the octave below).
     let margin = if multiple.is_power_of_two() { OCTAVE_MARGIN } else { HARMONIC_MARGIN };
     at_multiple >= SUBHARMONIC_MIN_NSDF && at_multiple >= at_lag + margin
-}
-
-/// The lag among `center − 1 … center + 1` where `window` (minus `mean`)
-/// is most periodic, and its NSDF.
-fn highest_nsdf_near(window: &[f32], mean: f32, center: usize) -> (usize, f32) {
-    (center - 1..=center + 1)
-        .map(|candidate| (candidate, host_nsdf(window, mean, candidate)))
-        .fold((center, f32::MIN), |a, b| if b.1 > a.1 { b } else { a })
-}
-
-/// NSDF of `window` minus `mean` at one integer lag (any rate).
-fn host_nsdf(window: &[f32], mean: f32, lag: usize) -> f32 {
-    let (mut cross, mut energy) = (0.0f32, 0.0f32);
-    for (&a, &b) in window.iter().zip(&window[lag..]) {
-        let (a, b) = (a - mean, b - mean);
-        cross += a * b;
-        energy += a * a + b * b;
-    }
-    if energy > 1e-12 {
-        2.0 * cross / energy
-    } else {
-        0.0
-    }
-}
-
-/// Vertex of the parabola through three equally spaced values: (offset from
-/// the middle in −0.5 … 0.5, height).
-fn parabola_vertex([left, middle, right]: [f32; 3]) -> (f32, f32) {
-    let denominator = left - 2.0 * middle + right;
-    if denominator.abs() < 1e-12 {
-        return (0.0, middle);
-    }
-    let offset = (0.5 * (left - right) / denominator).clamp(-0.5, 0.5);
-    (offset, middle - 0.25 * (left - right) * offset)
-}
-
-/// Parabolic peak of `values` around index `at`: (fractional index, height).
-fn parabolic_peak(values: &[f32], at: usize) -> (f32, f32) {
-    if at == 0 || at + 1 >= values.len() {
-        return (at as f32, values[at]);
-    }
-    let (offset, height) = parabola_vertex([values[at - 1], values[at], values[at + 1]]);
-    (at as f32 + offset, height)
 }
 
 /// One frame of an offline pitch track.
