@@ -33,7 +33,10 @@
 //!    of it, so for 20–30 ms after a change of note it plays the old note
 //!    or the two notes' common period. A second NSDF over the latest
 //!    `RECENT_WINDOW_MS` (12 ms) follows a change of a note whose period
-//!    fits twice into it (165 Hz and up) within 8–11 ms.
+//!    fits twice into it (165 Hz and up) within 8–12 ms: a leap once the
+//!    full window is not periodic at the new lag, a step (whose two lags
+//!    share one NSDF lobe) once the newest samples are clearly more
+//!    periodic at their own lag than at the full window's.
 //! 8. Refinement at the host rate: the NSDF at three host-rate lags around the
 //!    peak, over the latest `REFINE_PERIODS` periods (at least the recent
 //!    window, at most the full one), parabolic interpolation, so decimation
@@ -124,6 +127,13 @@ const RECENT_SWITCH_NSDF: f32 = 0.9;
 /// is new (a window that has played it throughout, a harmonic of a weak
 /// fundamental, is periodic there too).
 const FULL_WINDOW_ABSENT_NSDF: f32 = 0.6;
+/// How much more periodic the recent window must be at its own lag than at
+/// the full window's for a step to a nearby note to be followed.
+const RECENT_STEP_MARGIN: f32 = 0.1;
+/// Widest interval handled as a step: a major third's natural logarithm
+/// (the two lags' lobes merge up to about there; wider intervals, the
+/// octave's neighbourhood among them, are leaps).
+const STEP_MAX_LN: f32 = 4.0 * std::f32::consts::LN_2 / 12.0;
 /// Half a semitone's natural logarithm: lags closer than this are one note.
 const HALF_SEMITONE_LN: f32 = 0.5 * std::f32::consts::LN_2 / 12.0;
 /// Periods of the chosen lag the host-rate refinement measures over (within
@@ -289,21 +299,23 @@ impl PitchTracker {
         let key_maxima = &self.recent_key_maxima[..num_maxima];
         let (recent_lag, _) = mpm_pick(nsdf, key_maxima)?;
         let recent_lag = prefer_full_period(nsdf, recent_lag, key_maxima, self.analysis_rate_hz);
-        let same_note = (recent_lag as f32 / lag as f32).ln().abs() < HALF_SEMITONE_LN;
-        if same_note || parabolic_peak(nsdf, recent_lag).1 < RECENT_SWITCH_NSDF {
+        let interval_ln = (recent_lag as f32 / lag as f32).ln().abs();
+        let same_note = interval_ln < HALF_SEMITONE_LN;
+        let height = parabolic_peak(nsdf, recent_lag).1;
+        if same_note || height < RECENT_SWITCH_NSDF {
             return None;
         }
         let multiple = (lag as f32 / recent_lag as f32).round() as usize;
         let is_multiple = (2..=MAX_SUBHARMONIC).contains(&multiple)
             && (lag as f32 / (multiple * recent_lag) as f32 - 1.0).abs() < SUBHARMONIC_LAG_TOLERANCE;
         let recent_f0_hz = self.analysis_rate_hz / recent_lag as f32;
-        // Already following the newest note: the full window's multiple of
-        // it is the change's common period. (A steady note cannot hold this
-        // check at a multiple of its own: the full window takes a multiple
-        // only where the lag itself is 0.1 less periodic, about 0.9 at most,
-        // and the recent window hears the same periods.)
         let continuing = (recent_f0_hz / self.previous_f0_hz).ln().abs() < HALF_SEMITONE_LN;
         if is_multiple && continuing {
+            // Already following the newest note: the full window's multiple of
+            // it is the change's common period. (A steady note cannot hold this
+            // check at a multiple of its own: the full window takes a multiple
+            // only where the lag itself is 0.1 less periodic, about 0.9 at most,
+            // and the recent window hears the same periods.)
             return Some(recent_lag);
         }
         if multiple == 2 && is_multiple {
@@ -311,6 +323,13 @@ impl PitchTracker {
             // check's and the octave guard's to decide (the first frames of
             // a weak-fundamental note look the same).
             return None;
+        }
+        if interval_ln < STEP_MAX_LN && lag < recent_max_lag {
+            // A step to a nearby note: the two lags share one NSDF lobe in
+            // the full window, which is periodic near both; the newest
+            // samples decide, once clearly more periodic at their own lag.
+            let at_lag = (lag - 1..=lag + 1).map(|l| nsdf[l]).fold(f32::MIN, f32::max);
+            return (height >= at_lag + RECENT_STEP_MARGIN).then_some(recent_lag);
         }
         let in_full_window = (recent_lag - 1..=recent_lag + 1).map(|l| self.full.nsdf[l]).fold(f32::MIN, f32::max);
         (in_full_window < FULL_WINDOW_ABSENT_NSDF).then_some(recent_lag)
