@@ -15,7 +15,9 @@
 //!   the frames where the input sounds), dB;
 //! - output pitch accuracy: a reference tracker on the output against the
 //!   melody's exact pitch from the MIDI file (notes and pitch bends), over
-//!   the frames more than 30 ms inside a sounding note.
+//!   the frames more than 30 ms inside a sounding note, leaving out those
+//!   where the input recording sounds an octave below its note (as
+//!   eval-pitch does: some SoundFont saxophone attacks).
 //!
 //! The level offset and loudness L1 are also measured with every instrument
 //! on the README's sung example melody. The tables go between the markers
@@ -33,6 +35,7 @@ use dsp_core::resample::resample_clip;
 
 use crate::phrases::{default_instruments_named, pitch_track, write_phrases, InstrumentSpec, DEFAULT_INSTRUMENTS};
 use crate::soundfont::{normalise, render, SOUNDFONTS};
+use crate::sub_octave::SubOctaveCheck;
 
 /// Length of each held-out melody, minutes.
 const MELODY_MINUTES: f32 = 0.5;
@@ -111,14 +114,17 @@ pub fn score(input: &[f32], output: &[f32], rate_hz: f32, melody_hz: &[Option<f3
         spectral_loss: multi_scale_spectral_loss(&aligned, &input_16k),
         loudness_l1_db: loudness.l1_db,
         level_offset_db: loudness.level_offset_db,
-        pitch_accuracy: pitch_accuracy(output, rate_hz, melody_hz),
+        pitch_accuracy: pitch_accuracy(input, output, rate_hz, melody_hz),
         lag_ms: lag as f64 * 1000.0 / SPECTRAL_RATE_HZ as f64,
     }
 }
 
 /// Share of the steady frames of `melody_hz` (1 ms steps) where a reference
-/// tracker on `output` is within 50 cents.
-fn pitch_accuracy(output: &[f32], rate_hz: f32, melody_hz: &[Option<f32>]) -> f64 {
+/// tracker on `output` is within 50 cents, leaving out the instants where
+/// the `input` recording itself sounds an octave below its note
+/// ([`crate::sub_octave`]).
+fn pitch_accuracy(input: &[f32], output: &[f32], rate_hz: f32, melody_hz: &[Option<f32>]) -> f64 {
+    let mut sub_octave = SubOctaveCheck::new(input, rate_hz, melody_hz);
     let config = PitchConfig::default();
     let half_window = config.window_ms as f64 / 2000.0 * rate_hz as f64;
     let margin = TRANSITION_MS as usize;
@@ -131,7 +137,7 @@ fn pitch_accuracy(output: &[f32], rate_hz: f32, melody_hz: &[Option<f32>]) -> f6
     let (mut estimates, mut references, mut voiced) = (Vec::new(), Vec::new(), Vec::new());
     for frame in track_clip(output, rate_hz, PITCH_FRAME_RATE_HZ, config) {
         let centre_ms = ((frame.end_sample as f64 - half_window).max(0.0) * 1000.0 / rate_hz as f64) as usize;
-        if let Some(f0) = steady(centre_ms) {
+        if let Some(f0) = steady(centre_ms).filter(|_| !sub_octave.sounds_an_octave_below(centre_ms)) {
             estimates.push(frame.estimate.f0_hz);
             references.push(f0);
             voiced.push(true);

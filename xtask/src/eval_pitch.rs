@@ -21,7 +21,9 @@
 //! - voiced reference frames: a note sounds from 30 ms before to 30 ms after
 //!   and its pitch stays within 75 cents (onsets, releases and note changes,
 //!   where the SoundFont's timing differs from the file's, are left out);
-//!   for voice, voiced from 20 ms before to 20 ms after;
+//!   for voice, voiced from 20 ms before to 20 ms after; a voiced instant
+//!   where the recording sounds an octave below its note
+//!   ([`crate::sub_octave`]) is left out for both trackers and counted;
 //! - unvoiced reference frames (voice only): unvoiced from 20 ms before to
 //!   20 ms after. An instrument's notes ring on after their note-off for
 //!   as long as the SoundFont's release (up to seconds for strings), so a
@@ -55,6 +57,7 @@ use pyin::{Framing, PYINExecutor, PadMode};
 
 use crate::phrases::{pitch_track, write_phrases, InstrumentSpec};
 use crate::soundfont::{normalise, render_at, SOUNDFONTS};
+use crate::sub_octave::{SubOctaveCheck, SUB_OCTAVE_WITHIN_DB};
 use crate::voice::{synthesize, Register, VoiceStyle};
 
 /// The instruments of the harness: the default four and the low reeds,
@@ -130,6 +133,9 @@ enum Label {
     Unvoiced,
     /// Near a change: not scored.
     Ignored,
+    /// Voiced, but the recording sounds an octave below its note
+    /// ([`crate::sub_octave`]): not scored, counted.
+    SubOctave,
 }
 
 /// How a reference's exact pitch track (one value per ms) is labelled.
@@ -192,6 +198,8 @@ struct Answer {
 #[derive(Clone, Debug, Default)]
 struct Tally {
     voiced_frames: usize,
+    /// Voiced frames left out: the recording sounds an octave below its note.
+    sub_octave_frames: usize,
     within: usize,
     within_chroma: usize,
     octave_off: usize,
@@ -206,6 +214,7 @@ impl Tally {
     fn add(&mut self, answer: &Answer, label: Label) {
         match label {
             Label::Ignored => {}
+            Label::SubOctave => self.sub_octave_frames += 1,
             Label::Unvoiced => {
                 self.unvoiced_frames += 1;
                 self.false_alarms += usize::from(answer.voiced);
@@ -281,12 +290,16 @@ impl Tally {
 }
 
 /// Tallies `answers` against the exact `track` (Hz per ms).
-fn tally(answers: &[Answer], track: &[Option<f32>], rule: LabelRule) -> Tally {
+fn tally(answers: &[Answer], track: &[Option<f32>], rule: LabelRule, check: &mut SubOctaveCheck) -> Tally {
     let mut tally = Tally::default();
     for answer in answers {
         let ms = answer.time_ms.round();
         if ms >= 0.0 && (ms as usize) < track.len() {
-            tally.add(answer, label(track, ms as usize, rule));
+            let label = match label(track, ms as usize, rule) {
+                Label::Voiced(_) if check.sounds_an_octave_below(ms as usize) => Label::SubOctave,
+                label => label,
+            };
+            tally.add(answer, label);
         }
     }
     tally
@@ -350,8 +363,9 @@ struct Row {
 }
 
 fn score(input: String, source: String, signal: &[f32], rate_hz: u32, track: &[Option<f32>], rule: LabelRule) -> Row {
-    let ours = tally(&track_ours(signal, rate_hz as f32), track, rule);
-    let pyin = tally(&track_pyin(signal, rate_hz), track, rule);
+    let mut check = SubOctaveCheck::new(signal, rate_hz as f32, track);
+    let ours = tally(&track_ours(signal, rate_hz as f32), track, rule, &mut check);
+    let pyin = tally(&track_pyin(signal, rate_hz), track, rule, &mut check);
     Row { input, source, rate_hz, ours, pyin }
 }
 
@@ -409,17 +423,18 @@ fn voice_rows() -> Vec<Row> {
 
 fn table(rows: &[Row]) -> String {
     let mut text = String::from(
-        "| input | source | rate | voiced frames | RPA ours | RPA pYIN | RCA ours | RCA pYIN | octave off, ours | octave off, pYIN | recall ours | recall pYIN | false alarm ours | false alarm pYIN | notes an octave off (ours) |\n\
-         |---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n",
+        "| input | source | rate | voiced frames | left out: an octave below | RPA ours | RPA pYIN | RCA ours | RCA pYIN | octave off, ours | octave off, pYIN | recall ours | recall pYIN | false alarm ours | false alarm pYIN | notes an octave off (ours) |\n\
+         |---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n",
     );
     for row in rows {
         let (o, p) = (&row.ours, &row.pyin);
         text.push_str(&format!(
-            "| {} | {} | {:.1} kHz | {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.2} | {:.2} | {:.1} | {:.1} | {} | {} | {} |\n",
+            "| {} | {} | {:.1} kHz | {} | {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.2} | {:.2} | {:.1} | {:.1} | {} | {} | {} |\n",
             row.input,
             row.source,
             row.rate_hz as f32 / 1000.0,
             o.voiced_frames,
+            o.sub_octave_frames,
             o.raw_pitch_accuracy(),
             p.raw_pitch_accuracy(),
             o.raw_chroma_accuracy(),
@@ -455,8 +470,9 @@ pub fn eval_pitch(report_path: Option<&Path>) -> Result<()> {
         .min_by(|a, b| a.ours.raw_pitch_accuracy().total_cmp(&b.ours.raw_pitch_accuracy()));
     let mut report = format!(
         "# Pitch tracking on held-out input\n\n\
-         Written by `cargo xtask eval-pitch` (see `xtask/src/eval_pitch.rs` for the protocol). RPA: raw pitch accuracy, % of voiced frames within 50 cents; RCA: the same with octave errors forgiven; octave off: % of voiced frames a whole number of octaves off; recall and false alarm: the voicing decision, %. Ours runs causally as the plugin does ({:.0} ms lookahead, default confidence gate); pYIN sees the whole clip.\n\n\
+         Written by `cargo xtask eval-pitch` (see `xtask/src/eval_pitch.rs` for the protocol). RPA: raw pitch accuracy, % of voiced frames within 50 cents; RCA: the same with octave errors forgiven; octave off: % of voiced frames a whole number of octaves off; recall and false alarm: the voicing decision, %; left out: voiced frames where the recording itself sounds an octave below its note (partials at the odd multiples of half its frequency within {} dB of its harmonics over at least 40 ms and 8 periods of one note, as some SoundFont saxophone attacks are for ~100 ms), scored for neither tracker. Ours runs causally as the plugin does ({:.1} ms lookahead, default confidence gate); pYIN sees the whole clip.\n\n\
          ## Instruments (30-second held-out phrases)\n\n",
+        -SUB_OCTAVE_WITHIN_DB,
         AnalysisConfig::default().lookahead_ms
     );
     report.push_str(&table(&instrument_table));
@@ -515,7 +531,8 @@ mod tests {
                 Answer { time_ms, f0_hz: Some(f0_hz), voiced }
             })
             .collect();
-        let tally = tally(&answers, &track, VOICE_RULE);
+        let silence = vec![0.0; 32_000];
+        let tally = tally(&answers, &track, VOICE_RULE, &mut SubOctaveCheck::new(&silence, 16_000.0, &track));
         // Frames at 20 … 970 ms are voiced (20 ms margins), 1020 … 1990 ms unvoiced.
         assert_eq!(tally.voiced_frames, 96);
         assert_eq!(tally.octave_off, 48);
@@ -536,7 +553,35 @@ mod tests {
             .collect();
         let answers = track_pyin(&signal, rate_hz);
         let track = vec![Some(196.0f32); 1000];
-        let tally = tally(&answers, &track, VOICE_RULE);
+        let tally = tally(&answers, &track, VOICE_RULE, &mut SubOctaveCheck::new(&signal, rate_hz as f32, &track));
         assert!(tally.raw_pitch_accuracy() > 90.0, "{}", tally.raw_pitch_accuracy());
+        assert_eq!(tally.sub_octave_frames, 0);
+    }
+
+    /// A recording that sounds an octave below its note for its first half
+    /// second (partials between the note's harmonics as strong as they):
+    /// those frames are left out, counted, and the rest scored.
+    #[test]
+    fn instants_an_octave_below_their_note_are_left_out() {
+        let rate_hz = 16_000.0;
+        let note_hz = 330.0;
+        let signal: Vec<f32> = (0..16_000)
+            .map(|n| {
+                let t = n as f32 / rate_hz;
+                let partial = |f: f32| (2.0 * std::f32::consts::PI * f * t).sin();
+                let note: f32 = (1..=6).map(|k| partial(k as f32 * note_hz) / k as f32).sum();
+                let below: f32 = (0..6).map(|k| partial((k as f32 + 0.5) * note_hz) / (k + 1) as f32).sum();
+                0.2 * (note + if n < 8_000 { below } else { 0.0 })
+            })
+            .collect();
+        let track = vec![Some(note_hz); 1000];
+        let answers: Vec<Answer> =
+            (0..100).map(|k| Answer { time_ms: 10.0 * k as f64, f0_hz: Some(note_hz), voiced: true }).collect();
+        let tally = tally(&answers, &track, VOICE_RULE, &mut SubOctaveCheck::new(&signal, rate_hz, &track));
+        // 20 … 970 ms are voiced; the 40 ms windows centred before 480 ms
+        // hold only the doubled half, after 520 ms only the clean one.
+        assert!((45..=50).contains(&tally.sub_octave_frames), "{}", tally.sub_octave_frames);
+        assert_eq!(tally.voiced_frames + tally.sub_octave_frames, 96);
+        assert_eq!(tally.within, tally.voiced_frames);
     }
 }

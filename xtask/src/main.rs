@@ -24,6 +24,7 @@ mod eval_pitch;
 mod example_input;
 mod phrases;
 mod soundfont;
+mod sub_octave;
 mod voice;
 
 use std::path::Path;
