@@ -135,13 +135,13 @@ fn non_finite_features_play_silence_then_recover() {
 }
 
 /// The step runs inside `process()`, so the engine's latency is its
-/// lookahead plus one hop whatever the host's largest block: 8 ms + 4 ms =
-/// 576 samples at 48 kHz with 250 Hz frames.
+/// lookahead plus one hop whatever the host's largest block: 5.5 ms + 4 ms =
+/// 456 samples at 48 kHz with 250 Hz frames.
 #[test]
 fn latency_is_independent_of_the_host_block() {
     let checkpoint = checkpoint(DecoderConfig::small_size(), 6);
     for block in [1, 32, 128, 512, 1024, 8192] {
         let engine = model_engine(&checkpoint, 48_000.0, block).unwrap();
-        assert_eq!(engine.latency_samples(), 384 + 192, "{block}-sample blocks");
+        assert_eq!(engine.latency_samples(), 264 + 192, "{block}-sample blocks");
     }
 }

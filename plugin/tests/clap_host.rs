@@ -133,7 +133,7 @@ fn loaded_file_without_a_file_plays_the_default_instrument_live_too() {
 /// order. After latency compensation the first (out of silence) lands
 /// within one 4 ms hop of the sung onset; each legato change of note once
 /// the new pitch has been steady for three frames, at most 30 ms after it
-/// is sung (24–28 ms measured), never before.
+/// is sung (6–19 ms measured), never before.
 #[test]
 fn sends_the_played_notes_as_midi() {
     let notes = [57u16, 60, 64, 62];

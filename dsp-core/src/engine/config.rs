@@ -19,15 +19,17 @@ pub struct AnalysisConfig {
     /// stands for, and so where the dry path and the host's delay
     /// compensation put the wet sound. The output's pitch follows the
     /// tracked f0 directly, so its alignment with the input depends on this
-    /// alone: 5 ms instead of 8 cost the sung example melody 0.7–1.1 points
-    /// of output pitch accuracy with three of the four instruments, and
-    /// onsets landed 3 ms later (`tests/tests/onsets.rs`).
+    /// and on how soon the tracker answers: it follows a voice's vibrato
+    /// about 9 ms behind and a change of note in 8–11 ms (165 Hz and up),
+    /// so 5.5 ms puts the output pitch 3–5 ms behind the input; with 8 ms
+    /// the latency would be 12 ms. Onsets: the 32 ms loudness window puts
+    /// them 4–5 ms late (`tests/tests/onsets.rs`).
     pub lookahead_ms: f32,
 }
 
 impl Default for AnalysisConfig {
     fn default() -> Self {
-        Self { pitch: PitchConfig::default(), loudness_window_ms: REFERENCE_WINDOW_MS, lookahead_ms: 8.0 }
+        Self { pitch: PitchConfig::default(), loudness_window_ms: REFERENCE_WINDOW_MS, lookahead_ms: 5.5 }
     }
 }
 

@@ -16,8 +16,8 @@
 //! delayed by the same amount. Every shipped decoder (the additive one and
 //! the model crate's real-time step) computes inside
 //! `submit`, so its delay is 0 and the latency does not depend on the
-//! host's block size: 8 ms + one 4 ms hop = 12 ms at 44.1 and 48 kHz with
-//! 250 Hz frames.
+//! host's block size: 5.5 ms + one 4 ms hop = 9.5 ms at 44.1 and 48 kHz
+//! with 250 Hz frames.
 //!
 //! # Late frames
 //! The [`Decoder`] interface also admits a decoder that answers later (it
