@@ -41,7 +41,7 @@
 //!    peak, over the latest `REFINE_PERIODS` periods (at least the recent
 //!    window, at most the full one), parabolic interpolation, so decimation
 //!    costs no accuracy and the pitch is the newest periods' (a voice's
-//!    vibrato is followed about 10 ms behind, not 20).
+//!    vibrato is followed about 9 ms behind, not 20).
 
 mod nsdf;
 
@@ -50,7 +50,8 @@ use realfft::RealFftPlanner;
 use crate::biquad::{Biquad, BUTTERWORTH_4_Q};
 use crate::history::HistoryBuffer;
 use nsdf::{
-    find_key_maxima, highest_nsdf_near, host_nsdf, mpm_pick, parabola_vertex, parabolic_peak, NsdfPlan, MAX_KEY_MAXIMA,
+    find_key_maxima, highest_near, highest_nsdf_near, host_nsdf, mpm_pick, parabola_vertex, parabolic_peak, NsdfPlan,
+    MAX_KEY_MAXIMA,
 };
 
 /// Settings of the pitch tracker.
@@ -285,10 +286,12 @@ impl PitchTracker {
     /// a common multiple of the two notes' periods (a window holding 440 Hz
     /// then 587 Hz is periodic at 147 Hz). When the latest
     /// [`RECENT_WINDOW_MS`] are clearly periodic at a lag of their own that
-    /// is not `lag`'s note, and the full window is not periodic there (it
-    /// is where that lag is a harmonic of a weak fundamental, which the
-    /// full window rejected on purpose), that lag is the note being played
-    /// now. `None`: `lag` stands.
+    /// is not `lag`'s note, that lag is the note being played now: for a
+    /// step of up to a major third (the two lags share one lobe of the full
+    /// window's NSDF) once the newest samples are clearly more periodic
+    /// there than at `lag`; for a leap once the full window is not periodic
+    /// there (it is where that lag is a harmonic of a weak fundamental,
+    /// which the full window rejected on purpose). `None`: `lag` stands.
     fn follow_newest_note(&mut self, lag: usize) -> Option<usize> {
         if !self.recent.compute(self.decimated.latest(self.recent.window_len)) {
             return None;
@@ -328,11 +331,9 @@ impl PitchTracker {
             // A step to a nearby note: the two lags share one NSDF lobe in
             // the full window, which is periodic near both; the newest
             // samples decide, once clearly more periodic at their own lag.
-            let at_lag = (lag - 1..=lag + 1).map(|l| nsdf[l]).fold(f32::MIN, f32::max);
-            return (height >= at_lag + RECENT_STEP_MARGIN).then_some(recent_lag);
+            return (height >= highest_near(nsdf, lag) + RECENT_STEP_MARGIN).then_some(recent_lag);
         }
-        let in_full_window = (recent_lag - 1..=recent_lag + 1).map(|l| self.full.nsdf[l]).fold(f32::MIN, f32::max);
-        (in_full_window < FULL_WINDOW_ABSENT_NSDF).then_some(recent_lag)
+        (highest_near(&self.full.nsdf, recent_lag) < FULL_WINDOW_ABSENT_NSDF).then_some(recent_lag)
     }
 
     /// Recency check: a window that straddles a note change can be most

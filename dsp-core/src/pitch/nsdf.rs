@@ -130,6 +130,12 @@ pub(super) fn mpm_pick(nsdf: &[f32], key_maxima: &[usize]) -> Option<(usize, f32
     Some((lag, best))
 }
 
+/// The highest of `nsdf` at `lag − 1 … lag + 1` (a lobe's height without
+/// interpolation; `lag` ≥ 1 and `lag + 1` inside `nsdf`).
+pub(super) fn highest_near(nsdf: &[f32], lag: usize) -> f32 {
+    nsdf[lag - 1..=lag + 1].iter().copied().fold(f32::MIN, f32::max)
+}
+
 /// The lag among `center − 1 … center + 1` where `window` (minus `mean`)
 /// is most periodic, and its NSDF.
 pub(super) fn highest_nsdf_near(window: &[f32], mean: f32, center: usize) -> (usize, f32) {
