@@ -55,7 +55,7 @@ use dsp_core::pitch_units::{hz_to_midi, note_name};
 use dsp_core::wire::UserControls;
 use pyin::{Framing, PYINExecutor, PadMode};
 
-use crate::phrases::{pitch_track, write_phrases, InstrumentSpec};
+use crate::phrases::{note_held, pitch_track, write_phrases, InstrumentSpec};
 use crate::soundfont::{normalise, render_at, SOUNDFONTS};
 use crate::sub_octave::{SubOctaveCheck, SUB_OCTAVE_WITHIN_DB};
 use crate::voice::{synthesize, Register, VoiceStyle};
@@ -108,8 +108,6 @@ const SEED_OFFSET: u64 = 3000;
 const FRAME_RATE_HZ: f32 = 250.0;
 /// A voiced reference frame is this far from any onset, release or note change, ms.
 const STEADY_MARGIN_MS: usize = 30;
-/// Pitch change that counts as a note change, semitones.
-const NOTE_CHANGE_SEMITONES: f32 = 0.75;
 /// Margins of the synthesized voice's exact voicing, ms.
 const VOICE_MARGIN_MS: usize = 20;
 /// pYIN's search range, Hz (ours searches 40–2000 Hz too).
@@ -156,18 +154,7 @@ const VOICE_RULE: LabelRule =
 fn label(track: &[Option<f32>], ms: usize, rule: LabelRule) -> Label {
     let at = |m: usize| track.get(m).copied().flatten();
     match at(ms) {
-        Some(f0_hz) => {
-            let Some(first) = ms.checked_sub(rule.voiced_margin_ms) else {
-                return Label::Ignored;
-            };
-            let same_note =
-                |m| at(m).is_some_and(|f| (hz_to_midi(f) - hz_to_midi(f0_hz)).abs() < NOTE_CHANGE_SEMITONES);
-            if (first..=ms + rule.voiced_margin_ms).all(same_note) {
-                Label::Voiced(f0_hz)
-            } else {
-                Label::Ignored
-            }
-        }
+        Some(_) => note_held(track, ms, rule.voiced_margin_ms).map_or(Label::Ignored, Label::Voiced),
         None => {
             let Some(margin) = rule.unvoiced_margin_ms else {
                 return Label::Ignored;

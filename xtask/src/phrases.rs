@@ -6,6 +6,7 @@
 //! Time is kept in milliseconds: one tick is 1 ms (1000 ticks per quarter
 //! at one quarter per second).
 
+use dsp_core::pitch_units::hz_to_midi;
 use dsp_core::rng::NoiseRng;
 use midly::num::{u15, u24, u28, u4, u7};
 use midly::{Format, Header, MetaMessage, MidiMessage, PitchBend, Smf, Timing, TrackEvent, TrackEventKind};
@@ -169,6 +170,19 @@ fn write_vibrato(events: &mut Events, rng: &mut NoiseRng, spec: &InstrumentSpec,
         events.bend_cents(start + t, depth_cents * fade * phase.sin());
         t += CONTROL_STEP_MS;
     }
+}
+
+/// Pitch change that counts as a change of note in a pitch track,
+/// semitones (vibrato and bends stay below it).
+const NOTE_CHANGE_SEMITONES: f32 = 0.75;
+
+/// The pitch of `track` (Hz per ms, `None` between notes) at `ms`, if one
+/// note holds from `margin_ms` before to `margin_ms` after it.
+pub fn note_held(track: &[Option<f32>], ms: usize, margin_ms: usize) -> Option<f32> {
+    let at = |m: usize| track.get(m).copied().flatten();
+    let f0_hz = at(ms)?;
+    let same_note = |m| at(m).is_some_and(|f| (hz_to_midi(f) - hz_to_midi(f0_hz)).abs() < NOTE_CHANGE_SEMITONES);
+    (ms.checked_sub(margin_ms)?..=ms + margin_ms).all(same_note).then_some(f0_hz)
 }
 
 /// The exact pitch the phrases of `smf` ask for, one value per ms (Hz;

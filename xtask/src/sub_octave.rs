@@ -15,6 +15,8 @@ use std::collections::BTreeMap;
 
 use realfft::RealFftPlanner;
 
+use crate::phrases::note_held;
+
 /// Shortest analysis window, ms (the tracker's).
 const MIN_WINDOW_MS: f32 = 40.0;
 /// Window length in periods of the note: a Hann window's main lobe (±2 /
@@ -28,8 +30,6 @@ const WINDOW_PERIODS: f32 = 8.0;
 pub const SUB_OCTAVE_WITHIN_DB: f32 = -6.0;
 /// Harmonics of the note (and sub-octave partials between them) compared.
 const NUM_PARTIALS: usize = 8;
-/// Pitch change within a window that makes it another note's, semitones.
-const SAME_NOTE_SEMITONES: f32 = 0.75;
 
 /// Answers, per ms of one recording, whether it sounds an octave below its
 /// note. Allocates; for the harness only.
@@ -70,17 +70,7 @@ impl<'a> SubOctaveCheck<'a> {
     fn sub_octave_db(&mut self, ms: usize) -> Option<f32> {
         let note_hz = self.track.get(ms).copied().flatten()?;
         let window_ms = MIN_WINDOW_MS.max(WINDOW_PERIODS * 1e3 / note_hz);
-        let half_ms = (0.5 * window_ms).ceil() as usize;
-        let same_note = |m: usize| {
-            self.track
-                .get(m)
-                .copied()
-                .flatten()
-                .is_some_and(|f| (12.0 * (f / note_hz).log2()).abs() < SAME_NOTE_SEMITONES)
-        };
-        if !(ms.checked_sub(half_ms)?..=ms + half_ms).all(same_note) {
-            return None;
-        }
+        note_held(self.track, ms, (0.5 * window_ms).ceil() as usize)?;
         let window_len = (window_ms * 1e-3 * self.rate_hz).round() as usize;
         let start = (ms as f32 * 1e-3 * self.rate_hz) as usize - window_len / 2;
         let samples = self.signal.get(start..start + window_len)?;
