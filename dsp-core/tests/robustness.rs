@@ -38,14 +38,14 @@ fn hostile_input_gives_finite_output_and_recovers() {
     for (kind, garbage) in garbage_kinds.iter().enumerate() {
         let mut input: Vec<f32> = (0..one_second / 2).map(garbage).collect();
         input.extend_from_slice(&voice);
-        for dry_wet in [0.5, 1.0] {
+        let [_, output] = [0.5, 1.0].map(|dry_wet| {
             let output = common::render_mono(&mut engine(sample_rate, dry_wet), &input, 512);
             assert!(output.iter().all(|x| x.is_finite()), "kind {kind}: non-finite output");
             // Sanitised input is clipped to ±16; the output stays well bounded.
             let peak = output.iter().map(|x| x.abs()).fold(0.0, f32::max);
             assert!(peak < 40.0, "kind {kind}: peak {peak}");
-        }
-        let output = common::render_mono(&mut engine(sample_rate, 1.0), &input, 512);
+            output
+        });
         // Within a second of normal input the sound is the voice's sound
         // again: the last second's level matches a clean run's.
         let tail = &output[output.len() - one_second..];
