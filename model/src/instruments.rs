@@ -8,31 +8,72 @@ use crate::checkpoint::{parse_checkpoint, Checkpoint, CheckpointError};
 /// A shipped instrument.
 #[derive(Clone, Copy, Debug)]
 pub struct BundledInstrument {
-    /// Stable identifier (the `--model` name and the asset's file stem).
+    /// Stable identifier (the `--model` name, the asset's file stem and the
+    /// id saved in projects).
     pub id: &'static str,
     /// Name shown to musicians.
     pub name: &'static str,
+    /// The family it is listed under.
+    pub family: Family,
+    /// Lowest and highest MIDI note it was trained on (its comfortable
+    /// sounding range; it plays outside it, less like itself).
+    pub range_midi: (u8, u8),
     /// The checkpoint file's bytes.
     pub bytes: &'static [u8],
 }
 
+/// The families the instruments are listed under, in listing order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Family {
+    /// Bowed strings.
+    Strings,
+    /// Flutes and reeds other than saxophones.
+    Woodwinds,
+    /// Brass.
+    Brass,
+    /// Saxophones.
+    Saxophones,
+    /// Voices.
+    Voices,
+}
+
+impl Family {
+    /// Every family, in listing order.
+    pub const ALL: [Family; 5] =
+        [Family::Strings, Family::Woodwinds, Family::Brass, Family::Saxophones, Family::Voices];
+
+    /// The family's name as musicians read it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::Strings => "Strings",
+            Family::Woodwinds => "Woodwinds",
+            Family::Brass => "Brass",
+            Family::Saxophones => "Saxophones",
+            Family::Voices => "Voices",
+        }
+    }
+}
+
 /// A [`BundledInstrument`] embedding `assets/instruments/<id>.safetensors`.
 macro_rules! bundled {
-    ($id:literal, $name:literal) => {
+    ($id:literal, $name:literal, $family:ident, $low:literal..=$high:literal) => {
         BundledInstrument {
             id: $id,
             name: $name,
+            family: Family::$family,
+            range_midi: ($low, $high),
             bytes: include_bytes!(concat!("../../assets/instruments/", $id, ".safetensors")),
         }
     };
 }
 
-/// Every shipped instrument, in the order musicians see them.
+/// Every shipped instrument, in the order musicians see them: by family,
+/// high to low within one.
 pub const BUNDLED_INSTRUMENTS: [BundledInstrument; 4] = [
-    bundled!("violin", "Violin"),
-    bundled!("flute", "Flute"),
-    bundled!("trumpet", "Trumpet"),
-    bundled!("tenor-sax", "Tenor saxophone"),
+    bundled!("violin", "Violin", Strings, 55..=93),
+    bundled!("flute", "Flute", Woodwinds, 60..=93),
+    bundled!("trumpet", "Trumpet", Brass, 55..=82),
+    bundled!("tenor-sax", "Tenor saxophone", Saxophones, 44..=75),
 ];
 
 /// The instrument played when none is chosen.

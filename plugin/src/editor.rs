@@ -15,9 +15,10 @@ use nice_plug::prelude::*;
 use nice_plug_egui::widgets::ParamSlider;
 use nice_plug_egui::{create_egui_editor, EguiEditor, EguiEditorState, EguiNiceSettings, RepaintNotifier};
 
-use crate::choice::InstrumentChoice;
 use crate::meters::{MeterReading, Meters};
 use crate::params::DdspParams;
+use ddsp_plugin_common::instrument_choice::InstrumentChoice;
+use ddsp_plugin_common::instrument_menu::instrument_menu;
 use ddsp_plugin_common::model_picker::{ModelFilePicker, ACCENT};
 use ddsp_plugin_common::status::{ModelDescription, ModelOrigin, ModelStatus, Notice};
 
@@ -99,16 +100,7 @@ impl EditorApp {
         ui.horizontal(|ui| {
             ui.label(RichText::new("DDSP Timbre Transfer").size(20.0).strong());
             ui.add_space(16.0);
-            let current = self.params.instrument.value();
-            egui::ComboBox::from_id_salt("instrument").selected_text(current.label()).width(140.0).show_ui(ui, |ui| {
-                for choice in InstrumentChoice::all() {
-                    if ui.selectable_label(choice == current, choice.label()).clicked() && choice != current {
-                        setter.begin_set_parameter(&self.params.instrument);
-                        setter.set_parameter(&self.params.instrument, choice);
-                        setter.end_set_parameter(&self.params.instrument);
-                    }
-                }
-            });
+            instrument_menu(ui, setter, &self.params.instrument);
             if loading {
                 ui.spinner();
             }
@@ -188,7 +180,7 @@ impl EditorApp {
             self.params.model_file.set_path(path);
             let instrument = &self.params.instrument;
             setter.begin_set_parameter(instrument);
-            setter.set_parameter(instrument, InstrumentChoice::LoadedFile);
+            setter.set_parameter(instrument, InstrumentChoice::LOADED_FILE);
             setter.end_set_parameter(instrument);
         }
     }

@@ -13,7 +13,6 @@
 //! (a bounce) waits for every model output and every model switch, so
 //! bounces are deterministic.
 
-mod choice;
 pub mod editor;
 mod loader;
 mod meters;
@@ -28,7 +27,8 @@ use nice_plug::midi::{Channel, Key, VoiceID};
 use nice_plug::prelude::*;
 use nice_plug_egui::EguiEditorState;
 
-pub use choice::InstrumentChoice;
+pub use ddsp_plugin_common::instrument_choice::InstrumentChoice;
+use ddsp_plugin_common::instrument_choice::{migrate_instrument, InstrumentFollower};
 pub use ddsp_plugin_common::model_file::ModelFile;
 pub use ddsp_plugin_common::status::{ModelDescription, ModelOrigin, ModelStatus, Notice, StatusSnapshot};
 pub use loader::{fallback_checkpoint, read_checkpoint, validate_file, EngineSettings, LoadError, Wanted};
@@ -99,6 +99,8 @@ pub struct DdspPlugin {
     status: Arc<ModelStatus>,
     meters: Arc<Meters>,
     editor_state: Arc<EguiEditorState>,
+    /// Which of the two instrument parameters chose last (audio thread).
+    instrument: InstrumentFollower,
     running: Option<Running>,
 }
 
@@ -109,14 +111,17 @@ impl Default for DdspPlugin {
             status: Arc::new(ModelStatus::default()),
             meters: Arc::new(Meters::default()),
             editor_state: editor::default_state(),
+            instrument: InstrumentFollower::default(),
             running: None,
         }
     }
 }
 
 impl DdspPlugin {
-    fn wanted(&self) -> Wanted {
-        Wanted { choice: self.params.instrument.value(), file_changes: self.params.model_file.changes() }
+    /// What the parameters ask to hear now. Real-time safe.
+    fn wanted(&mut self) -> Wanted {
+        let choice = self.instrument.follow(self.params.instrument.value(), self.params.instrument_01.value());
+        Wanted { choice, file_changes: self.params.model_file.changes() }
     }
 }
 
@@ -161,6 +166,10 @@ impl Plugin for DdspPlugin {
         self.params.clone()
     }
 
+    fn filter_state(state: &mut PluginState) {
+        migrate_instrument(&mut state.params);
+    }
+
     fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
         editor::create(self.params.clone(), self.status.clone(), self.meters.clone(), self.editor_state.clone())
     }
@@ -173,6 +182,7 @@ impl Plugin for DdspPlugin {
     ) -> bool {
         // The previous engine and loader go first (joining their threads).
         self.running = None;
+        self.instrument = InstrumentFollower::new(self.params.instrument.value(), self.params.instrument_01.value());
         let settings = EngineSettings {
             sample_rate_hz: buffer_config.sample_rate,
             max_block_samples: buffer_config.max_buffer_size.max(1) as usize,

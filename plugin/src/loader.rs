@@ -21,7 +21,7 @@ use dsp_core::reverb::Reverb;
 use dsp_core::swap::{DecoderSender, Instrument, SwapError};
 use dsp_core::Engine;
 
-use crate::choice::InstrumentChoice;
+use ddsp_plugin_common::instrument_choice::InstrumentChoice;
 
 /// What the musician asked to hear: the instrument parameter and how many
 /// times the loaded file has been set.

@@ -8,7 +8,9 @@ use dsp_core::ranges;
 use dsp_core::UserControls;
 use nice_plug::prelude::*;
 
-use crate::choice::InstrumentChoice;
+use ddsp_plugin_common::instrument_choice::{
+    instrument_01_param, instrument_param, InstrumentChoice, InstrumentChoice01,
+};
 use ddsp_plugin_common::model_file::ModelFile;
 
 /// Every parameter of the plugin.
@@ -54,9 +56,15 @@ pub struct DdspParams {
     #[id = "out_gain"]
     pub output_gain_db: FloatParam,
     /// Which model plays: a bundled instrument or the loaded file. A
-    /// switch crossfades (click-free) once the model is ready.
-    #[id = "instrument"]
+    /// switch crossfades (click-free) once the model is ready. Its id is
+    /// `ddsp_plugin_common::instrument_choice::INSTRUMENT_PARAM_ID`.
+    #[id = "instrument_v2"]
     pub instrument: EnumParam<InstrumentChoice>,
+    /// 0.1's instrument parameter (five choices), kept so automation
+    /// recorded on it still plays; the instrument chosen last on either
+    /// parameter plays (`InstrumentFollower`).
+    #[id = "instrument"]
+    pub instrument_01: EnumParam<InstrumentChoice01>,
     /// The host's bypass: the input, delayed by the latency, crossfaded in
     /// (the engine keeps listening, so un-bypassing is instant).
     #[id = "bypass"]
@@ -99,7 +107,8 @@ impl Default for DdspParams {
             reverb_mix: amount("Reverb", defaults.reverb_mix, &ranges::REVERB_MIX),
             dry_wet: amount("Dry/Wet", defaults.dry_wet, &ranges::DRY_WET),
             output_gain_db: decibels("Output Gain", defaults.output_gain_db, &ranges::OUTPUT_GAIN_DB),
-            instrument: EnumParam::new("Instrument", InstrumentChoice::default_choice()),
+            instrument: instrument_param(),
+            instrument_01: instrument_01_param(),
             bypass: BoolParam::new("Bypass", defaults.bypass).make_bypass(),
             model_file: ModelFile::default(),
         }
@@ -156,6 +165,7 @@ mod tests {
             "reverb",
             "dry_wet",
             "out_gain",
+            "instrument_v2",
             "instrument",
             "bypass",
         ];

@@ -117,8 +117,8 @@ fn loaded_file_without_a_file_plays_the_default_instrument_live_too() {
     let at = (0.7 * RATE) as usize;
     let switch_to = |instrument: &'static str| {
         let changes = [
-            Change { sample: 0, param: "instrument", text: "Flute" },
-            Change { sample: at, param: "instrument", text: instrument },
+            Change { sample: 0, param: "instrument_v2", text: "Flute" },
+            Change { sample: at, param: "instrument_v2", text: instrument },
         ];
         Plugin::new().run(Pace::Offline, RATE, 256, &input, &changes, |_, _| {}).1
     };
@@ -201,7 +201,7 @@ fn restored_state_plays_identically() {
     let input = sung_melody(RATE as f64, &[57.0, 62.0], 0.5);
     let mut original = Plugin::new();
     let setup = [
-        Change { sample: 0, param: "instrument", text: "Flute" },
+        Change { sample: 0, param: "instrument_v2", text: "Flute" },
         Change { sample: 0, param: "octave", text: "-1" },
         Change { sample: 0, param: "reverb", text: "60" },
     ];
@@ -263,7 +263,7 @@ fn saved_model_files_restore_and_missing_ones_fall_back() {
 #[test]
 fn instrument_parameter_switches_models_while_playing() {
     let input = sung_melody(RATE as f64, &[57.0], 2.0);
-    let switch = [Change { sample: (1.0 * RATE) as usize + 77, param: "instrument", text: "Flute" }];
+    let switch = [Change { sample: (1.0 * RATE) as usize + 77, param: "instrument_v2", text: "Flute" }];
     let (latency, switched) = Plugin::new().run(Pace::Offline, RATE, 256, &input, &switch, |_, _| {});
     let (_, again) = Plugin::new().run(Pace::Offline, RATE, 256, &input, &switch, |_, _| {});
     let (_, violin) = Plugin::new().run(Pace::Offline, RATE, 256, &input, &[], |_, _| {});
@@ -277,6 +277,32 @@ fn instrument_parameter_switches_models_while_playing() {
     // No gap: every 10 ms window around the switch keeps sounding.
     for window in switched[(0.8 * RATE) as usize..(1.4 * RATE) as usize].chunks(480) {
         assert!(rms(window) > 0.05 * rms(&violin[second..]), "a gap in the sound at the switch");
+    }
+}
+
+/// Automation recorded on 0.1's instrument parameter (five choices; its
+/// values keep their meaning) still switches instruments, at the same
+/// sample as the library's parameter does; a later change on the library's
+/// parameter takes over again.
+#[test]
+fn automation_recorded_on_the_0_1_instrument_parameter_still_plays() {
+    let input = sung_melody(RATE as f64, &[57.0, 60.0], 1.0);
+    let (first, second) = ((0.5 * RATE) as usize + 33, (1.3 * RATE) as usize + 5);
+    let play = |changes: &[Change]| Plugin::new().run(Pace::Offline, RATE, 256, &input, changes, |_, _| {}).1;
+    let library = play(&[
+        Change { sample: first, param: "instrument_v2", text: "Trumpet" },
+        Change { sample: second, param: "instrument_v2", text: "Flute" },
+    ]);
+    let mixed = play(&[
+        Change { sample: first, param: "instrument", text: "Trumpet" },
+        Change { sample: second, param: "instrument_v2", text: "Flute" },
+    ]);
+    assert!(library != play(&[]), "the library's parameter switched nothing");
+    assert!(mixed == library, "0.1's parameter does not switch as the library's does");
+    let (mut plugin, values) = (Plugin::new(), [0.0, 1.0, 2.0, 3.0, 4.0]);
+    // 0.1's values: a CLAP host recorded each choice as its index.
+    for (value, text) in values.iter().zip(["Violin", "Flute", "Trumpet", "Tenor Sax", "Loaded File"]) {
+        assert_eq!(plugin.param_value("instrument", text).1, *value, "{text}");
     }
 }
 
@@ -294,7 +320,7 @@ fn survives_a_corrupt_checkpoint_while_playing() {
     let mut plugin = Plugin::new();
     let state = state_with_model_file(&plugin.save_state(), &corrupt);
     let half = input.len() / 2;
-    let switch = [Change { sample: half / 2, param: "instrument", text: "Flute" }];
+    let switch = [Change { sample: half / 2, param: "instrument_v2", text: "Flute" }];
     let (latency, output) = plugin.run(Pace::RealTime, RATE, 128, &input, &switch, |plugin, sample| {
         if (half..half + 128).contains(&sample) {
             plugin.load_state(&state);

@@ -107,7 +107,7 @@ fn plays_what_the_clap_side_plays() {
     let latency = start(&mut plugin);
     let vst3 = play(&mut plugin, &input, &[("Instrument", "Flute", flute_at), ("Octave Shift", "1", octave_at)]);
     let changes = [
-        Change { sample: flute_at, param: "instrument", text: "Flute" },
+        Change { sample: flute_at, param: "instrument_v2", text: "Flute" },
         Change { sample: octave_at, param: "octave", text: "1" },
     ];
     let (clap_latency, clap) = host::Plugin::new().run(Pace::Offline, RATE, BLOCK, &input, &changes, |_, _| {});

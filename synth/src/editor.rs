@@ -15,8 +15,9 @@ use nice_plug::prelude::*;
 use nice_plug_egui::widgets::ParamSlider;
 use nice_plug_egui::{create_egui_editor, EguiEditor, EguiEditorState, EguiNiceSettings, RepaintNotifier};
 
-use crate::choice::SynthInstrumentChoice;
 use crate::params::SynthParams;
+use ddsp_plugin_common::instrument_choice::InstrumentChoice;
+use ddsp_plugin_common::instrument_menu::instrument_menu;
 
 /// Logical size of the editor window, points.
 pub const EDITOR_SIZE: (u32, u32) = (700, 540);
@@ -73,20 +74,7 @@ impl SynthEditorApp {
             ui.horizontal(|ui| {
                 ui.label(RichText::new("DDSP Synth").size(20.0).strong());
                 ui.add_space(16.0);
-                let current = params.instrument.value();
-                let name = |choice: SynthInstrumentChoice| choice.label();
-                egui::ComboBox::from_id_salt("instrument").selected_text(name(current)).width(160.0).show_ui(
-                    ui,
-                    |ui| {
-                        for choice in SynthInstrumentChoice::all() {
-                            if ui.selectable_label(choice == current, name(choice)).clicked() && choice != current {
-                                setter.begin_set_parameter(&params.instrument);
-                                setter.set_parameter(&params.instrument, choice);
-                                setter.end_set_parameter(&params.instrument);
-                            }
-                        }
-                    },
-                );
+                instrument_menu(ui, setter, &params.instrument);
                 ui.add_space(16.0);
                 let sounding = self.sounding.load(Ordering::Relaxed);
                 ui.label(
@@ -143,7 +131,7 @@ impl SynthEditorApp {
             self.params.model_file.set_path(path);
             let instrument = &self.params.instrument;
             setter.begin_set_parameter(instrument);
-            setter.set_parameter(instrument, SynthInstrumentChoice::LOADED_FILE);
+            setter.set_parameter(instrument, InstrumentChoice::LOADED_FILE);
             setter.end_set_parameter(instrument);
         }
     }

@@ -11,7 +11,6 @@
 //! analysis and reports no latency: a note sounds from the next 4 ms frame
 //! boundary.
 
-mod choice;
 pub mod editor;
 mod loaded_file;
 mod params;
@@ -29,7 +28,8 @@ use dsp_core::synth::{NoteEvent as SynthEvent, PolySynth, SynthError, SynthInstr
 use nice_plug::midi::{Channel, Key};
 use nice_plug::prelude::*;
 
-pub use choice::SynthInstrumentChoice;
+pub use ddsp_plugin_common::instrument_choice::InstrumentChoice;
+use ddsp_plugin_common::instrument_choice::{migrate_instrument, InstrumentFollower};
 pub use loaded_file::{file_instrument, FileError};
 pub use params::{ModeChoice, SynthParams};
 
@@ -65,7 +65,7 @@ pub enum StartError {
 }
 
 /// A bundled instrument with [`MAX_VOICES`] voices.
-fn bundled_synth_instrument(choice: SynthInstrumentChoice) -> Result<SynthInstrument, StartError> {
+fn bundled_synth_instrument(choice: InstrumentChoice) -> Result<SynthInstrument, StartError> {
     let bundled = choice.bundled().unwrap_or_else(|| default_instrument());
     let error = |source| StartError::Instrument { name: bundled.name, source };
     synth_instrument(&bundled.checkpoint().map_err(error)?, MAX_VOICES).map_err(error)
@@ -84,7 +84,7 @@ fn default_instrument() -> &'static ddsp_model::instruments::BundledInstrument {
 /// the status says which and why. Allocates and reads the file: call in
 /// `activate` or tests.
 pub fn build_synth(sample_rate_hz: f32, file: &ModelFile, status: &ModelStatus) -> Result<PolySynth, StartError> {
-    let mut instruments = SynthInstrumentChoice::all()
+    let mut instruments = InstrumentChoice::all()
         .filter(|choice| choice.bundled().is_some())
         .map(bundled_synth_instrument)
         .collect::<Result<Vec<_>, _>>()?;
@@ -109,15 +109,15 @@ pub fn build_synth(sample_rate_hz: f32, file: &ModelFile, status: &ModelStatus) 
                 default_instrument().name
             );
             status.set_playing(default_description(), Some(Notice::Warning(notice)));
-            bundled_synth_instrument(SynthInstrumentChoice::LOADED_FILE)?
+            bundled_synth_instrument(InstrumentChoice::LOADED_FILE)?
         }
         None => {
             status.clear();
-            bundled_synth_instrument(SynthInstrumentChoice::LOADED_FILE)?
+            bundled_synth_instrument(InstrumentChoice::LOADED_FILE)?
         }
     };
     instruments.push(first_file_slot);
-    instruments.push(bundled_synth_instrument(SynthInstrumentChoice::LOADED_FILE)?);
+    instruments.push(bundled_synth_instrument(InstrumentChoice::LOADED_FILE)?);
     Ok(PolySynth::new(sample_rate_hz, instruments, NOISE_SEED)?)
 }
 
@@ -151,6 +151,8 @@ pub struct DdspSynth {
     file_loader: Option<FileLoader>,
     /// Processing offline (a bounce): file loads are waited for.
     offline: bool,
+    /// Which of the two instrument parameters chose last (audio thread).
+    instrument: InstrumentFollower,
 }
 
 impl Default for DdspSynth {
@@ -164,6 +166,7 @@ impl Default for DdspSynth {
             file_slots: None,
             file_loader: None,
             offline: false,
+            instrument: InstrumentFollower::default(),
         }
     }
 }
@@ -190,6 +193,10 @@ impl Plugin for DdspSynth {
 
     fn params(&self) -> Arc<dyn Params> {
         self.params.clone()
+    }
+
+    fn filter_state(state: &mut PluginState) {
+        migrate_instrument(&mut state.params);
     }
 
     fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
@@ -221,6 +228,7 @@ impl Plugin for DdspSynth {
             }
         };
         synth.set_controls(&self.params.controls());
+        self.instrument = InstrumentFollower::new(self.params.instrument.value(), self.params.instrument_01.value());
         synth.set_instrument(slots.instrument_index(self.params.instrument.value()));
         synth.reset();
         self.synth = Some(Box::new(synth));
@@ -254,7 +262,8 @@ impl Plugin for DdspSynth {
         };
         slots.update(synth, self.params.model_file.changes(), self.offline);
         synth.set_controls(&self.params.controls());
-        synth.set_instrument(slots.instrument_index(self.params.instrument.value()));
+        let choice = self.instrument.follow(self.params.instrument.value(), self.params.instrument_01.value());
+        synth.set_instrument(slots.instrument_index(choice));
         let channels = buffer.as_slice();
         let Some((first, others)) = channels.split_first_mut() else {
             return ProcessStatus::Normal;

@@ -22,8 +22,8 @@ use ddsp_plugin_common::status::{ModelDescription, ModelOrigin, ModelStatus};
 use dsp_core::synth::{InstrumentParts, PolySynth, SynthError, SynthInstrument, SynthShape};
 use nice_plug::prelude::Enum;
 
-use crate::choice::{SynthInstrumentChoice, BUNDLED_COUNT};
 use crate::params::SynthParams;
+use ddsp_plugin_common::instrument_choice::{InstrumentChoice, BUNDLED_COUNT};
 
 /// Arrived parts the audio thread has not taken yet.
 const ARRIVALS_CAPACITY: usize = 2;
@@ -110,8 +110,8 @@ impl FileSlots {
     }
 
     /// The synth's instrument index for `choice`. Real-time safe.
-    pub fn instrument_index(&self, choice: SynthInstrumentChoice) -> usize {
-        if choice == SynthInstrumentChoice::LOADED_FILE {
+    pub fn instrument_index(&self, choice: InstrumentChoice) -> usize {
+        if choice == InstrumentChoice::LOADED_FILE {
             slot_index(self.current)
         } else {
             choice.to_index()
@@ -213,20 +213,20 @@ mod tests {
         let mut synth = build_synth(RATE, &params.model_file, &status).unwrap();
         let (loader, mut slots) =
             FileSlots::start(&synth, params.model_file.changes(), params.clone(), status.clone()).unwrap();
-        assert_eq!(slots.instrument_index(SynthInstrumentChoice::LOADED_FILE), slot_index(0));
+        assert_eq!(slots.instrument_index(InstrumentChoice::LOADED_FILE), slot_index(0));
 
         params.model_file.set_path(file.clone());
         slots.update(&mut synth, params.model_file.changes(), true);
-        assert_eq!(slots.instrument_index(SynthInstrumentChoice::LOADED_FILE), slot_index(1));
+        assert_eq!(slots.instrument_index(InstrumentChoice::LOADED_FILE), slot_index(1));
         let description = status.snapshot().playing.expect("the file is described");
         assert_eq!(description.origin, ModelOrigin::File(file));
-        let trumpet_index = SynthInstrumentChoice::all().position(|c| c.bundled().is_some_and(|b| b.id == "trumpet"));
+        let trumpet_index = InstrumentChoice::all().position(|c| c.bundled().is_some_and(|b| b.id == "trumpet"));
         let expected = note_on(&mut bundled_synth(RATE).unwrap(), trumpet_index.unwrap());
         assert!(note_on(&mut synth, slot_index(1)) == expected, "the loaded file does not play its model");
 
         params.model_file.set_path(damaged);
         slots.update(&mut synth, params.model_file.changes(), true);
-        assert_eq!(slots.instrument_index(SynthInstrumentChoice::LOADED_FILE), slot_index(1));
+        assert_eq!(slots.instrument_index(InstrumentChoice::LOADED_FILE), slot_index(1));
         assert!(matches!(status.snapshot().notice, Some(Notice::Error(_))), "{:?}", status.snapshot());
         drop(slots);
         drop(loader);

@@ -6,13 +6,14 @@
 
 use std::ops::RangeInclusive;
 
+use ddsp_plugin_common::instrument_choice::{
+    instrument_01_param, instrument_param, InstrumentChoice, InstrumentChoice01,
+};
 use ddsp_plugin_common::model_file::ModelFile;
 use ddsp_plugin_common::params::{amount, decibels, linear};
 use dsp_core::ranges;
 use dsp_core::synth::{AdsrSettings, SynthControls, VoiceMode, MAX_VOICES};
 use nice_plug::prelude::*;
-
-use crate::choice::SynthInstrumentChoice;
 
 /// How notes take voices, as a host parameter.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,9 +45,15 @@ impl ModeChoice {
 /// Every parameter of the synth.
 #[derive(Params)]
 pub struct SynthParams {
-    /// Which instrument plays: a bundled one or the loaded file.
+    /// Which instrument plays: a bundled one or the loaded file (id
+    /// `ddsp_plugin_common::instrument_choice::INSTRUMENT_PARAM_ID`).
+    #[id = "instrument_v2"]
+    pub instrument: EnumParam<InstrumentChoice>,
+    /// 0.1's instrument parameter (five choices), kept so automation
+    /// recorded on it still plays; the instrument chosen last on either
+    /// parameter plays (`InstrumentFollower`).
     #[id = "instrument"]
-    pub instrument: EnumParam<SynthInstrumentChoice>,
+    pub instrument_01: EnumParam<InstrumentChoice01>,
     /// The checkpoint file "Loaded File" plays, saved with the project.
     /// Not a host parameter.
     #[persist = "model_file"]
@@ -108,7 +115,8 @@ impl Default for SynthParams {
         let defaults = SynthControls::default();
         let envelope = defaults.envelope;
         Self {
-            instrument: EnumParam::new("Instrument", SynthInstrumentChoice::default_choice()),
+            instrument: instrument_param(),
+            instrument_01: instrument_01_param(),
             model_file: ModelFile::default(),
             voices: IntParam::new(
                 "Voices",

@@ -6,7 +6,7 @@
 /// model file `path`.
 pub fn state_with(state: &[u8], instrument_id: &str, path: Option<&std::path::Path>) -> Vec<u8> {
     let mut json = state_json(state);
-    json["params"]["instrument"] = serde_json::json!({ "string": instrument_id });
+    json["params"]["instrument_v2"] = serde_json::json!({ "string": instrument_id });
     if let Some(path) = path {
         let field = serde_json::to_string(&Some(path.display().to_string())).unwrap();
         json["fields"]["model_file"] = serde_json::json!(field);

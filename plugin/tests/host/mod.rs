@@ -43,6 +43,7 @@ pub enum Pace {
 
 /// A parameter change at `sample` (absolute) to the value the plugin
 /// reads from `text` (as typed into a host's parameter field).
+#[derive(Clone, Copy, Debug)]
 pub struct Change {
     pub sample: usize,
     pub param: &'static str,
@@ -163,7 +164,8 @@ impl Plugin {
     pub fn param_value(&mut self, param: &str, text: &str) -> (ClapId, f64) {
         let name = match param {
             "octave" => "Octave Shift",
-            "instrument" => "Instrument",
+            "instrument_v2" => "Instrument",
+            "instrument" => "Instrument (0.1 automation)",
             "dry_wet" => "Dry/Wet",
             "reverb" => "Reverb",
             "out_gain" => "Output Gain",
