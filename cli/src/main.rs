@@ -24,7 +24,7 @@ use clap::{Args, Parser, Subcommand};
 use ddsp_model::checkpoint::{load_checkpoint, Checkpoint};
 use ddsp_model::config::DecoderConfig;
 use ddsp_model::engine::{additive_offline_engine, offline_engine};
-use ddsp_model::instruments::{bundled_instrument, BUNDLED_INSTRUMENTS, DEFAULT_INSTRUMENT};
+use ddsp_model::instruments::{bundled_instrument, Family, BUNDLED_INSTRUMENTS, DEFAULT_INSTRUMENT};
 use ddsp_training::analysis::AnalysisPoint;
 use ddsp_training::analysis::{analysis_points, mono_mix, spectrogram_db};
 use ddsp_training::audio_file::{read_audio, write_wav, AudioClip};
@@ -109,11 +109,13 @@ enum Command {
         plot: Option<PathBuf>,
     },
     /// Describe a checkpoint: name, sizes, rates and the training range.
+    /// Without one, list the bundled instruments by family, each with its
+    /// range.
     ///
     /// Example: ddsp info my-violin.safetensors
     Info {
         /// The checkpoint (.safetensors) or a bundled instrument's name.
-        model: String,
+        model: Option<String>,
     },
 }
 
@@ -137,6 +139,42 @@ fn progress_bar(template: &str, len: u64) -> ProgressBar {
 
 /// The plain additive instrument built into the engine (no model).
 const ADDITIVE_MODEL: &str = "additive";
+
+/// `--model`'s help: every bundled instrument's id, so the list is never
+/// out of date.
+fn model_help() -> String {
+    let ids: Vec<&str> = BUNDLED_INSTRUMENTS.iter().map(|i| i.id).collect();
+    format!(
+        "The instrument: a bundled one ({}; `ddsp info` lists them with their ranges), a checkpoint file \
+         (.safetensors) from `ddsp train`, or \"{ADDITIVE_MODEL}\" for the plain additive instrument",
+        ids.join(", ")
+    )
+}
+
+/// The bundled instruments under their families, one line each: id, name
+/// and range.
+fn list_instruments() -> String {
+    let mut lines = vec!["Bundled instruments (ddsp render --model ID):".to_string()];
+    for family in Family::ALL {
+        let members: Vec<_> = BUNDLED_INSTRUMENTS.iter().filter(|i| i.family == family).collect();
+        if members.is_empty() {
+            continue;
+        }
+        lines.push(family.name().to_string());
+        for instrument in members {
+            let (low, high) = instrument.range_midi;
+            let default = if instrument.id == DEFAULT_INSTRUMENT { "  (default)" } else { "" };
+            lines.push(format!(
+                "  {:<12} {:<18} {}–{}{default}",
+                instrument.id,
+                instrument.name,
+                note_name(low as f32),
+                note_name(high as f32)
+            ));
+        }
+    }
+    lines.join("\n")
+}
 
 /// A checkpoint named by `model`: a bundled instrument's id, or a file.
 /// `None` for the additive instrument.
@@ -165,10 +203,8 @@ struct RenderArgs {
     /// Where to write the result (WAV, 32-bit float).
     #[arg(short, long)]
     output: PathBuf,
-    /// The instrument: a bundled one (violin, flute, trumpet, tenor-sax), a
-    /// checkpoint file (.safetensors) from `ddsp train`, or "additive" for
-    /// the plain additive instrument.
-    #[arg(short, long, default_value = DEFAULT_INSTRUMENT)]
+    /// The instrument (the list: see `model_help`).
+    #[arg(short, long, default_value = DEFAULT_INSTRUMENT, help = model_help())]
     model: String,
     /// Whole octaves added to the tracked pitch (−2 … 2).
     #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
@@ -516,7 +552,11 @@ fn main() -> ExitCode {
         Command::Train(args) => train(args),
         Command::Analyze { input, csv, plot } => analyze(input, csv.as_deref(), plot.as_deref()),
         Command::Eval { model, audio } => eval(model, audio),
-        Command::Info { model } => load_model(model).and_then(|checkpoint| {
+        Command::Info { model: None } => {
+            say!("{}", list_instruments());
+            Ok(())
+        }
+        Command::Info { model: Some(model) } => load_model(model).and_then(|checkpoint| {
             let checkpoint = checkpoint.ok_or("the additive instrument has no checkpoint")?;
             say!("{}", describe(&checkpoint));
             Ok(())

@@ -100,6 +100,23 @@ fn unwritable_output() {
     assert_clean_failure(&output, "cannot write");
 }
 
+/// Without a checkpoint, `info` lists every bundled instrument under its
+/// family with its range; `render --help` names each.
+#[test]
+fn info_lists_the_bundled_instruments() {
+    let output = ddsp(&["info"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success());
+    for expected in ["Strings", "violin", "Violin", "G3–A6", "(default)", "Saxophones", "tenor-sax"] {
+        assert!(stdout.contains(expected), "missing '{expected}' in:\n{stdout}");
+    }
+    let help = String::from_utf8_lossy(&ddsp(&["render", "--help"]).stdout).into_owned();
+    for instrument in ddsp_model::instruments::BUNDLED_INSTRUMENTS {
+        assert!(stdout.contains(instrument.id), "info misses {}", instrument.id);
+        assert!(help.contains(instrument.id), "render --help misses {}", instrument.id);
+    }
+}
+
 #[test]
 fn info_describes_a_checkpoint() {
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../model/tests/fixtures/format_v1_tiny.safetensors");
