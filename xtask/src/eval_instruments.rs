@@ -15,9 +15,13 @@
 //!   the frames where the input sounds), dB;
 //! - output pitch accuracy: a reference tracker on the output against the
 //!   melody's exact pitch from the MIDI file (notes and pitch bends), over
-//!   the frames more than 30 ms inside a sounding note, leaving out those
+//!   the frames more than 30 ms inside a sounding note (a pitch change of
+//!   more than 0.75 semitone is a new note, as in eval-pitch), leaving out those
 //!   where the input recording sounds an octave below its note (as
 //!   eval-pitch does: some SoundFont saxophone attacks).
+//!
+//! The start of each FluidR3 melody is kept, with its scored pitch, in
+//! `assets/instruments/held-out/` for the test suite (`held_out_excerpt`).
 //!
 //! The level offset and loudness L1 are also measured with every instrument
 //! on the README's sung example melody. The tables go between the markers
@@ -27,14 +31,19 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{bail, Context, Result};
+use ddsp_model::instruments::bundled_instrument;
 use ddsp_training::analysis::mono_mix;
 use ddsp_training::audio_file::read_audio;
 use ddsp_training::metrics::{loudness_scores, multi_scale_spectral_loss, pitch_scores, SPECTRAL_RATE_HZ};
 use dsp_core::pitch::{track_clip, PitchConfig};
+use dsp_core::pitch_units::note_name;
 use dsp_core::resample::resample_clip;
 
-use crate::phrases::{default_instruments_named, pitch_track, write_phrases, InstrumentSpec, DEFAULT_INSTRUMENTS};
-use crate::soundfont::{normalise, render, SOUNDFONTS};
+use crate::held_out_excerpt::write_excerpt;
+use crate::phrases::{
+    default_instruments_named, note_held, pitch_track, write_phrases, InstrumentSpec, DEFAULT_INSTRUMENTS,
+};
+use crate::soundfont::{normalise, render, SOUNDFONTS, TRAINING_SOUNDFONT};
 use crate::sub_octave::SubOctaveCheck;
 
 /// Length of each held-out melody, minutes.
@@ -49,11 +58,15 @@ const MAX_LAG_MS: usize = 20;
 /// Pitch frames per second of the output tracker.
 const PITCH_FRAME_RATE_HZ: f32 = 100.0;
 /// Frames this close to a note's start or end are not scored, ms.
-const TRANSITION_MS: f32 = 30.0;
-/// Where the table goes.
+const TRANSITION_MS: usize = 30;
+/// Where the whole table goes.
 const README: &str = "assets/instruments/README.md";
 const BEGIN_MARKER: &str = "<!-- eval-instruments: begin -->";
 const END_MARKER: &str = "<!-- eval-instruments: end -->";
+/// Where the library's summary goes (one row per instrument).
+const PROJECT_README: &str = "README.md";
+const LIBRARY_BEGIN_MARKER: &str = "<!-- eval-instruments library: begin -->";
+const LIBRARY_END_MARKER: &str = "<!-- eval-instruments library: end -->";
 
 /// One output scored against its input.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -127,13 +140,7 @@ fn pitch_accuracy(input: &[f32], output: &[f32], rate_hz: f32, melody_hz: &[Opti
     let mut sub_octave = SubOctaveCheck::new(input, rate_hz, melody_hz);
     let config = PitchConfig::default();
     let half_window = config.window_ms as f64 / 2000.0 * rate_hz as f64;
-    let margin = TRANSITION_MS as usize;
-    let steady = |ms: usize| -> Option<f32> {
-        let f0 = melody_hz.get(ms).copied().flatten()?;
-        let start = ms.checked_sub(margin)?;
-        let same = |m: usize| melody_hz.get(m).copied().flatten().is_some_and(|f| (f / f0 - 1.0).abs() < 0.07);
-        (same(start) && same(ms + margin)).then_some(f0)
-    };
+    let steady = |ms: usize| note_held(melody_hz, ms, TRANSITION_MS);
     let (mut estimates, mut references, mut voiced) = (Vec::new(), Vec::new(), Vec::new());
     for frame in track_clip(output, rate_hz, PITCH_FRAME_RATE_HZ, config) {
         let centre_ms = ((frame.end_sample as f64 - half_window).max(0.0) * 1000.0 / rate_hz as f64) as usize;
@@ -185,6 +192,7 @@ fn sung_input_levels(ddsp: &Path, work: &Path) -> Result<Vec<(&'static str, f64,
 
 /// One row of the table: an instrument on one SoundFont's rendering.
 struct Row {
+    spec: &'static InstrumentSpec,
     instrument: &'static str,
     soundfont: &'static str,
     model: Scores,
@@ -246,7 +254,7 @@ impl EvalArgs {
     }
 }
 
-fn evaluate_instrument(ddsp: &Path, spec: &InstrumentSpec, models: &Models, work: &Path) -> Result<Vec<Row>> {
+fn evaluate_instrument(ddsp: &Path, spec: &'static InstrumentSpec, models: &Models, work: &Path) -> Result<Vec<Row>> {
     let seed = 1 + spec.gm_program as u64 + HELD_OUT_SEED_OFFSET;
     let smf = write_phrases(spec, MELODY_MINUTES, seed);
     let midi = work.join(format!("{}.mid", spec.name));
@@ -262,13 +270,22 @@ fn evaluate_instrument(ddsp: &Path, spec: &InstrumentSpec, models: &Models, work
         render(Path::new(font), &midi, &input_path)?;
         normalise(&input_path)?;
         let (input, rate_hz) = read_mono(&input_path)?;
+        if font == TRAINING_SOUNDFONT {
+            write_excerpt(spec, &input, rate_hz, &melody_hz, TRANSITION_MS)?;
+        }
         let mut scores = Vec::new();
         for (label, model) in [(spec.name, models.model_argument(spec.name)), ("additive", "additive".to_owned())] {
             let output_path = work.join(format!("{stem}.{label}.out.wav"));
             render_with(ddsp, &model, &input_path, &output_path)?;
             scores.push(score(&input, &read_mono(&output_path)?.0, rate_hz, &melody_hz));
         }
-        rows.push(Row { instrument: spec.display_name, soundfont: font_name, model: scores[0], additive: scores[1] });
+        rows.push(Row {
+            spec,
+            instrument: spec.display_name,
+            soundfont: font_name,
+            model: scores[0],
+            additive: scores[1],
+        });
     }
     Ok(rows)
 }
@@ -294,16 +311,58 @@ fn table(rows: &[Row]) -> String {
     text
 }
 
-/// `readme` with the text between the markers replaced by `body` (the
-/// markers appended when missing).
-fn with_table(readme: &str, body: &str) -> String {
-    let section = format!("{BEGIN_MARKER}\n{body}{END_MARKER}");
-    match (readme.find(BEGIN_MARKER), readme.find(END_MARKER)) {
+/// The library at a glance: one row per instrument with its family and
+/// range, its spectral loss on FluidR3 against the additive baseline, and
+/// the spread of its level offset and output pitch accuracy over the three
+/// SoundFonts.
+fn library_table(rows: &[Row]) -> String {
+    let mut text = String::from(
+        "| family | instrument | `--model` | range | spectral loss, FluidR3 (additive) | level offset | output pitch accuracy |\n\
+         |---|---|---|---|---:|---:|---:|\n",
+    );
+    for spec in rows.iter().map(|row| row.spec).fold(Vec::<&InstrumentSpec>::new(), |mut specs, spec| {
+        if !specs.iter().any(|s| s.name == spec.name) {
+            specs.push(spec);
+        }
+        specs
+    }) {
+        let own: Vec<&Row> = rows.iter().filter(|row| row.spec.name == spec.name).collect();
+        let family = bundled_instrument(spec.name).map_or("", |i| i.family.name());
+        let spread = |value: fn(&Scores) -> f64| {
+            let values = own.iter().map(|row| value(&row.model));
+            (values.clone().fold(f64::MAX, f64::min), values.fold(f64::MIN, f64::max))
+        };
+        let (offset_low, offset_high) = spread(|s| s.level_offset_db);
+        let (pitch_low, pitch_high) = spread(|s| 100.0 * s.pitch_accuracy);
+        let fluid = own.iter().find(|row| row.soundfont == SOUNDFONTS[0].0).unwrap_or(&own[0]);
+        text.push_str(&format!(
+            "| {family} | {} | `{}` | {}–{} | {:.2} ({:.2}) | {offset_low:+.1} … {offset_high:+.1} dB | {pitch_low:.1} … {pitch_high:.1} % |\n",
+            spec.display_name,
+            spec.name,
+            note_name(spec.note_range.0 as f32),
+            note_name(spec.note_range.1 as f32),
+            fluid.model.spectral_loss,
+            fluid.additive.spectral_loss,
+        ));
+    }
+    text
+}
+
+/// `readme` with the text between `begin` and `end` replaced by `body`
+/// (the markers appended when missing).
+fn with_section(readme: &str, (begin_marker, end_marker): (&str, &str), body: &str) -> String {
+    let section = format!("{begin_marker}\n{body}{end_marker}");
+    match (readme.find(begin_marker), readme.find(end_marker)) {
         (Some(begin), Some(end)) if end > begin => {
-            format!("{}{section}{}", &readme[..begin], &readme[end + END_MARKER.len()..])
+            format!("{}{section}{}", &readme[..begin], &readme[end + end_marker.len()..])
         }
         _ => format!("{}\n{section}\n", readme.trim_end()),
     }
+}
+
+/// `readme` with the whole table's section replaced by `body`.
+fn with_table(readme: &str, body: &str) -> String {
+    with_section(readme, (BEGIN_MARKER, END_MARKER), body)
 }
 
 /// Evaluates every default instrument and writes the table.
@@ -339,6 +398,11 @@ pub fn eval_instruments(args: &EvalArgs) -> Result<()> {
     let readme = std::fs::read_to_string(README).unwrap_or_default();
     std::fs::write(README, with_table(&readme, &body))?;
     println!("wrote {README}");
+    let library = library_table(&rows);
+    println!("{library}");
+    let project = std::fs::read_to_string(PROJECT_README)?;
+    std::fs::write(PROJECT_README, with_section(&project, (LIBRARY_BEGIN_MARKER, LIBRARY_END_MARKER), &library))?;
+    println!("wrote {PROJECT_README}");
     Ok(())
 }
 
@@ -357,7 +421,7 @@ mod tests {
         assert!(!some.is_whole_shipped_table());
         assert_eq!(some.models.model_argument("violin"), "target/instrument-models/violin.safetensors");
         assert_eq!(Models::Bundled.model_argument("flute"), "flute");
-        assert!(EvalArgs::parse(words("cello")).is_err());
+        assert!(EvalArgs::parse(words("bassoon")).is_err());
         assert!(EvalArgs::parse(words("--models")).is_err());
     }
 

@@ -22,6 +22,7 @@ mod default_instruments;
 mod eval_instruments;
 mod eval_pitch;
 mod example_input;
+mod held_out_excerpt;
 mod phrases;
 mod soundfont;
 mod sub_octave;
