@@ -33,14 +33,11 @@ pub enum Family {
     Brass,
     /// Saxophones.
     Saxophones,
-    /// Voices.
-    Voices,
 }
 
 impl Family {
     /// Every family, in listing order.
-    pub const ALL: [Family; 5] =
-        [Family::Strings, Family::Woodwinds, Family::Brass, Family::Saxophones, Family::Voices];
+    pub const ALL: [Family; 4] = [Family::Strings, Family::Woodwinds, Family::Brass, Family::Saxophones];
 
     /// The family's name as musicians read it.
     pub fn name(self) -> &'static str {
@@ -49,7 +46,6 @@ impl Family {
             Family::Woodwinds => "Woodwinds",
             Family::Brass => "Brass",
             Family::Saxophones => "Saxophones",
-            Family::Voices => "Voices",
         }
     }
 }
@@ -69,10 +65,18 @@ macro_rules! bundled {
 
 /// Every shipped instrument, in the order musicians see them: by family,
 /// high to low within one.
-pub const BUNDLED_INSTRUMENTS: [BundledInstrument; 4] = [
+pub const BUNDLED_INSTRUMENTS: [BundledInstrument; 12] = [
     bundled!("violin", "Violin", Strings, 55..=93),
+    bundled!("viola", "Viola", Strings, 48..=84),
+    bundled!("cello", "Cello", Strings, 36..=76),
     bundled!("flute", "Flute", Woodwinds, 60..=93),
+    bundled!("clarinet", "Clarinet", Woodwinds, 50..=89),
     bundled!("trumpet", "Trumpet", Brass, 55..=82),
+    bundled!("muted-trumpet", "Muted trumpet", Brass, 55..=82),
+    bundled!("french-horn", "French horn", Brass, 45..=77),
+    bundled!("trombone", "Trombone", Brass, 40..=72),
+    bundled!("soprano-sax", "Soprano saxophone", Saxophones, 56..=87),
+    bundled!("alto-sax", "Alto saxophone", Saxophones, 49..=80),
     bundled!("tenor-sax", "Tenor saxophone", Saxophones, 44..=75),
 ];
 

@@ -92,21 +92,24 @@ fn median(values: &mut [f32]) -> f32 {
     values[values.len() / 2]
 }
 
-/// Every bundled instrument's onsets land between 2 ms early and 6 ms late
+/// Every bundled instrument's onsets land between 2 ms early and 8 ms late
 /// against the input's once the latency is compensated. Measured with the
-/// 5.5 ms lookahead they were trained with: violin +4, tenor sax +4,
-/// trumpet +1, flute +3 ms; the same models played with 8 ms land 2–3 ms
-/// earlier (+1, +1, −2, +0). (The 10–90 % rises,
-/// 69, 23, 89 and 16 ms, are the instruments' own: the trumpet reaches its
-/// plateau in 24 ms and its 90 % only on a later swell.) The onset follows
-/// the 32 ms loudness window, which the shorter lookahead did not change.
+/// 5.5 ms lookahead they were trained with: violin +4, viola +6, cello +7,
+/// flute +3, clarinet +1, trumpet and muted trumpet +1, French horn +5,
+/// trombone +4, soprano and alto sax +1, tenor sax +4 ms; the first four
+/// models played with 8 ms landed 2–3 ms earlier. The bowed strings are
+/// the late ones because their attacks are: their 10–90 % rises are 44–168
+/// ms (the cello's bow takes 168 ms to full level, so its tenth comes
+/// later), the winds' 15–36 ms (the trumpets reach their plateau in 24 ms
+/// and their 90 % only on a later swell, 89 ms). The onset follows the 32
+/// ms loudness window, which the shorter lookahead did not change.
 #[test]
 fn bundled_instruments_keep_onsets_in_place() {
     for instrument in BUNDLED_INSTRUMENTS {
         let checkpoint = instrument.checkpoint().unwrap();
         let (lag, rise_in, rise_out) = onset_timing(&checkpoint, AnalysisConfig::default().lookahead_ms);
         println!("{}: onset lag {lag:+.0} ms, rise {rise_in:.0} ms in, {rise_out:.0} ms out", instrument.name);
-        assert!((-2.0..=6.0).contains(&lag), "{}: onsets land {lag:+.0} ms off", instrument.name);
+        assert!((-2.0..=8.0).contains(&lag), "{}: onsets land {lag:+.0} ms off", instrument.name);
     }
 }
 

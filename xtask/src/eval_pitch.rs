@@ -55,7 +55,7 @@ use dsp_core::pitch_units::{hz_to_midi, note_name};
 use dsp_core::wire::UserControls;
 use pyin::{Framing, PYINExecutor, PadMode};
 
-use crate::phrases::{note_held, pitch_track, write_phrases, InstrumentSpec};
+use crate::phrases::{default_instrument, note_held, pitch_track, write_phrases, InstrumentSpec};
 use crate::soundfont::{normalise, render_at, SOUNDFONTS};
 use crate::sub_octave::{SubOctaveCheck, SUB_OCTAVE_WITHIN_DB};
 use crate::voice::{synthesize, Register, VoiceStyle};
@@ -63,17 +63,11 @@ use crate::voice::{synthesize, Register, VoiceStyle};
 /// The instruments of the harness: the default four and the low reeds,
 /// brass and strings where NSDF-family trackers break.
 pub const EVAL_INSTRUMENTS: [InstrumentSpec; 9] = [
-    crate::phrases::DEFAULT_INSTRUMENTS[0],
-    crate::phrases::DEFAULT_INSTRUMENTS[1],
-    crate::phrases::DEFAULT_INSTRUMENTS[2],
-    InstrumentSpec {
-        name: "clarinet",
-        display_name: "Clarinet",
-        gm_program: 71,
-        note_range: (50, 89),
-        vibrato_cents: 5.0,
-    },
-    crate::phrases::DEFAULT_INSTRUMENTS[3],
+    default_instrument("violin"),
+    default_instrument("flute"),
+    default_instrument("trumpet"),
+    default_instrument("clarinet"),
+    default_instrument("tenor-sax"),
     InstrumentSpec {
         name: "baritone-sax",
         display_name: "Baritone saxophone",
@@ -88,14 +82,8 @@ pub const EVAL_INSTRUMENTS: [InstrumentSpec; 9] = [
         note_range: (34, 72),
         vibrato_cents: 10.0,
     },
-    InstrumentSpec {
-        name: "trombone",
-        display_name: "Trombone",
-        gm_program: 57,
-        note_range: (40, 72),
-        vibrato_cents: 10.0,
-    },
-    InstrumentSpec { name: "cello", display_name: "Cello", gm_program: 42, note_range: (36, 76), vibrato_cents: 25.0 },
+    default_instrument("trombone"),
+    default_instrument("cello"),
 ];
 /// Host rates every input is tracked at, Hz.
 const RATES_HZ: [u32; 2] = [44_100, 48_000];

@@ -26,31 +26,64 @@ pub struct InstrumentSpec {
     pub vibrato_cents: f32,
 }
 
-/// The default instruments: what ships in `assets/instruments/`.
-pub const DEFAULT_INSTRUMENTS: [InstrumentSpec; 4] = [
-    InstrumentSpec {
-        name: "violin",
-        display_name: "Violin",
-        gm_program: 40,
-        note_range: (55, 93),
-        vibrato_cents: 30.0,
-    },
-    InstrumentSpec { name: "flute", display_name: "Flute", gm_program: 73, note_range: (60, 93), vibrato_cents: 15.0 },
-    InstrumentSpec {
-        name: "trumpet",
-        display_name: "Trumpet",
-        gm_program: 56,
-        note_range: (55, 82),
-        vibrato_cents: 12.0,
-    },
-    InstrumentSpec {
-        name: "tenor-sax",
-        display_name: "Tenor saxophone",
-        gm_program: 66,
-        note_range: (44, 75),
-        vibrato_cents: 20.0,
-    },
+/// The default instruments: what ships in `assets/instruments/`, in the
+/// order of `ddsp_model::instruments::BUNDLED_INSTRUMENTS` (names and
+/// ranges agree with it; a test checks). Ranges are each instrument's
+/// comfortable sounding range.
+pub const DEFAULT_INSTRUMENTS: [InstrumentSpec; 12] = [
+    spec("violin", "Violin", 40, (55, 93), 30.0),
+    spec("viola", "Viola", 41, (48, 84), 28.0),
+    spec("cello", "Cello", 42, (36, 76), 25.0),
+    spec("flute", "Flute", 73, (60, 93), 15.0),
+    spec("clarinet", "Clarinet", 71, (50, 89), 5.0),
+    spec("trumpet", "Trumpet", 56, (55, 82), 12.0),
+    spec("muted-trumpet", "Muted trumpet", 59, (55, 82), 10.0),
+    spec("french-horn", "French horn", 60, (45, 77), 8.0),
+    spec("trombone", "Trombone", 57, (40, 72), 10.0),
+    spec("soprano-sax", "Soprano saxophone", 64, (56, 87), 20.0),
+    spec("alto-sax", "Alto saxophone", 65, (49, 80), 20.0),
+    spec("tenor-sax", "Tenor saxophone", 66, (44, 75), 20.0),
 ];
+
+/// An [`InstrumentSpec`], positionally (the table above stays one line per
+/// instrument).
+const fn spec(
+    name: &'static str,
+    display_name: &'static str,
+    gm_program: u8,
+    note_range: (u8, u8),
+    vibrato_cents: f32,
+) -> InstrumentSpec {
+    InstrumentSpec { name, display_name, gm_program, note_range, vibrato_cents }
+}
+
+/// The default instrument called `name`. Panics on a name not in the
+/// table (a programming error: the names are constants).
+pub const fn default_instrument(name: &str) -> InstrumentSpec {
+    let mut i = 0;
+    while i < DEFAULT_INSTRUMENTS.len() {
+        if const_str_eq(DEFAULT_INSTRUMENTS[i].name, name) {
+            return DEFAULT_INSTRUMENTS[i];
+        }
+        i += 1;
+    }
+    panic!("no default instrument of that name")
+}
+
+const fn const_str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
 
 /// The default instruments named in `only`, in the default order; all of
 /// them when `only` is empty.
@@ -229,6 +262,17 @@ fn finish(mut events: Events, end_ms: u32) -> Smf<'static> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ddsp_model::instruments::BUNDLED_INSTRUMENTS;
+
+    /// What is trained is what ships: the same instruments in the same
+    /// order, under the same names, over the same ranges.
+    #[test]
+    fn the_default_instruments_are_the_bundled_ones() {
+        let trained: Vec<_> = DEFAULT_INSTRUMENTS.iter().map(|s| (s.name, s.display_name, s.note_range)).collect();
+        let shipped: Vec<_> = BUNDLED_INSTRUMENTS.iter().map(|i| (i.id, i.name, i.range_midi)).collect();
+        assert_eq!(trained, shipped);
+        assert_eq!(default_instrument("cello").gm_program, 42);
+    }
 
     #[test]
     fn same_seed_same_file_and_notes_stay_in_range() {
