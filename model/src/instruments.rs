@@ -120,4 +120,20 @@ mod tests {
         let total: usize = BUNDLED_INSTRUMENTS.iter().map(|i| i.bytes.len()).sum();
         assert!(total < 25_000_000, "{total} bytes of instruments");
     }
+
+    /// Everything `assets/` ships (models, their logs and curves, the
+    /// held-out excerpts, the example) stays under 25 MB.
+    #[test]
+    fn assets_stay_under_25_mb() {
+        let assets = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets");
+        let total: u64 = walkdir::WalkDir::new(&assets)
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter_map(|entry| entry.metadata().ok())
+            .filter(|metadata| metadata.is_file())
+            .map(|metadata| metadata.len())
+            .sum();
+        assert!(total > 1_000_000, "assets/ not found at {}", assets.display());
+        assert!(total < 25_000_000, "{total} bytes in assets/");
+    }
 }
