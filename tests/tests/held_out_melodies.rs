@@ -1,0 +1,90 @@
+//! Every bundled instrument plays its own held-out melody (the start of the
+//! phrase `cargo xtask eval-instruments` scores, FluidR3's rendering, kept
+//! in `assets/instruments/held-out/`) at the melody's pitch: a tracker on
+//! the output within 50 cents of the exact pitch on at least 97 % of the
+//! frames the harness scores. The excerpt is 16 kHz audio, so it goes
+//! through the engine at 48 kHz between two resamplings, as `ddsp render`
+//! takes it. One instrument is below the bar today ([`BELOW_BAR`]).
+
+use std::path::{Path, PathBuf};
+
+use ddsp_model::engine::offline_engine;
+use ddsp_model::instruments::BUNDLED_INSTRUMENTS;
+use ddsp_training::audio_file::read_audio;
+use dsp_core::pitch::{track_clip, PitchConfig};
+use dsp_core::resample::resample_clip;
+use dsp_core::{render_clip, UserControls};
+
+/// The engine's rate, Hz.
+const ENGINE_RATE_HZ: f32 = 48_000.0;
+/// Frames per second of the output tracker (the harness's).
+const TRACK_RATE_HZ: f32 = 100.0;
+/// Spacing of the excerpt's reference pitch, ms (`held_out_excerpt.rs`).
+const REFERENCE_STEP_MS: f64 = 10.0;
+/// Least share of scored frames within 50 cents.
+const MIN_ACCURACY: f64 = 0.97;
+/// Instruments below the bar today, each with the share it must keep (so
+/// a regression still fails). The tenor saxophone plays 95.3 %: FluidR3's
+/// F4 and G4 repeat only every two periods (partials at the odd multiples
+/// of half the note, 12 dB under its harmonics), and the live tracker
+/// follows that period, an octave low, for 50–100 ms stretches. The
+/// tracker's octave rules, not the instrument, are what is left to fix.
+const BELOW_BAR: [(&str, f64); 1] = [("tenor-sax", 0.94)];
+
+fn excerpt_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/instruments/held-out")
+}
+
+/// The reference pitch every 10 ms, Hz; 0 where not scored.
+fn reference_hz(id: &str) -> Vec<f32> {
+    let path = excerpt_dir().join(format!("{id}.f0.txt"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    text.lines().filter(|line| !line.starts_with('#')).map(|line| line.trim().parse().unwrap()).collect()
+}
+
+/// Share of scored frames where the output's pitch is within 50 cents.
+fn output_pitch_accuracy(output: &[f32], reference: &[f32]) -> (f64, usize) {
+    let config = PitchConfig::default();
+    let half_window_ms = config.window_ms as f64 / 2.0;
+    let (mut scored, mut within) = (0usize, 0usize);
+    for frame in track_clip(output, ENGINE_RATE_HZ, TRACK_RATE_HZ, config) {
+        let centre_ms = frame.end_sample as f64 * 1000.0 / ENGINE_RATE_HZ as f64 - half_window_ms;
+        let Some(&f0_hz) = reference.get((centre_ms / REFERENCE_STEP_MS).round().max(0.0) as usize) else {
+            continue;
+        };
+        if f0_hz <= 0.0 {
+            continue;
+        }
+        scored += 1;
+        let estimate = frame.estimate.f0_hz;
+        if estimate > 0.0 && (1200.0 * (estimate / f0_hz).log2()).abs() <= 50.0 {
+            within += 1;
+        }
+    }
+    (within as f64 / scored.max(1) as f64, scored)
+}
+
+#[test]
+fn every_bundled_instrument_plays_its_held_out_melody_in_tune() {
+    let mut failures = Vec::new();
+    for instrument in &BUNDLED_INSTRUMENTS {
+        let path = excerpt_dir().join(format!("{}.wav", instrument.id));
+        let clip = read_audio(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let input = resample_clip(&clip.channels[0], clip.sample_rate_hz as f32, ENGINE_RATE_HZ);
+        let checkpoint = instrument.checkpoint().unwrap();
+        let mut engine = offline_engine(&checkpoint, ENGINE_RATE_HZ, UserControls::default()).unwrap();
+        let output = render_clip(&mut engine, &[input], |_| {}).remove(0);
+        let (accuracy, scored) = output_pitch_accuracy(&output, &reference_hz(instrument.id));
+        println!(
+            "{:<18} output pitch within 50 cents on {:.1} % of {scored} frames",
+            instrument.name,
+            100.0 * accuracy
+        );
+        assert!(scored > 300, "{}: only {scored} scored frames", instrument.id);
+        let floor = BELOW_BAR.iter().find(|(id, _)| *id == instrument.id).map_or(MIN_ACCURACY, |&(_, floor)| floor);
+        if accuracy < floor {
+            failures.push(format!("{} {:.1} %", instrument.id, 100.0 * accuracy));
+        }
+    }
+    assert!(failures.is_empty(), "below the bar: {}", failures.join(", "));
+}
