@@ -165,7 +165,7 @@ fn list_instruments() -> String {
             let (low, high) = instrument.range_midi;
             let default = if instrument.id == DEFAULT_INSTRUMENT { "  (default)" } else { "" };
             lines.push(format!(
-                "  {:<12} {:<18} {}–{}{default}",
+                "  {:<14} {:<18} {}–{}{default}",
                 instrument.id,
                 instrument.name,
                 note_name(low as f32),
