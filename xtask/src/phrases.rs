@@ -29,7 +29,9 @@ pub struct InstrumentSpec {
 /// The default instruments: what ships in `assets/instruments/`, in the
 /// order of `ddsp_model::instruments::BUNDLED_INSTRUMENTS` (names and
 /// ranges agree with it; a test checks). Ranges are each instrument's
-/// comfortable sounding range.
+/// comfortable sounding range. A table of its own, not read from the
+/// model crate's: that one embeds each trained file, so an instrument is
+/// trained here before it can be listed there.
 pub const DEFAULT_INSTRUMENTS: [InstrumentSpec; 12] = [
     spec("violin", "Violin", 40, (55, 93), 30.0),
     spec("viola", "Viola", 41, (48, 84), 28.0),
