@@ -156,8 +156,8 @@ fn model_help() -> String {
 fn list_instruments() -> String {
     let mut lines = vec!["Bundled instruments (ddsp render --model ID):".to_string()];
     for family in Family::ALL {
-        let members: Vec<_> = BUNDLED_INSTRUMENTS.iter().filter(|i| i.family == family).collect();
-        if members.is_empty() {
+        let mut members = family.members().peekable();
+        if members.peek().is_none() {
             continue;
         }
         lines.push(family.name().to_string());

@@ -39,6 +39,11 @@ impl Family {
     /// Every family, in listing order.
     pub const ALL: [Family; 4] = [Family::Strings, Family::Woodwinds, Family::Brass, Family::Saxophones];
 
+    /// Its bundled instruments, in listing order.
+    pub fn members(self) -> impl Iterator<Item = &'static BundledInstrument> {
+        BUNDLED_INSTRUMENTS.iter().filter(move |instrument| instrument.family == self)
+    }
+
     /// The family's name as musicians read it.
     pub fn name(self) -> &'static str {
         match self {

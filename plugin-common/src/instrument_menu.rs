@@ -39,10 +39,12 @@ pub fn instrument_menu(ui: &mut egui::Ui, setter: &ParamSetter, param: &EnumPara
         ui,
         |ui| {
             for family in Family::ALL {
-                let mut members = InstrumentChoice::all().filter(|c| c.bundled().is_some_and(|i| i.family == family));
-                let Some(first) = members.next() else { continue };
+                let mut members = family.members().filter_map(|i| InstrumentChoice::from_id(i.id)).peekable();
+                if members.peek().is_none() {
+                    continue;
+                }
                 ui.label(RichText::new(family.name()).small().weak());
-                for choice in std::iter::once(first).chain(members) {
+                for choice in members {
                     pick(ui, choice);
                 }
             }

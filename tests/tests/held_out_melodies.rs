@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use ddsp_model::engine::offline_engine;
 use ddsp_model::instruments::BUNDLED_INSTRUMENTS;
 use ddsp_training::audio_file::read_audio;
+use ddsp_training::metrics::pitch_scores;
 use dsp_core::pitch::{track_clip, PitchConfig};
 use dsp_core::resample::resample_clip;
 use dsp_core::{render_clip, UserControls};
@@ -42,26 +43,21 @@ fn reference_hz(id: &str) -> Vec<f32> {
     text.lines().filter(|line| !line.starts_with('#')).map(|line| line.trim().parse().unwrap()).collect()
 }
 
-/// Share of scored frames where the output's pitch is within 50 cents.
+/// Share of scored frames where the output's pitch is within 50 cents
+/// (`metrics.rs`'s raw pitch accuracy), and how many were scored.
 fn output_pitch_accuracy(output: &[f32], reference: &[f32]) -> (f64, usize) {
     let config = PitchConfig::default();
     let half_window_ms = config.window_ms as f64 / 2.0;
-    let (mut scored, mut within) = (0usize, 0usize);
-    for frame in track_clip(output, ENGINE_RATE_HZ, TRACK_RATE_HZ, config) {
-        let centre_ms = frame.end_sample as f64 * 1000.0 / ENGINE_RATE_HZ as f64 - half_window_ms;
-        let Some(&f0_hz) = reference.get((centre_ms / REFERENCE_STEP_MS).round().max(0.0) as usize) else {
-            continue;
-        };
-        if f0_hz <= 0.0 {
-            continue;
-        }
-        scored += 1;
-        let estimate = frame.estimate.f0_hz;
-        if estimate > 0.0 && (1200.0 * (estimate / f0_hz).log2()).abs() <= 50.0 {
-            within += 1;
-        }
-    }
-    (within as f64 / scored.max(1) as f64, scored)
+    let (estimates, references): (Vec<f32>, Vec<f32>) = track_clip(output, ENGINE_RATE_HZ, TRACK_RATE_HZ, config)
+        .into_iter()
+        .filter_map(|frame| {
+            let centre_ms = frame.end_sample as f64 * 1000.0 / ENGINE_RATE_HZ as f64 - half_window_ms;
+            let f0_hz = *reference.get((centre_ms / REFERENCE_STEP_MS).round().max(0.0) as usize)?;
+            (f0_hz > 0.0).then_some((frame.estimate.f0_hz, f0_hz))
+        })
+        .unzip();
+    let scores = pitch_scores(&estimates, &references, &vec![true; references.len()]);
+    (scores.raw_pitch_accuracy, scores.num_voiced)
 }
 
 #[test]

@@ -193,7 +193,6 @@ fn sung_input_levels(ddsp: &Path, work: &Path) -> Result<Vec<(&'static str, f64,
 /// One row of the table: an instrument on one SoundFont's rendering.
 struct Row {
     spec: &'static InstrumentSpec,
-    instrument: &'static str,
     soundfont: &'static str,
     model: Scores,
     additive: Scores,
@@ -279,13 +278,7 @@ fn evaluate_instrument(ddsp: &Path, spec: &'static InstrumentSpec, models: &Mode
             render_with(ddsp, &model, &input_path, &output_path)?;
             scores.push(score(&input, &read_mono(&output_path)?.0, rate_hz, &melody_hz));
         }
-        rows.push(Row {
-            spec,
-            instrument: spec.display_name,
-            soundfont: font_name,
-            model: scores[0],
-            additive: scores[1],
-        });
+        rows.push(Row { spec, soundfont: font_name, model: scores[0], additive: scores[1] });
     }
     Ok(rows)
 }
@@ -298,7 +291,7 @@ fn table(rows: &[Row]) -> String {
     for row in rows {
         text.push_str(&format!(
             "| {} | {} | {:.2} | {:.2} | {:.1} dB | {:+.1} dB | {:.1} % | {:+.1} ms |\n",
-            row.instrument,
+            row.spec.display_name,
             row.soundfont,
             row.model.spectral_loss,
             row.additive.spectral_loss,
@@ -320,13 +313,9 @@ fn library_table(rows: &[Row]) -> String {
         "| family | instrument | `--model` | range | spectral loss, FluidR3 (additive) | level offset | output pitch accuracy |\n\
          |---|---|---|---|---:|---:|---:|\n",
     );
-    for spec in rows.iter().map(|row| row.spec).fold(Vec::<&InstrumentSpec>::new(), |mut specs, spec| {
-        if !specs.iter().any(|s| s.name == spec.name) {
-            specs.push(spec);
-        }
-        specs
-    }) {
-        let own: Vec<&Row> = rows.iter().filter(|row| row.spec.name == spec.name).collect();
+    // Each instrument's rows are consecutive (one per SoundFont).
+    for own in rows.chunk_by(|a, b| a.spec.name == b.spec.name) {
+        let spec = own[0].spec;
         let family = bundled_instrument(spec.name).map_or("", |i| i.family.name());
         let spread = |value: fn(&Scores) -> f64| {
             let values = own.iter().map(|row| value(&row.model));
