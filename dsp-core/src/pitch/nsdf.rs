@@ -159,6 +159,21 @@ pub(super) fn host_nsdf(window: &[f32], mean: f32, lag: usize) -> f32 {
     }
 }
 
+/// Energy of `window` minus `mean` split at one lag, over the samples
+/// `lag` apart: (the part that repeats after `lag`, the part that inverts).
+/// The first holds the harmonics of the lag's frequency, the second the
+/// partials halfway between them; their difference over their sum is the
+/// NSDF at `lag`.
+pub(super) fn repeating_and_inverting_energy(window: &[f32], mean: f32, lag: usize) -> (f32, f32) {
+    let (mut repeating, mut inverting) = (0.0f32, 0.0f32);
+    for (&a, &b) in window.iter().zip(&window[lag..]) {
+        let (a, b) = (a - mean, b - mean);
+        repeating += (a + b) * (a + b);
+        inverting += (a - b) * (a - b);
+    }
+    (repeating, inverting)
+}
+
 /// Vertex of the parabola through three equally spaced values: (offset from
 /// the middle in −0.5 … 0.5, height).
 pub(super) fn parabola_vertex([left, middle, right]: [f32; 3]) -> (f32, f32) {
