@@ -25,12 +25,14 @@ const REFERENCE_STEP_MS: f64 = 10.0;
 /// Least share of scored frames within 50 cents.
 const MIN_ACCURACY: f64 = 0.97;
 /// Instruments below the bar today, each with the share it must keep (so
-/// a regression still fails). The tenor saxophone plays 95.3 %: FluidR3's
-/// F4 and G4 repeat only every two periods (partials at the odd multiples
-/// of half the note, 12 dB under its harmonics), and the live tracker
-/// follows that period, an octave low, for 50–100 ms stretches. The
-/// tracker's octave rules, not the instrument, are what is left to fix.
-const BELOW_BAR: [(&str, f64); 1] = [("tenor-sax", 0.94)];
+/// a regression still fails). The tenor saxophone plays 95.8 %: FluidR3's
+/// F4 and G4 attacks repeat only every two periods (partials at the odd
+/// multiples of half the note as strong as its harmonics, dying away over
+/// 50–150 ms), and the live tracker follows that period, an octave low,
+/// until the window's newer half is clearly periodic at the note (95.3 %
+/// before it looked at the newer half at all). The tracker's octave rules,
+/// not the instrument, are what is left to fix.
+const BELOW_BAR: [(&str, f64); 1] = [("tenor-sax", 0.95)];
 
 fn excerpt_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/instruments/held-out")
