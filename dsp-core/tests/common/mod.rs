@@ -155,9 +155,9 @@ pub fn formant_dominated_reed(f0_hz: f64, sample_rate_hz: f64, num_samples: usiz
 /// A reed attack that sounds an octave below its note and settles into
 /// it: harmonics 1…16 of `f0_hz` at 1/k, plus partials halfway between
 /// them (the odd multiples of `f0_hz / 2`) that start `start_db` above
-/// their neighbours and fall by `fall_db_per_10_ms` (period doubling dying away,
-/// as in recorded tenor and baritone saxophone attacks); breath noise 40 dB
-/// down. Peak about 0.5.
+/// their neighbours and fall by `fall_db_per_10_ms` (period doubling dying
+/// away, as in recorded tenor and baritone saxophone attacks); breath noise
+/// 40 dB down. Peak about 0.5.
 pub fn period_doubled_attack(
     f0_hz: f64,
     sample_rate_hz: f64,
@@ -166,24 +166,16 @@ pub fn period_doubled_attack(
     fall_db_per_10_ms: f64,
     seed: u64,
 ) -> Vec<f32> {
-    let mut noise = TestNoise::new(seed);
-    (0..num_samples)
-        .map(|n| {
-            let t = n as f64 / sample_rate_hz;
-            let between_gain = 10f64.powf((start_db - fall_db_per_10_ms * t / 0.01) / 20.0);
-            let mut sample = 0.0;
-            for k in 1..=16usize {
-                let harmonic_hz = k as f64 * f0_hz;
-                if harmonic_hz >= 0.45 * sample_rate_hz {
-                    break;
-                }
-                let amplitude = 1.0 / k as f64;
-                sample += amplitude * (2.0 * PI * harmonic_hz * t).sin();
-                sample += between_gain * amplitude * (2.0 * PI * (harmonic_hz - 0.5 * f0_hz) * t).sin();
-            }
-            (0.2 * sample + 0.005 * noise.next() as f64) as f32
-        })
-        .collect()
+    let gain = |half_multiple: usize, ms: f64| {
+        // The harmonic at or just above this partial.
+        let amplitude = 1.0 / half_multiple.div_ceil(2) as f64;
+        if half_multiple % 2 == 0 {
+            amplitude
+        } else {
+            amplitude * 10f64.powf((start_db - fall_db_per_10_ms * ms / 10.0) / 20.0)
+        }
+    };
+    partials_tone(0.5 * f0_hz, sample_rate_hz, num_samples, gain, seed)
 }
 
 /// Harmonics 1…16 of `f0_hz` whose balance changes over time: the k-th at
@@ -196,18 +188,29 @@ pub fn evolving_harmonic_tone(
     gain: impl Fn(usize, f64) -> f64,
     seed: u64,
 ) -> Vec<f32> {
+    let even_only =
+        |half_multiple: usize, ms: f64| if half_multiple % 2 == 0 { gain(half_multiple / 2, ms) } else { 0.0 };
+    partials_tone(0.5 * f0_hz, sample_rate_hz, num_samples, even_only, seed)
+}
+
+/// Partials at multiples 1…32 of `base_hz` below 45 % of the rate, the m-th
+/// at amplitude `gain(m, ms)` at `ms` into the note; breath noise 40 dB
+/// down.
+fn partials_tone(
+    base_hz: f64,
+    sample_rate_hz: f64,
+    num_samples: usize,
+    gain: impl Fn(usize, f64) -> f64,
+    seed: u64,
+) -> Vec<f32> {
     let mut noise = TestNoise::new(seed);
     (0..num_samples)
         .map(|n| {
             let t = n as f64 / sample_rate_hz;
-            let mut sample = 0.0;
-            for k in 1..=16usize {
-                let harmonic_hz = k as f64 * f0_hz;
-                if harmonic_hz >= 0.45 * sample_rate_hz {
-                    break;
-                }
-                sample += gain(k, t * 1e3) * (2.0 * PI * harmonic_hz * t).sin();
-            }
+            let sample: f64 = (1..=32usize)
+                .filter(|&m| m as f64 * base_hz < 0.45 * sample_rate_hz)
+                .map(|m| gain(m, t * 1e3) * (2.0 * PI * m as f64 * base_hz * t).sin())
+                .sum();
             (0.2 * sample + 0.005 * noise.next() as f64) as f32
         })
         .collect()
