@@ -262,7 +262,7 @@ fn second_harmonic_swell_early_in_a_note_keeps_its_octave() {
                 _ => 1.0 / k as f64,
             };
             let note = (sample_rate * 0.4) as usize;
-            signal.extend(common::evolving_harmonic_tone(to_hz, sample_rate as f64, note, swell, 3));
+            signal.extend(common::partials_tone(to_hz, sample_rate as f64, note, swell, 3));
             let (_, misses) = misses(&signal[change..], sample_rate, to_hz as f32);
             assert!(misses.is_empty(), "{sample_rate} Hz, {from_hz} → {to_hz} Hz: {misses:?}");
         }
@@ -280,11 +280,12 @@ fn timbre_change_late_in_a_note_keeps_its_octave() {
         for f0_hz in [247.0, 440.0, 880.0] {
             let hollowing = |k: usize, ms: f64| match k {
                 2 => 1.0,
-                _ if k % 2 == 1 => 10f64.powf(-FADE_DB * ((ms - 300.0) / 40.0).clamp(0.0, 1.0) / 20.0) / k as f64,
+                _ if !k.is_multiple_of(2) => {
+                    10f64.powf(-FADE_DB * ((ms - 300.0) / 40.0).clamp(0.0, 1.0) / 20.0) / k as f64
+                }
                 _ => 1.0 / k as f64,
             };
-            let signal =
-                common::evolving_harmonic_tone(f0_hz, sample_rate as f64, (sample_rate * 0.6) as usize, hollowing, 4);
+            let signal = common::partials_tone(f0_hz, sample_rate as f64, (sample_rate * 0.6) as usize, hollowing, 4);
             let (_, misses) = misses(&signal, sample_rate, f0_hz as f32);
             assert!(misses.is_empty(), "{sample_rate} Hz, {f0_hz} Hz: {misses:?}");
         }

@@ -169,7 +169,7 @@ pub fn period_doubled_attack(
     let gain = |half_multiple: usize, ms: f64| {
         // The harmonic at or just above this partial.
         let amplitude = 1.0 / half_multiple.div_ceil(2) as f64;
-        if half_multiple % 2 == 0 {
+        if half_multiple.is_multiple_of(2) {
             amplitude
         } else {
             amplitude * 10f64.powf((start_db - fall_db_per_10_ms * ms / 10.0) / 20.0)
@@ -178,25 +178,11 @@ pub fn period_doubled_attack(
     partials_tone(0.5 * f0_hz, sample_rate_hz, num_samples, gain, seed)
 }
 
-/// Harmonics 1…16 of `f0_hz` whose balance changes over time: the k-th at
-/// amplitude `gain(k, ms)` at `ms` into the note (1/k is a plain tone);
-/// breath noise 40 dB down. Peak about 0.5 for gains near 1/k.
-pub fn evolving_harmonic_tone(
-    f0_hz: f64,
-    sample_rate_hz: f64,
-    num_samples: usize,
-    gain: impl Fn(usize, f64) -> f64,
-    seed: u64,
-) -> Vec<f32> {
-    let even_only =
-        |half_multiple: usize, ms: f64| if half_multiple % 2 == 0 { gain(half_multiple / 2, ms) } else { 0.0 };
-    partials_tone(0.5 * f0_hz, sample_rate_hz, num_samples, even_only, seed)
-}
-
 /// Partials at multiples 1…32 of `base_hz` below 45 % of the rate, the m-th
-/// at amplitude `gain(m, ms)` at `ms` into the note; breath noise 40 dB
-/// down.
-fn partials_tone(
+/// at amplitude `gain(m, ms)` at `ms` into the note (a harmonic tone whose
+/// balance changes over time; `1/m` is a plain one); breath noise 40 dB
+/// down. Peak about 0.5 for gains near 1/m.
+pub fn partials_tone(
     base_hz: f64,
     sample_rate_hz: f64,
     num_samples: usize,
