@@ -60,7 +60,7 @@ use crate::biquad::{Biquad, BUTTERWORTH_4_Q};
 use crate::history::HistoryBuffer;
 use nsdf::{
     find_key_maxima, highest_near, highest_nsdf_near, host_nsdf, mpm_pick, parabola_vertex, parabolic_peak,
-    repeating_and_inverting_energy, NsdfPlan, MAX_KEY_MAXIMA,
+    repeating_and_inverting_energy, window_mean, NsdfPlan, MAX_KEY_MAXIMA,
 };
 
 /// Settings of the pitch tracker.
@@ -409,7 +409,7 @@ impl PitchTracker {
         }
         let recent_len = ((RECENT_PERIODS + 1) * (half + 1)).min(self.window_len);
         let recent = self.decimated.latest(recent_len);
-        let mean = recent.iter().sum::<f32>() / recent.len() as f32;
+        let mean = window_mean(recent);
         let (best_lag, best_value) = highest_nsdf_near(recent, mean, half);
         if best_value < RECENT_OCTAVE_MIN_NSDF {
             return lag;
@@ -439,8 +439,7 @@ impl PitchTracker {
             return None;
         }
         let (older, newer) = self.decimated.latest(self.window_len).split_at(split);
-        let mean = |part: &[f32]| part.iter().sum::<f32>() / part.len() as f32;
-        let (older_mean, newer_mean) = (mean(older), mean(newer));
+        let (older_mean, newer_mean) = (window_mean(older), window_mean(newer));
         let (upper, newer_at_upper) = highest_nsdf_near(newer, newer_mean, half);
         let (_, older_at_upper) = highest_nsdf_near(older, older_mean, half);
         let (_, older_at_lag) = highest_nsdf_near(older, older_mean, lag);
@@ -510,7 +509,7 @@ impl PitchTracker {
     fn refine_at_host_rate(&self, approx_lag: f32, window_len: usize) -> (f32, f32) {
         let window = self.host.latest(window_len);
         let max_lag = window.len() / 2;
-        let mean = window.iter().sum::<f32>() / window.len() as f32;
+        let mean = window_mean(window);
         let nsdf_at = |lag| host_nsdf(window, mean, lag);
         let mut center = (approx_lag.round() as usize).clamp(2, max_lag - 1);
         let mut values = [nsdf_at(center - 1), nsdf_at(center), nsdf_at(center + 1)];

@@ -57,7 +57,7 @@ impl NsdfPlan {
 
     /// NSDF of `window` (`window_len` samples) into `nsdf`; false on silence.
     pub(super) fn compute(&mut self, window: &[f32]) -> bool {
-        let mean = window.iter().sum::<f32>() / self.window_len as f32;
+        let mean = window_mean(window);
         let mut energy = 0.0f32;
         for (dst, &x) in self.time_buffer.iter_mut().zip(window) {
             *dst = x - mean;
@@ -144,14 +144,26 @@ pub(super) fn highest_nsdf_near(window: &[f32], mean: f32, center: usize) -> (us
         .fold((center, f32::MIN), |a, b| if b.1 > a.1 { b } else { a })
 }
 
-/// NSDF of `window` minus `mean` at one integer lag (any rate).
-pub(super) fn host_nsdf(window: &[f32], mean: f32, lag: usize) -> f32 {
+/// Mean of `window`.
+pub(super) fn window_mean(window: &[f32]) -> f32 {
+    window.iter().sum::<f32>() / window.len() as f32
+}
+
+/// Over the samples of `window` minus `mean` that lie `lag` apart (a, b):
+/// (Σ a·b, Σ a² + b²).
+fn lagged_sums(window: &[f32], mean: f32, lag: usize) -> (f32, f32) {
     let (mut cross, mut energy) = (0.0f32, 0.0f32);
     for (&a, &b) in window.iter().zip(&window[lag..]) {
         let (a, b) = (a - mean, b - mean);
         cross += a * b;
         energy += a * a + b * b;
     }
+    (cross, energy)
+}
+
+/// NSDF of `window` minus `mean` at one integer lag (any rate).
+pub(super) fn host_nsdf(window: &[f32], mean: f32, lag: usize) -> f32 {
+    let (cross, energy) = lagged_sums(window, mean, lag);
     if energy > 1e-12 {
         2.0 * cross / energy
     } else {
@@ -160,18 +172,13 @@ pub(super) fn host_nsdf(window: &[f32], mean: f32, lag: usize) -> f32 {
 }
 
 /// Energy of `window` minus `mean` split at one lag, over the samples
-/// `lag` apart: (the part that repeats after `lag`, the part that inverts).
-/// The first holds the harmonics of the lag's frequency, the second the
-/// partials halfway between them; their difference over their sum is the
-/// NSDF at `lag`.
+/// `lag` apart: (the part that repeats after `lag`, Σ (a + b)², the part
+/// that inverts, Σ (a − b)²). The first holds the harmonics of the lag's
+/// frequency, the second the partials halfway between them; their
+/// difference over their sum is the NSDF at `lag`.
 pub(super) fn repeating_and_inverting_energy(window: &[f32], mean: f32, lag: usize) -> (f32, f32) {
-    let (mut repeating, mut inverting) = (0.0f32, 0.0f32);
-    for (&a, &b) in window.iter().zip(&window[lag..]) {
-        let (a, b) = (a - mean, b - mean);
-        repeating += (a + b) * (a + b);
-        inverting += (a - b) * (a - b);
-    }
-    (repeating, inverting)
+    let (cross, energy) = lagged_sums(window, mean, lag);
+    (energy + 2.0 * cross, energy - 2.0 * cross)
 }
 
 /// Vertex of the parabola through three equally spaced values: (offset from
