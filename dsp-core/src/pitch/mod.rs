@@ -14,12 +14,15 @@
 //!    and one inverse real FFT (linear, not circular, correlation).
 //! 3. MPM peak picking: the first key maximum within `MPM_CUTOFF` of the
 //!    highest one, between the lags of `max_f0_hz` and `min_f0_hz`.
-//! 4. Subharmonic check: if the NSDF at a small multiple of the chosen lag
-//!    is clearly higher than at the lag itself, the lag is a fraction of
-//!    the period (a weak fundamental and one dominant harmonic, as in a
-//!    saxophone's or a bassoon's low register, put that harmonic's lobe
-//!    within MPM's cutoff of the true one; a signal truly periodic at the
-//!    lag is at least as periodic there as at its multiples).
+//! 4. Subharmonic check: if the NSDF at a longer lag up to six times the
+//!    chosen one is clearly higher than at the chosen lag, and the chosen
+//!    lag is a whole number of periods of one of that longer lag's 2nd to
+//!    6th harmonics, the chosen lag was that harmonic's lobe and the
+//!    longer lag is the period (a weak fundamental and one dominant
+//!    harmonic, as in a saxophone's or a bassoon's low register, put that
+//!    harmonic's lobes within MPM's cutoff of the true period; a signal
+//!    truly periodic at the lag is at least as periodic there as at any
+//!    longer lag).
 //! 5. Recency check: if the latest few periods at half the chosen lag are
 //!    clearly periodic, and no less periodic there than at the lag, the
 //!    upper octave wins (a window straddling a note change is otherwise most
@@ -108,17 +111,27 @@ const OCTAVE_GUARD_MIN_SHARE: f32 = 0.8;
 /// octave too raised the saxophones' octave errors by 1–3 points; 0.14 and
 /// up gave back part of the bassoon's, cello's and singing's gains.
 const OCTAVE_MARGIN: f32 = 0.1;
-/// See [`OCTAVE_MARGIN`]: the margin for multiples 3 … [`MAX_SUBHARMONIC`].
+/// See [`OCTAVE_MARGIN`]: the margin for periods other than even multiples
+/// of the lag (which the octave below is periodic at too).
 const HARMONIC_MARGIN: f32 = 0.06;
-/// Multiples 3 and up are tried only for pitches below this, Hz: a single
-/// harmonic dominates where a fixed formant (a bassoon's near 500 Hz) sits
-/// on the 3rd harmonic or higher of a low note; on higher notes, chance
-/// NSDF peaks at three or five periods cost violin and flute 0.3–0.6 points
-/// of accuracy, and a bound of 200 Hz still cost the violin 0.3–0.4 for
+/// Periods other than the octave below are tried only for pitches below
+/// this, Hz: a single harmonic dominates where a fixed formant (a
+/// bassoon's near 500 Hz) sits on the 3rd harmonic or higher of a low
+/// note; on higher notes, chance NSDF peaks at three or five periods cost
+/// violin and flute 0.3–0.6 points of accuracy, and a bound of 200 Hz still cost the violin 0.3–0.4 for
 /// 0.3–1.2 on the bassoon (`cargo xtask eval-pitch`).
 const DOMINANT_HARMONIC_MAX_F0_HZ: f32 = 150.0;
-/// Highest multiple of the MPM lag the subharmonic check tries.
-const MAX_SUBHARMONIC: usize = 5;
+/// Highest harmonic whose lobe the subharmonic check looks for (the period
+/// it tries is at most this many times the MPM lag): a bassoon's formant
+/// near 500 Hz sits on the 6th harmonic of its F2 (87 Hz). 5 left FluidR3's
+/// bassoon at 96.5 % RPA at 48 kHz, 6 gave 97.3 % (`cargo xtask eval-pitch`).
+const MAX_SUBHARMONIC: usize = 6;
+/// How far from a whole number of a harmonic's periods a lag may be for the
+/// subharmonic check to count it as that harmonic's lobe, as a share of
+/// the number (each period's peak is pulled by its neighbours: FluidR3's
+/// bassoon G2 peaks at 0.955 periods of its 5th harmonic). 0.04 left those
+/// notes at their 5th harmonic (`cargo xtask eval-pitch`).
+const HARMONIC_LOBE_TOLERANCE: f32 = 0.06;
 /// NSDF the subharmonic check needs at a multiple of a lag.
 const SUBHARMONIC_MIN_NSDF: f32 = 0.9;
 /// How far from exactly a multiple of a lag its lobe may peak, as a share
@@ -415,7 +428,7 @@ impl PitchTracker {
             return lag;
         }
         let (_, at_lag) = highest_nsdf_near(recent, mean, lag);
-        if is_subharmonic_more_periodic(best_value, at_lag, 2) {
+        if is_subharmonic_more_periodic(best_value, at_lag, true) {
             lag
         } else {
             best_lag
@@ -494,7 +507,7 @@ impl PitchTracker {
                     && is_subharmonic_more_periodic(
                         parabolic_peak(&self.full.nsdf, candidate).1,
                         parabolic_peak(&self.full.nsdf, lag).1,
-                        2,
+                        true,
                     ) =>
             {
                 self.octave_jump_frames = 0;
@@ -530,39 +543,56 @@ impl PitchTracker {
     }
 }
 
-/// Subharmonic check: the smallest multiple `m · lag` (`m` = 2 …
-/// [`MAX_SUBHARMONIC`]) whose key maximum is clearly periodic and a
-/// margin ([`OCTAVE_MARGIN`], [`HARMONIC_MARGIN`]) more periodic than
-/// `lag` is the period: `lag` was the period of the one harmonic that
-/// dominates the spectrum (the 2nd of a weak-fundamental reed, the 4th
-/// or 5th of a bassoon's low notes, whose formant sits near 500 Hz).
+/// Subharmonic check: the shortest longer lag whose key maximum is clearly
+/// periodic and a margin ([`OCTAVE_MARGIN`], [`HARMONIC_MARGIN`]) more
+/// periodic than `lag`, with `lag` on one of its harmonic lobes (see
+/// [`harmonic_lobe_ratio`]), is the period: `lag` was a lobe of the one
+/// harmonic that dominates the spectrum (the 2nd of a weak-fundamental
+/// reed, the 3rd to 5th of a bassoon's low notes, whose formant sits near
+/// 500 Hz). The lobe may be the harmonic's first period or a later one
+/// (four fifths of a low G's period, where its 5th harmonic dominates).
 fn prefer_full_period(nsdf: &[f32], lag: usize, key_maxima: &[usize], analysis_rate_hz: f32) -> usize {
     // Interpolated heights: at high pitches the integer lags miss a
     // short period's peak by more than a multiple's.
     let height = |at: usize| parabolic_peak(nsdf, at).1;
     let at_lag = height(lag);
-    (2..=MAX_SUBHARMONIC)
-        .filter(|&multiple| multiple == 2 || analysis_rate_hz / (multiple * lag) as f32 <= DOMINANT_HARMONIC_MAX_F0_HZ)
-        .find_map(|multiple| {
-            let target = (multiple * lag) as f32;
-            key_maxima
-                .iter()
-                .copied()
-                .filter(|&candidate| (candidate as f32 / target - 1.0).abs() < SUBHARMONIC_LAG_TOLERANCE)
-                .max_by(|&a, &b| nsdf[a].total_cmp(&nsdf[b]))
-                .filter(|&candidate| is_subharmonic_more_periodic(at_lag, height(candidate), multiple))
+    key_maxima
+        .iter()
+        .copied()
+        .filter(|&period| period > lag)
+        .find(|&period| {
+            let Some(ratio) = harmonic_lobe_ratio(lag, period) else {
+                return false;
+            };
+            // A signal periodic at the octave below is periodic at every
+            // even multiple of the lag too: those need the octave's margin.
+            let octave = ratio.fract() == 0.0 && ratio % 2.0 == 0.0;
+            (ratio == 2.0 || analysis_rate_hz / period as f32 <= DOMINANT_HARMONIC_MAX_F0_HZ)
+                && is_subharmonic_more_periodic(at_lag, height(period), octave)
         })
         .unwrap_or(lag)
 }
 
-/// Whether a signal with NSDF `at_lag` at some lag and `at_multiple` at
-/// `multiple` times it is periodic at the longer lag, not the shorter: clearly
+/// `period / lag` as `k / j` (`k` = 2 … [`MAX_SUBHARMONIC`], `j` = 1 …
+/// `k` − 1) when `lag` is within [`HARMONIC_LOBE_TOLERANCE`] of `j`
+/// periods of `period`'s `k`-th harmonic: where `period`'s NSDF has a
+/// lobe when that harmonic dominates. `None` otherwise.
+fn harmonic_lobe_ratio(lag: usize, period: usize) -> Option<f32> {
+    (2..=MAX_SUBHARMONIC).find_map(|k| {
+        let harmonic_periods = lag as f32 * k as f32 / period as f32;
+        let j = harmonic_periods.round();
+        (j >= 1.0 && j < k as f32 && (harmonic_periods - j).abs() < HARMONIC_LOBE_TOLERANCE * j).then_some(k as f32 / j)
+    })
+}
+
+/// Whether a signal with NSDF `at_lag` at some lag and `at_multiple` at a
+/// longer lag (an even multiple of it when `octave`) is periodic at the
+/// longer lag, not the shorter: clearly
 /// periodic there, and clearly more so than at the shorter lag (a window
 /// straddling a note change can be somewhat more periodic at a long lag by
 /// chance).
-fn is_subharmonic_more_periodic(at_lag: f32, at_multiple: f32, multiple: usize) -> bool {
-    // Powers of two are octaves (4 is the octave below the octave below).
-    let margin = if multiple.is_power_of_two() { OCTAVE_MARGIN } else { HARMONIC_MARGIN };
+fn is_subharmonic_more_periodic(at_lag: f32, at_multiple: f32, octave: bool) -> bool {
+    let margin = if octave { OCTAVE_MARGIN } else { HARMONIC_MARGIN };
     at_multiple >= SUBHARMONIC_MIN_NSDF && at_multiple >= at_lag + margin
 }
 

@@ -131,12 +131,26 @@ pub fn weak_fundamental_reed(f0_hz: f64, sample_rate_hz: f64, num_samples: usize
 /// harmonic dominates and the fundamental sits 25–40 dB under it, over a
 /// −30 dB floor; 5 Hz vibrato of ±10 cents, breath noise 40 dB down.
 pub fn formant_dominated_reed(f0_hz: f64, sample_rate_hz: f64, num_samples: usize, seed: u64) -> Vec<f32> {
+    formant_reed(f0_hz, 480.0, 10.0, sample_rate_hz, num_samples, seed)
+}
+
+/// Harmonics 1…30 of `f0_hz` shaped by one formant at `formant_hz` (60 Hz
+/// wide) over a −30 dB floor, 5 Hz vibrato of ±`vibrato_cents`, breath
+/// noise 40 dB down.
+pub fn formant_reed(
+    f0_hz: f64,
+    formant_hz: f64,
+    vibrato_cents: f64,
+    sample_rate_hz: f64,
+    num_samples: usize,
+    seed: u64,
+) -> Vec<f32> {
     let mut noise = TestNoise::new(seed);
     let mut phase = 0.0f64;
     (0..num_samples)
         .map(|n| {
             let t = n as f64 / sample_rate_hz;
-            let f0 = f0_hz * (0.1 / 12.0 * (2.0 * PI * 5.0 * t).sin()).exp2();
+            let f0 = f0_hz * (vibrato_cents / 1200.0 * (2.0 * PI * 5.0 * t).sin()).exp2();
             phase += f0 / sample_rate_hz;
             let mut sample = 0.0;
             for k in 1..=30usize {
@@ -144,7 +158,7 @@ pub fn formant_dominated_reed(f0_hz: f64, sample_rate_hz: f64, num_samples: usiz
                 if frequency >= 0.45 * sample_rate_hz {
                     break;
                 }
-                let formant = 1.0 / (1.0 + ((frequency - 480.0) / 60.0).powi(2));
+                let formant = 1.0 / (1.0 + ((frequency - formant_hz) / 60.0).powi(2));
                 sample += (0.03 + formant) * (2.0 * PI * k as f64 * phase).sin();
             }
             (0.3 * sample + 0.005 * noise.next() as f64) as f32
