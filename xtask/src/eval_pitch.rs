@@ -5,7 +5,9 @@
 //! - held-out phrases (seeds no instrument trains or validates on) for nine
 //!   instruments, the low reeds and brass among them, rendered dry through
 //!   the three SoundFonts of Debian's packages at 44.1 and 48 kHz; the exact
-//!   pitch comes from the MIDI file (notes and pitch bends);
+//!   pitch comes from the MIDI file (notes and pitch bends); and for each
+//!   of them a scale of every note of its range, one at a time, since a
+//!   phrase covers only part of a range;
 //! - synthesized singing and speech ([`crate::voice`]), low and high
 //!   register, at both rates; the exact pitch is the one the glottal source
 //!   was driven with.
@@ -53,9 +55,12 @@ use dsp_core::engine::AnalysisConfig;
 use dsp_core::feature_track::feature_track;
 use dsp_core::pitch_units::{hz_to_midi, note_name};
 use dsp_core::wire::UserControls;
+use midly::Smf;
 use pyin::{Framing, PYINExecutor, PadMode};
 
-use crate::phrases::{default_instrument, note_held, pitch_track, write_phrases, InstrumentSpec};
+use crate::phrases::{
+    default_instrument, note_held, pitch_track, write_phrases, write_scale, InstrumentSpec, SCALE_NOTE_MS,
+};
 use crate::soundfont::{normalise, render_at, SOUNDFONTS};
 use crate::sub_octave::{SubOctaveCheck, SUB_OCTAVE_WITHIN_DB};
 use crate::voice::{synthesize, Register, VoiceStyle};
@@ -344,9 +349,38 @@ fn score(input: String, source: String, signal: &[f32], rate_hz: u32, track: &[O
     Row { input, source, rate_hz, ours, pyin }
 }
 
-fn instrument_rows(spec: &InstrumentSpec, work: &Path) -> Result<Vec<Row>> {
-    let smf = write_phrases(spec, CLIP_MINUTES, 1 + spec.gm_program as u64 + SEED_OFFSET);
-    let midi = work.join(format!("{}.mid", spec.name));
+/// What an instrument plays for the harness.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Clip {
+    /// A held-out 30-second phrase.
+    Melody,
+    /// Every note of its range once ([`write_scale`]).
+    Scale,
+}
+
+impl Clip {
+    /// The exact performance, seeded apart from training and validation.
+    fn write(self, spec: &InstrumentSpec) -> Smf<'static> {
+        let seed = 1 + spec.gm_program as u64 + SEED_OFFSET;
+        match self {
+            Clip::Melody => write_phrases(spec, CLIP_MINUTES, seed),
+            Clip::Scale => write_scale(spec, seed),
+        }
+    }
+
+    /// The row's input name for `spec`, and the files' stem.
+    fn names(self, spec: &InstrumentSpec) -> (String, String) {
+        match self {
+            Clip::Melody => (spec.display_name.to_string(), spec.name.to_string()),
+            Clip::Scale => (format!("{}, scale", spec.display_name), format!("{}-scale", spec.name)),
+        }
+    }
+}
+
+fn instrument_rows(spec: &InstrumentSpec, clip: Clip, work: &Path) -> Result<Vec<Row>> {
+    let smf = clip.write(spec);
+    let (input, stem) = clip.names(spec);
+    let midi = work.join(format!("{stem}.mid"));
     smf.save(&midi)?;
     let track = pitch_track(&smf);
     let mut rows = Vec::new();
@@ -355,20 +389,13 @@ fn instrument_rows(spec: &InstrumentSpec, work: &Path) -> Result<Vec<Row>> {
             bail!("{font} is missing: apt-get install fluidsynth {package}");
         }
         for rate_hz in RATES_HZ {
-            let stem = format!("{}-{}-{rate_hz}", spec.name, font_name.replace(' ', "-").to_lowercase());
+            let stem = format!("{stem}-{}-{rate_hz}", font_name.replace(' ', "-").to_lowercase());
             let wav = work.join(format!("{stem}.wav"));
             render_at(Path::new(font), &midi, &wav, rate_hz)?;
             normalise(&wav)?;
             let clip = read_audio(&wav)?;
             let signal = mono_mix(&clip);
-            rows.push(score(
-                spec.display_name.to_string(),
-                font_name.to_string(),
-                &signal,
-                rate_hz,
-                &track,
-                INSTRUMENT_RULE,
-            ));
+            rows.push(score(input.clone(), font_name.to_string(), &signal, rate_hz, &track, INSTRUMENT_RULE));
         }
     }
     Ok(rows)
@@ -434,13 +461,16 @@ pub fn eval_pitch(report_path: Option<&Path>) -> Result<()> {
     let work = PathBuf::from("target/eval-pitch").join(stem.as_ref());
     std::fs::create_dir_all(&work)?;
     let mut instrument_table = Vec::new();
+    let mut scale_table = Vec::new();
     for spec in &EVAL_INSTRUMENTS {
-        instrument_table.extend(instrument_rows(spec, &work)?);
+        instrument_table.extend(instrument_rows(spec, Clip::Melody, &work)?);
+        scale_table.extend(instrument_rows(spec, Clip::Scale, &work)?);
         println!("{}: done", spec.name);
     }
     let voice_table = voice_rows();
     let worst = instrument_table
         .iter()
+        .chain(&scale_table)
         .chain(&voice_table)
         .min_by(|a, b| a.ours.raw_pitch_accuracy().total_cmp(&b.ours.raw_pitch_accuracy()));
     let mut report = format!(
@@ -451,6 +481,13 @@ pub fn eval_pitch(report_path: Option<&Path>) -> Result<()> {
         AnalysisConfig::default().lookahead_ms
     );
     report.push_str(&table(&instrument_table));
+    report.push_str(&format!(
+        "\n## Instruments, every note of their range ({} ms each, lowest first)\n\n\
+         A 30-second phrase wanders over part of a range (the bassoon's stays within C2–F♯3 but for three short notes, of B♭1–C5), so these \
+         scales make sure every note is heard once.\n\n",
+        SCALE_NOTE_MS
+    ));
+    report.push_str(&table(&scale_table));
     report.push_str("\n## Voice (30-second synthesized clips, exact pitch)\n\n");
     report.push_str(&table(&voice_table));
     if let Some(row) = worst {

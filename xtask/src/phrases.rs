@@ -193,6 +193,34 @@ pub fn write_phrases(spec: &InstrumentSpec, minutes: f32, seed: u64) -> Smf<'sta
     finish(events, time_ms + 1000)
 }
 
+/// Sounding length of each note of [`write_scale`], ms.
+pub const SCALE_NOTE_MS: u32 = 500;
+/// Rest after each note of [`write_scale`], ms.
+const SCALE_REST_MS: u32 = 150;
+
+/// Every note of `spec`'s range once, from the lowest up, detached, at a
+/// steady mezzo-forte with the instrument's vibrato (seeded by `seed`):
+/// a 30-second phrase's random walk covers only part of a range, so a
+/// note the tracker misses can go unheard.
+pub fn write_scale(spec: &InstrumentSpec, seed: u64) -> Smf<'static> {
+    let mut rng = NoiseRng::new(seed);
+    let mut events = Events { list: Vec::new() };
+    events.push(0, MidiMessage::ProgramChange { program: u7::new(spec.gm_program) });
+    for (controller, value) in [(101, 0), (100, 0), (6, BEND_RANGE_SEMITONES as u8), (38, 0), (7, 110), (11, 100)] {
+        events.controller(0, controller, value);
+    }
+    let mut time_ms = 200u32;
+    for key in spec.note_range.0..=spec.note_range.1 {
+        events.bend_cents(time_ms, 0.0);
+        events.push(time_ms, MidiMessage::NoteOn { key: u7::new(key), vel: u7::new(90) });
+        write_vibrato(&mut events, &mut rng, spec, time_ms, SCALE_NOTE_MS);
+        events.push(time_ms + SCALE_NOTE_MS, MidiMessage::NoteOff { key: u7::new(key), vel: u7::new(64) });
+        time_ms += SCALE_NOTE_MS + SCALE_REST_MS;
+    }
+    events.bend_cents(time_ms, 0.0);
+    finish(events, time_ms + 1000)
+}
+
 /// Delayed vibrato that fades in over the note.
 fn write_vibrato(events: &mut Events, rng: &mut NoiseRng, spec: &InstrumentSpec, start: u32, sounding_ms: u32) {
     let rate_hz = uniform(rng, 4.5, 6.5);
@@ -293,6 +321,28 @@ mod tests {
             .collect();
         assert!(keys.len() > 20);
         assert!(keys.iter().all(|&k| (55..=93).contains(&k)));
+    }
+
+    /// The scale plays every note of the range once, lowest first, and the
+    /// pitch track hears each one.
+    #[test]
+    fn the_scale_plays_the_whole_range_in_order() {
+        let spec = default_instrument("cello");
+        let smf = write_scale(&spec, 3);
+        let keys: Vec<u8> = smf.tracks[0]
+            .iter()
+            .filter_map(|e| match e.kind {
+                TrackEventKind::Midi { message: MidiMessage::NoteOn { key, .. }, .. } => Some(key.as_int()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(keys, (spec.note_range.0..=spec.note_range.1).collect::<Vec<_>>());
+        let track = pitch_track(&smf);
+        for (n, key) in keys.iter().enumerate() {
+            let middle_ms = 200 + n * (SCALE_NOTE_MS + SCALE_REST_MS) as usize + SCALE_NOTE_MS as usize / 2;
+            let heard = hz_to_midi(note_held(&track, middle_ms, 30).expect("a held note"));
+            assert!((heard - *key as f32).abs() < 0.5, "key {key} heard as {heard}");
+        }
     }
 
     /// The pitch track follows notes and bends: a note, silence after it,
