@@ -33,11 +33,14 @@ pub enum Family {
     Brass,
     /// Saxophones.
     Saxophones,
+    /// Sung voices.
+    Voices,
 }
 
 impl Family {
     /// Every family, in listing order.
-    pub const ALL: [Family; 4] = [Family::Strings, Family::Woodwinds, Family::Brass, Family::Saxophones];
+    pub const ALL: [Family; 5] =
+        [Family::Strings, Family::Woodwinds, Family::Brass, Family::Saxophones, Family::Voices];
 
     /// Its bundled instruments, in listing order.
     pub fn members(self) -> impl Iterator<Item = &'static BundledInstrument> {
@@ -51,6 +54,7 @@ impl Family {
             Family::Woodwinds => "Woodwinds",
             Family::Brass => "Brass",
             Family::Saxophones => "Saxophones",
+            Family::Voices => "Voices",
         }
     }
 }
@@ -70,7 +74,7 @@ macro_rules! bundled {
 
 /// Every shipped instrument, in the order musicians see them: by family,
 /// high to low within one.
-pub const BUNDLED_INSTRUMENTS: [BundledInstrument; 12] = [
+pub const BUNDLED_INSTRUMENTS: [BundledInstrument; 13] = [
     bundled!("violin", "Violin", Strings, 55..=93),
     bundled!("viola", "Viola", Strings, 48..=84),
     bundled!("cello", "Cello", Strings, 36..=76),
@@ -83,6 +87,7 @@ pub const BUNDLED_INSTRUMENTS: [BundledInstrument; 12] = [
     bundled!("soprano-sax", "Soprano saxophone", Saxophones, 56..=87),
     bundled!("alto-sax", "Alto saxophone", Saxophones, 49..=80),
     bundled!("tenor-sax", "Tenor saxophone", Saxophones, 44..=75),
+    bundled!("voice-oohs", "Voice (ooh)", Voices, 48..=76),
 ];
 
 /// The instrument played when none is chosen.

@@ -32,7 +32,7 @@ pub struct InstrumentSpec {
 /// comfortable sounding range. A table of its own, not read from the
 /// model crate's: that one embeds each trained file, so an instrument is
 /// trained here before it can be listed there.
-pub const DEFAULT_INSTRUMENTS: [InstrumentSpec; 12] = [
+pub const DEFAULT_INSTRUMENTS: [InstrumentSpec; 13] = [
     spec("violin", "Violin", 40, (55, 93), 30.0),
     spec("viola", "Viola", 41, (48, 84), 28.0),
     spec("cello", "Cello", 42, (36, 76), 25.0),
@@ -45,6 +45,7 @@ pub const DEFAULT_INSTRUMENTS: [InstrumentSpec; 12] = [
     spec("soprano-sax", "Soprano saxophone", 64, (56, 87), 20.0),
     spec("alto-sax", "Alto saxophone", 65, (49, 80), 20.0),
     spec("tenor-sax", "Tenor saxophone", 66, (44, 75), 20.0),
+    spec("voice-oohs", "Voice (ooh)", 53, (48, 76), 25.0),
 ];
 
 /// An [`InstrumentSpec`], positionally (the table above stays one line per
