@@ -313,15 +313,20 @@ mod tests {
         write_phrases(spec, 0.5, 3).write_std(&mut b).unwrap();
         assert_eq!(a, b);
         let smf = write_phrases(spec, 0.5, 3);
-        let keys: Vec<u8> = smf.tracks[0]
+        let keys = note_on_keys(&smf);
+        assert!(keys.len() > 20);
+        assert!(keys.iter().all(|&k| (55..=93).contains(&k)));
+    }
+
+    /// The keys of `smf`'s note-ons, in order.
+    fn note_on_keys(smf: &Smf) -> Vec<u8> {
+        smf.tracks[0]
             .iter()
             .filter_map(|e| match e.kind {
                 TrackEventKind::Midi { message: MidiMessage::NoteOn { key, .. }, .. } => Some(key.as_int()),
                 _ => None,
             })
-            .collect();
-        assert!(keys.len() > 20);
-        assert!(keys.iter().all(|&k| (55..=93).contains(&k)));
+            .collect()
     }
 
     /// The scale plays every note of the range once, lowest first, and the
@@ -330,13 +335,7 @@ mod tests {
     fn the_scale_plays_the_whole_range_in_order() {
         let spec = default_instrument("cello");
         let smf = write_scale(&spec, 3);
-        let keys: Vec<u8> = smf.tracks[0]
-            .iter()
-            .filter_map(|e| match e.kind {
-                TrackEventKind::Midi { message: MidiMessage::NoteOn { key, .. }, .. } => Some(key.as_int()),
-                _ => None,
-            })
-            .collect();
+        let keys = note_on_keys(&smf);
         assert_eq!(keys, (spec.note_range.0..=spec.note_range.1).collect::<Vec<_>>());
         let track = pitch_track(&smf);
         for (n, key) in keys.iter().enumerate() {
