@@ -111,6 +111,25 @@ const OCTAVE_GUARD_MIN_SHARE: f32 = 0.8;
 /// octave too raised the saxophones' octave errors by 1–3 points; 0.14 and
 /// up gave back part of the bassoon's, cello's and singing's gains.
 const OCTAVE_MARGIN: f32 = 0.1;
+/// The octave margin where the octave below is nearly perfectly periodic
+/// (NSDF at least [`STEADY_OCTAVE_MIN_NSDF`]) and the partials between the
+/// upper octave's harmonics hold steady across the window: MuseScore's
+/// cello F2 and F♯2 are 0.06–0.1 more periodic at their period than at the
+/// upper octave for their first 100–200 ms, where the saxophones' dying
+/// period doubling needs [`OCTAVE_MARGIN`]. 0.06 took the cello's MuseScore
+/// melody from 96.6 to 97.0 % with the saxophones unchanged; applied
+/// without the steadiness test it cost the tenor 0.3–0.5 points and the
+/// baritone 0.2 (`cargo xtask eval-pitch`).
+const STEADY_OCTAVE_MARGIN: f32 = 0.06;
+/// Highest pitch of the octave below that [`STEADY_OCTAVE_MARGIN`] serves,
+/// Hz (low strings and reeds; applied to the flute's E4 and the tenor's
+/// D♯5 it played 0.1–0.2 points of their frames an octave low).
+const STEADY_OCTAVE_MAX_F0_HZ: f32 = 150.0;
+/// NSDF the octave below needs for [`STEADY_OCTAVE_MARGIN`].
+const STEADY_OCTAVE_MIN_NSDF: f32 = 0.97;
+/// How far the partials between a lag's harmonics may fall from the
+/// window's older half to its newer half and still count as steady, dB.
+const STEADY_SUB_OCTAVE_FALL_DB: f32 = 0.5;
 /// See [`OCTAVE_MARGIN`]: the margin for periods other than even multiples
 /// of the lag (which the octave below is periodic at too).
 const HARMONIC_MARGIN: f32 = 0.06;
@@ -233,6 +252,9 @@ pub struct PitchTracker {
     note_age_samples: usize,
     /// Whether the last frame followed a dying sub-octave up.
     following_upper_octave: bool,
+    /// Whether this frame's partials between the MPM lag's harmonics hold
+    /// steady across the window (see [`STEADY_OCTAVE_MARGIN`]).
+    sub_octave_steady: bool,
 }
 
 impl PitchTracker {
@@ -267,6 +289,7 @@ impl PitchTracker {
             octave_jump_frames: 0,
             note_age_samples: 0,
             following_upper_octave: false,
+            sub_octave_steady: false,
         }
     }
 
@@ -286,6 +309,7 @@ impl PitchTracker {
         self.octave_jump_frames = 0;
         self.note_age_samples = 0;
         self.following_upper_octave = false;
+        self.sub_octave_steady = false;
     }
 
     /// Feeds host-rate samples (finite values expected). Real-time safe.
@@ -319,7 +343,9 @@ impl PitchTracker {
         let Some((lag, best)) = mpm_pick(&self.full.nsdf, key_maxima) else {
             return unvoiced;
         };
-        let mut lag = prefer_full_period(&self.full.nsdf, lag, key_maxima, self.analysis_rate_hz);
+        self.sub_octave_steady = self.is_sub_octave_steady(lag);
+        let mut lag =
+            prefer_full_period(&self.full.nsdf, lag, key_maxima, self.analysis_rate_hz, self.sub_octave_steady);
         lag = self.prefer_recent_upper_octave(lag);
         lag = match self.follow_dying_sub_octave(lag) {
             Some(upper) => {
@@ -374,7 +400,8 @@ impl PitchTracker {
         let num_maxima = find_key_maxima(nsdf, self.min_lag, recent_max_lag, &mut self.recent_key_maxima);
         let key_maxima = &self.recent_key_maxima[..num_maxima];
         let (recent_lag, _) = mpm_pick(nsdf, key_maxima)?;
-        let recent_lag = prefer_full_period(nsdf, recent_lag, key_maxima, self.analysis_rate_hz);
+        let recent_lag =
+            prefer_full_period(nsdf, recent_lag, key_maxima, self.analysis_rate_hz, self.sub_octave_steady);
         let interval_ln = (recent_lag as f32 / lag as f32).ln().abs();
         let same_note = interval_ln < HALF_SEMITONE_LN;
         let height = parabolic_peak(nsdf, recent_lag).1;
@@ -386,7 +413,11 @@ impl PitchTracker {
             && (lag as f32 / (multiple * recent_lag) as f32 - 1.0).abs() < SUBHARMONIC_LAG_TOLERANCE;
         let recent_f0_hz = self.analysis_rate_hz / recent_lag as f32;
         let continuing = (recent_f0_hz / self.previous_f0_hz).ln().abs() < HALF_SEMITONE_LN;
-        if is_multiple && continuing {
+        // An octave below that the full window hears more periodic than the
+        // newest samples hear the note is a steady note's own period (see
+        // `STEADY_OCTAVE_MARGIN`), not a change's common period.
+        let full_hears_it_better = multiple == 2 && parabolic_peak(&self.full.nsdf, lag).1 > height;
+        if is_multiple && continuing && !full_hears_it_better {
             // Already following the newest note: the full window's multiple of
             // it is the change's common period. (A steady note cannot hold this
             // check at a multiple of its own: the full window takes a multiple
@@ -428,11 +459,28 @@ impl PitchTracker {
             return lag;
         }
         let (_, at_lag) = highest_nsdf_near(recent, mean, lag);
-        if is_subharmonic_more_periodic(best_value, at_lag, true) {
+        if is_subharmonic_more_periodic(best_value, at_lag, Some(self.sub_octave_steady)) {
             lag
         } else {
             best_lag
         }
+    }
+
+    /// Whether the partials halfway between `lag`'s harmonics (the odd
+    /// multiples of the octave below) are as strong in the window's newer
+    /// half as in its older half, within [`STEADY_SUB_OCTAVE_FALL_DB`]: a
+    /// note whose octave below is its own (a cello's low string with a
+    /// strong 2nd harmonic), not an attack's period doubling dying away.
+    fn is_sub_octave_steady(&self, lag: usize) -> bool {
+        let split = self.window_len / 2;
+        if lag + 2 > split || self.analysis_rate_hz / (2 * lag) as f32 > STEADY_OCTAVE_MAX_F0_HZ {
+            return false;
+        }
+        let (older, newer) = self.decimated.latest(self.window_len).split_at(split);
+        let (_, older_between) = repeating_and_inverting_energy(older, window_mean(older), lag);
+        let (_, newer_between) = repeating_and_inverting_energy(newer, window_mean(newer), lag);
+        10.0 * (newer_between.max(f32::MIN_POSITIVE) / older_between.max(f32::MIN_POSITIVE)).log10()
+            > -STEADY_SUB_OCTAVE_FALL_DB
     }
 
     /// Dying sub-octave check: early in a note, a lag whose window was
@@ -507,7 +555,7 @@ impl PitchTracker {
                     && is_subharmonic_more_periodic(
                         parabolic_peak(&self.full.nsdf, candidate).1,
                         parabolic_peak(&self.full.nsdf, lag).1,
-                        true,
+                        Some(self.sub_octave_steady),
                     ) =>
             {
                 self.octave_jump_frames = 0;
@@ -551,7 +599,13 @@ impl PitchTracker {
 /// reed, the 3rd to 5th of a bassoon's low notes, whose formant sits near
 /// 500 Hz). The lobe may be the harmonic's first period or a later one
 /// (four fifths of a low G's period, where its 5th harmonic dominates).
-fn prefer_full_period(nsdf: &[f32], lag: usize, key_maxima: &[usize], analysis_rate_hz: f32) -> usize {
+fn prefer_full_period(
+    nsdf: &[f32],
+    lag: usize,
+    key_maxima: &[usize],
+    analysis_rate_hz: f32,
+    sub_octave_steady: bool,
+) -> usize {
     // Interpolated heights: at high pitches the integer lags miss a
     // short period's peak by more than a multiple's.
     let height = |at: usize| parabolic_peak(nsdf, at).1;
@@ -568,7 +622,7 @@ fn prefer_full_period(nsdf: &[f32], lag: usize, key_maxima: &[usize], analysis_r
             // even multiple of the lag too: those need the octave's margin.
             let octave = ratio.fract() == 0.0 && ratio % 2.0 == 0.0;
             (ratio == 2.0 || analysis_rate_hz / period as f32 <= DOMINANT_HARMONIC_MAX_F0_HZ)
-                && is_subharmonic_more_periodic(at_lag, height(period), octave)
+                && is_subharmonic_more_periodic(at_lag, height(period), octave.then_some(sub_octave_steady))
         })
         .unwrap_or(lag)
 }
@@ -586,13 +640,18 @@ fn harmonic_lobe_ratio(lag: usize, period: usize) -> Option<f32> {
 }
 
 /// Whether a signal with NSDF `at_lag` at some lag and `at_multiple` at a
-/// longer lag (an even multiple of it when `octave`) is periodic at the
-/// longer lag, not the shorter: clearly
+/// longer lag is periodic at the longer lag, not the shorter: clearly
 /// periodic there, and clearly more so than at the shorter lag (a window
 /// straddling a note change can be somewhat more periodic at a long lag by
-/// chance).
-fn is_subharmonic_more_periodic(at_lag: f32, at_multiple: f32, octave: bool) -> bool {
-    let margin = if octave { OCTAVE_MARGIN } else { HARMONIC_MARGIN };
+/// chance). `octave`: `Some` when the longer lag is an even multiple, with
+/// whether the partials between the shorter lag's harmonics hold steady
+/// ([`PitchTracker::is_sub_octave_steady`]).
+fn is_subharmonic_more_periodic(at_lag: f32, at_multiple: f32, octave: Option<bool>) -> bool {
+    let margin = match octave {
+        Some(true) if at_multiple >= STEADY_OCTAVE_MIN_NSDF => STEADY_OCTAVE_MARGIN,
+        Some(_) => OCTAVE_MARGIN,
+        None => HARMONIC_MARGIN,
+    };
     at_multiple >= SUBHARMONIC_MIN_NSDF && at_multiple >= at_lag + margin
 }
 
