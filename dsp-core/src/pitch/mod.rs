@@ -596,7 +596,7 @@ impl PitchTracker {
 /// periodic than `lag`, with `lag` on one of its harmonic lobes (see
 /// [`harmonic_lobe_ratio`]), is the period: `lag` was a lobe of the one
 /// harmonic that dominates the spectrum (the 2nd of a weak-fundamental
-/// reed, the 3rd to 5th of a bassoon's low notes, whose formant sits near
+/// reed, the 3rd to 6th of a bassoon's low notes, whose formant sits near
 /// 500 Hz). The lobe may be the harmonic's first period or a later one
 /// (four fifths of a low G's period, where its 5th harmonic dominates).
 fn prefer_full_period(
