@@ -62,8 +62,8 @@ use realfft::RealFftPlanner;
 use crate::biquad::{Biquad, BUTTERWORTH_4_Q};
 use crate::history::HistoryBuffer;
 use nsdf::{
-    find_key_maxima, highest_near, highest_nsdf_near, host_nsdf, mpm_pick, parabola_vertex, parabolic_peak,
-    repeating_and_inverting_energy, window_mean, NsdfPlan, MAX_KEY_MAXIMA,
+    energy_change_db, find_key_maxima, highest_near, highest_nsdf_near, host_nsdf, mpm_pick, parabola_vertex,
+    parabolic_peak, window_mean, NsdfPlan, MAX_KEY_MAXIMA,
 };
 
 /// Settings of the pitch tracker.
@@ -137,8 +137,9 @@ const HARMONIC_MARGIN: f32 = 0.06;
 /// this, Hz: a single harmonic dominates where a fixed formant (a
 /// bassoon's near 500 Hz) sits on the 3rd harmonic or higher of a low
 /// note; on higher notes, chance NSDF peaks at three or five periods cost
-/// violin and flute 0.3–0.6 points of accuracy, and a bound of 200 Hz still cost the violin 0.3–0.4 for
-/// 0.3–1.2 on the bassoon (`cargo xtask eval-pitch`).
+/// violin and flute 0.3–0.6 points of accuracy, and a bound of 200 Hz
+/// still cost the violin 0.3–0.4 for 0.3–1.2 on the bassoon (`cargo xtask
+/// eval-pitch`).
 const DOMINANT_HARMONIC_MAX_F0_HZ: f32 = 150.0;
 /// Highest harmonic whose lobe the subharmonic check looks for (the period
 /// it tries is at most this many times the MPM lag): a bassoon's formant
@@ -252,9 +253,6 @@ pub struct PitchTracker {
     note_age_samples: usize,
     /// Whether the last frame followed a dying sub-octave up.
     following_upper_octave: bool,
-    /// Whether this frame's partials between the MPM lag's harmonics hold
-    /// steady across the window (see [`STEADY_OCTAVE_MARGIN`]).
-    sub_octave_steady: bool,
 }
 
 impl PitchTracker {
@@ -289,7 +287,6 @@ impl PitchTracker {
             octave_jump_frames: 0,
             note_age_samples: 0,
             following_upper_octave: false,
-            sub_octave_steady: false,
         }
     }
 
@@ -309,7 +306,6 @@ impl PitchTracker {
         self.octave_jump_frames = 0;
         self.note_age_samples = 0;
         self.following_upper_octave = false;
-        self.sub_octave_steady = false;
     }
 
     /// Feeds host-rate samples (finite values expected). Real-time safe.
@@ -343,10 +339,9 @@ impl PitchTracker {
         let Some((lag, best)) = mpm_pick(&self.full.nsdf, key_maxima) else {
             return unvoiced;
         };
-        self.sub_octave_steady = self.is_sub_octave_steady(lag);
-        let mut lag =
-            prefer_full_period(&self.full.nsdf, lag, key_maxima, self.analysis_rate_hz, self.sub_octave_steady);
-        lag = self.prefer_recent_upper_octave(lag);
+        let sub_octave_steady = self.is_sub_octave_steady(lag);
+        let mut lag = prefer_full_period(&self.full.nsdf, lag, key_maxima, self.analysis_rate_hz, sub_octave_steady);
+        lag = self.prefer_recent_upper_octave(lag, sub_octave_steady);
         lag = match self.follow_dying_sub_octave(lag) {
             Some(upper) => {
                 // Evidence of its own: the guard's confirmation would hold
@@ -354,9 +349,9 @@ impl PitchTracker {
                 self.octave_jump_frames = 0;
                 upper
             }
-            None => self.guard_octave_jump(lag, key_maxima, best),
+            None => self.guard_octave_jump(lag, key_maxima, best, sub_octave_steady),
         };
-        let (coarse_lag, refine_len) = match self.follow_newest_note(lag) {
+        let (coarse_lag, refine_len) = match self.follow_newest_note(lag, sub_octave_steady) {
             Some(recent_lag) => (parabolic_peak(&self.recent.nsdf, recent_lag).0, self.recent.window_len),
             None => (
                 parabolic_peak(&self.full.nsdf, lag).0,
@@ -391,7 +386,7 @@ impl PitchTracker {
     /// there than at `lag`; for a leap once the full window is not periodic
     /// there (it is where that lag is a harmonic of a weak fundamental,
     /// which the full window rejected on purpose). `None`: `lag` stands.
-    fn follow_newest_note(&mut self, lag: usize) -> Option<usize> {
+    fn follow_newest_note(&mut self, lag: usize, sub_octave_steady: bool) -> Option<usize> {
         if !self.recent.compute(self.decimated.latest(self.recent.window_len)) {
             return None;
         }
@@ -400,8 +395,7 @@ impl PitchTracker {
         let num_maxima = find_key_maxima(nsdf, self.min_lag, recent_max_lag, &mut self.recent_key_maxima);
         let key_maxima = &self.recent_key_maxima[..num_maxima];
         let (recent_lag, _) = mpm_pick(nsdf, key_maxima)?;
-        let recent_lag =
-            prefer_full_period(nsdf, recent_lag, key_maxima, self.analysis_rate_hz, self.sub_octave_steady);
+        let recent_lag = prefer_full_period(nsdf, recent_lag, key_maxima, self.analysis_rate_hz, sub_octave_steady);
         let interval_ln = (recent_lag as f32 / lag as f32).ln().abs();
         let same_note = interval_ln < HALF_SEMITONE_LN;
         let height = parabolic_peak(nsdf, recent_lag).1;
@@ -446,7 +440,7 @@ impl PitchTracker {
     /// those same samples are not clearly more periodic at `lag` (the
     /// subharmonic check's test, so the two never disagree), the upper
     /// octave is the pitch being played now.
-    fn prefer_recent_upper_octave(&self, lag: usize) -> usize {
+    fn prefer_recent_upper_octave(&self, lag: usize, sub_octave_steady: bool) -> usize {
         let half = lag / 2;
         if half < self.min_lag.max(2) {
             return lag;
@@ -459,7 +453,7 @@ impl PitchTracker {
             return lag;
         }
         let (_, at_lag) = highest_nsdf_near(recent, mean, lag);
-        if is_subharmonic_more_periodic(best_value, at_lag, Some(self.sub_octave_steady)) {
+        if is_subharmonic_more_periodic(best_value, at_lag, Some(sub_octave_steady)) {
             lag
         } else {
             best_lag
@@ -472,15 +466,17 @@ impl PitchTracker {
     /// note whose octave below is its own (a cello's low string with a
     /// strong 2nd harmonic), not an attack's period doubling dying away.
     fn is_sub_octave_steady(&self, lag: usize) -> bool {
-        let split = self.window_len / 2;
-        if lag + 2 > split || self.analysis_rate_hz / (2 * lag) as f32 > STEADY_OCTAVE_MAX_F0_HZ {
+        let (older, newer) = self.window_halves();
+        if lag + 2 > older.len() || self.analysis_rate_hz / (2 * lag) as f32 > STEADY_OCTAVE_MAX_F0_HZ {
             return false;
         }
-        let (older, newer) = self.decimated.latest(self.window_len).split_at(split);
-        let (_, older_between) = repeating_and_inverting_energy(older, window_mean(older), lag);
-        let (_, newer_between) = repeating_and_inverting_energy(newer, window_mean(newer), lag);
-        10.0 * (newer_between.max(f32::MIN_POSITIVE) / older_between.max(f32::MIN_POSITIVE)).log10()
-            > -STEADY_SUB_OCTAVE_FALL_DB
+        let (_, between_db) = energy_change_db((older, window_mean(older)), (newer, window_mean(newer)), lag);
+        between_db > -STEADY_SUB_OCTAVE_FALL_DB
+    }
+
+    /// The analysis window's older and newer halves.
+    fn window_halves(&self) -> (&[f32], &[f32]) {
+        self.decimated.latest(self.window_len).split_at(self.window_len / 2)
     }
 
     /// Dying sub-octave check: early in a note, a lag whose window was
@@ -499,7 +495,7 @@ impl PitchTracker {
             self.following_upper_octave = false;
             return None;
         }
-        let (older, newer) = self.decimated.latest(self.window_len).split_at(split);
+        let (older, newer) = self.window_halves();
         let (older_mean, newer_mean) = (window_mean(older), window_mean(newer));
         let (upper, newer_at_upper) = highest_nsdf_near(newer, newer_mean, half);
         let (_, older_at_upper) = highest_nsdf_near(older, older_mean, half);
@@ -507,10 +503,7 @@ impl PitchTracker {
         let settling = if self.following_upper_octave {
             newer_at_upper >= older_at_upper + SUB_OCTAVE_KEEP_MARGIN
         } else {
-            let (older_harmonics, older_between) = repeating_and_inverting_energy(older, older_mean, upper);
-            let (newer_harmonics, newer_between) = repeating_and_inverting_energy(newer, newer_mean, upper);
-            let between_db = 10.0 * (newer_between / older_between.max(f32::MIN_POSITIVE)).log10();
-            let harmonics_db = 10.0 * (newer_harmonics / older_harmonics.max(f32::MIN_POSITIVE)).log10();
+            let (harmonics_db, between_db) = energy_change_db((older, older_mean), (newer, newer_mean), upper);
             newer_at_upper >= older_at_upper + SUB_OCTAVE_RISE
                 && between_db <= -SUB_OCTAVE_FALL_DB
                 && harmonics_db < -between_db
@@ -521,7 +514,7 @@ impl PitchTracker {
     }
 
     /// Applies the octave-jump guard to the MPM choice `lag`.
-    fn guard_octave_jump(&mut self, lag: usize, key_maxima: &[usize], best: f32) -> usize {
+    fn guard_octave_jump(&mut self, lag: usize, key_maxima: &[usize], best: f32, sub_octave_steady: bool) -> usize {
         if !self.has_voiced {
             return lag;
         }
@@ -555,7 +548,7 @@ impl PitchTracker {
                     && is_subharmonic_more_periodic(
                         parabolic_peak(&self.full.nsdf, candidate).1,
                         parabolic_peak(&self.full.nsdf, lag).1,
-                        Some(self.sub_octave_steady),
+                        Some(sub_octave_steady),
                     ) =>
             {
                 self.octave_jump_frames = 0;

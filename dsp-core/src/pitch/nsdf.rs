@@ -176,9 +176,20 @@ pub(super) fn host_nsdf(window: &[f32], mean: f32, lag: usize) -> f32 {
 /// that inverts, Σ (a − b)²). The first holds the harmonics of the lag's
 /// frequency, the second the partials halfway between them; their
 /// difference over their sum is the NSDF at `lag`.
-pub(super) fn repeating_and_inverting_energy(window: &[f32], mean: f32, lag: usize) -> (f32, f32) {
+fn repeating_and_inverting_energy(window: &[f32], mean: f32, lag: usize) -> (f32, f32) {
     let (cross, energy) = lagged_sums(window, mean, lag);
     (energy + 2.0 * cross, energy - 2.0 * cross)
+}
+
+/// How each part of [`repeating_and_inverting_energy`] at `lag` changed
+/// from `older` to `newer` (each a window and its mean), dB: (the
+/// harmonics', the partials' halfway between them).
+pub(super) fn energy_change_db(older: (&[f32], f32), newer: (&[f32], f32), lag: usize) -> (f32, f32) {
+    let (older_harmonics, older_between) = repeating_and_inverting_energy(older.0, older.1, lag);
+    let (newer_harmonics, newer_between) = repeating_and_inverting_energy(newer.0, newer.1, lag);
+    let change_db =
+        |newer: f32, older: f32| 10.0 * (newer.max(f32::MIN_POSITIVE) / older.max(f32::MIN_POSITIVE)).log10();
+    (change_db(newer_harmonics, older_harmonics), change_db(newer_between, older_between))
 }
 
 /// Vertex of the parabola through three equally spaced values: (offset from
