@@ -129,17 +129,49 @@ fn chance(rng: &mut NoiseRng, probability: f32) -> bool {
     uniform(rng, 0.0, 1.0) < probability
 }
 
-/// Phrases for `spec` lasting about `minutes`, from `seed`.
-pub fn write_phrases(spec: &InstrumentSpec, minutes: f32, seed: u64) -> Smf<'static> {
-    let mut rng = NoiseRng::new(seed);
+/// When the first note of a file starts, ms.
+const FIRST_NOTE_MS: u32 = 200;
+/// Notes sounding longer than this get vibrato, ms.
+const VIBRATO_MIN_MS: u32 = 350;
+
+/// The start of every file: `spec`'s program, the pitch-bend range and the
+/// channel volume.
+fn start_events(spec: &InstrumentSpec) -> Events {
     let mut events = Events { list: Vec::new() };
     events.push(0, MidiMessage::ProgramChange { program: u7::new(spec.gm_program) });
     for (controller, value) in [(101, 0), (100, 0), (6, BEND_RANGE_SEMITONES as u8), (38, 0), (7, 110)] {
         events.controller(0, controller, value);
     }
+    events
+}
+
+/// One note of `key` from `start` (ms) sounding `sounding_ms`, its pitch
+/// bend reset at its start, with vibrato when it is long enough.
+fn write_note(
+    events: &mut Events,
+    rng: &mut NoiseRng,
+    spec: &InstrumentSpec,
+    start: u32,
+    sounding_ms: u32,
+    key: u8,
+    velocity: u8,
+) {
+    events.bend_cents(start, 0.0);
+    events.push(start, MidiMessage::NoteOn { key: u7::new(key), vel: u7::new(velocity) });
+    if sounding_ms > VIBRATO_MIN_MS {
+        write_vibrato(events, rng, spec, start, sounding_ms);
+    }
+    // A legato note's off lands with the next note's on (sorted after it).
+    events.push(start + sounding_ms, MidiMessage::NoteOff { key: u7::new(key), vel: u7::new(64) });
+}
+
+/// Phrases for `spec` lasting about `minutes`, from `seed`.
+pub fn write_phrases(spec: &InstrumentSpec, minutes: f32, seed: u64) -> Smf<'static> {
+    let mut rng = NoiseRng::new(seed);
+    let mut events = start_events(spec);
     let (low, high) = (spec.note_range.0 as f32, spec.note_range.1 as f32);
     let end_ms = (minutes * 60_000.0) as u32;
-    let mut time_ms = 200u32;
+    let mut time_ms = FIRST_NOTE_MS;
     let mut note = uniform(&mut rng, low, high).round();
     while time_ms < end_ms {
         let num_notes = uniform(&mut rng, 3.0, 11.0) as usize;
@@ -179,14 +211,7 @@ pub fn write_phrases(spec: &InstrumentSpec, minutes: f32, seed: u64) -> Smf<'sta
         }
         for &(start, sounding_ms, key) in &notes {
             let velocity = (base_velocity + uniform(&mut rng, -12.0, 12.0)).clamp(30.0, 127.0) as u8;
-            events.bend_cents(start, 0.0);
-            events.push(start, MidiMessage::NoteOn { key: u7::new(key), vel: u7::new(velocity) });
-            if sounding_ms > 350 {
-                write_vibrato(&mut events, &mut rng, spec, start, sounding_ms);
-            }
-            // A legato note's off lands with the next note's on (sorted after it).
-            let off = start + sounding_ms;
-            events.push(off, MidiMessage::NoteOff { key: u7::new(key), vel: u7::new(64) });
+            write_note(&mut events, &mut rng, spec, start, sounding_ms, key, velocity);
         }
         time_ms += if chance(&mut rng, 0.1) { 2000 } else { uniform(&mut rng, 250.0, 1100.0) as u32 };
     }
@@ -205,17 +230,11 @@ const SCALE_REST_MS: u32 = 150;
 /// note the tracker misses can go unheard.
 pub fn write_scale(spec: &InstrumentSpec, seed: u64) -> Smf<'static> {
     let mut rng = NoiseRng::new(seed);
-    let mut events = Events { list: Vec::new() };
-    events.push(0, MidiMessage::ProgramChange { program: u7::new(spec.gm_program) });
-    for (controller, value) in [(101, 0), (100, 0), (6, BEND_RANGE_SEMITONES as u8), (38, 0), (7, 110), (11, 100)] {
-        events.controller(0, controller, value);
-    }
-    let mut time_ms = 200u32;
+    let mut events = start_events(spec);
+    events.controller(0, 11, 100);
+    let mut time_ms = FIRST_NOTE_MS;
     for key in spec.note_range.0..=spec.note_range.1 {
-        events.bend_cents(time_ms, 0.0);
-        events.push(time_ms, MidiMessage::NoteOn { key: u7::new(key), vel: u7::new(90) });
-        write_vibrato(&mut events, &mut rng, spec, time_ms, SCALE_NOTE_MS);
-        events.push(time_ms + SCALE_NOTE_MS, MidiMessage::NoteOff { key: u7::new(key), vel: u7::new(64) });
+        write_note(&mut events, &mut rng, spec, time_ms, SCALE_NOTE_MS, key, 90);
         time_ms += SCALE_NOTE_MS + SCALE_REST_MS;
     }
     events.bend_cents(time_ms, 0.0);
@@ -339,7 +358,7 @@ mod tests {
         assert_eq!(keys, (spec.note_range.0..=spec.note_range.1).collect::<Vec<_>>());
         let track = pitch_track(&smf);
         for (n, key) in keys.iter().enumerate() {
-            let middle_ms = 200 + n * (SCALE_NOTE_MS + SCALE_REST_MS) as usize + SCALE_NOTE_MS as usize / 2;
+            let middle_ms = (FIRST_NOTE_MS + n as u32 * (SCALE_NOTE_MS + SCALE_REST_MS) + SCALE_NOTE_MS / 2) as usize;
             let heard = hz_to_midi(note_held(&track, middle_ms, 30).expect("a held note"));
             assert!((heard - *key as f32).abs() < 0.5, "key {key} heard as {heard}");
         }
