@@ -170,6 +170,8 @@ struct Answer {
     time_ms: f64,
     /// Reported pitch, Hz (`None`: no pitch reported).
     f0_hz: Option<f32>,
+    /// The tracker's confidence in the pitch, 0–1 (pYIN: its voiced probability).
+    confidence: f32,
     /// Whether the tracker calls the instant voiced.
     voiced: bool,
 }
@@ -269,20 +271,67 @@ impl Tally {
     }
 }
 
-/// Tallies `answers` against the exact `track` (Hz per ms).
-fn tally(answers: &[Answer], track: &[Option<f32>], rule: LabelRule, check: &mut SubOctaveCheck) -> Tally {
-    let mut tally = Tally::default();
-    for answer in answers {
-        let ms = answer.time_ms.round();
-        if ms >= 0.0 && (ms as usize) < track.len() {
-            let label = match label(track, ms as usize, rule) {
+/// The label of each of `answers` by the exact `track` (Hz per ms); answers
+/// outside the track are [`Label::Ignored`].
+fn labels(answers: &[Answer], track: &[Option<f32>], rule: LabelRule, check: &mut SubOctaveCheck) -> Vec<Label> {
+    answers
+        .iter()
+        .map(|answer| {
+            let ms = answer.time_ms.round();
+            if ms < 0.0 || ms as usize >= track.len() {
+                return Label::Ignored;
+            }
+            match label(track, ms as usize, rule) {
                 Label::Voiced(_) if check.sounds_an_octave_below(ms as usize) => Label::SubOctave,
                 label => label,
-            };
-            tally.add(answer, label);
-        }
+            }
+        })
+        .collect()
+}
+
+/// Tallies `answers` by their `labels`.
+fn tally_labelled(answers: &[Answer], labels: &[Label]) -> Tally {
+    let mut tally = Tally::default();
+    for (answer, &label) in answers.iter().zip(labels) {
+        tally.add(answer, label);
     }
     tally
+}
+
+/// Tallies `answers` against the exact `track` (Hz per ms).
+fn tally(answers: &[Answer], track: &[Option<f32>], rule: LabelRule, check: &mut SubOctaveCheck) -> Tally {
+    tally_labelled(answers, &labels(answers, track, rule, check))
+}
+
+/// Writes one CSV row per answer (time, the exact pitch, how the frame is
+/// scored, the reported pitch, confidence and voicing, and the error in
+/// cents on scored frames), to look into a row's misses frame by frame.
+fn write_frames(path: &Path, answers: &[Answer], labels: &[Label], track: &[Option<f32>]) -> Result<()> {
+    let mut text = String::from("time_ms,exact_hz,scored,f0_hz,confidence,voiced,error_cents\n");
+    for (answer, label) in answers.iter().zip(labels) {
+        let ms = answer.time_ms.round();
+        let exact_hz = (ms >= 0.0).then(|| track.get(ms as usize).copied().flatten()).flatten();
+        let scored = match label {
+            Label::Voiced(_) => "voiced",
+            Label::Unvoiced => "unvoiced",
+            Label::Ignored => "-",
+            Label::SubOctave => "octave-below",
+        };
+        let error_cents = match (label, answer.f0_hz) {
+            (Label::Voiced(reference_hz), Some(f0_hz)) => format!("{:.0}", 1200.0 * (f0_hz / reference_hz).log2()),
+            _ => String::new(),
+        };
+        text.push_str(&format!(
+            "{:.1},{},{scored},{},{:.3},{},{error_cents}\n",
+            answer.time_ms,
+            exact_hz.map_or(String::new(), |hz| format!("{hz:.2}")),
+            answer.f0_hz.map_or(String::new(), |hz| format!("{hz:.2}")),
+            answer.confidence,
+            u8::from(answer.voiced),
+        ));
+    }
+    std::fs::write(path, text)?;
+    Ok(())
 }
 
 /// Ours as the plugin runs it: the engine's analysis frames, each at the
@@ -301,7 +350,12 @@ fn track_ours(signal: &[f32], rate_hz: f32) -> Vec<Answer> {
         .map(|(k, frame)| {
             let voiced = gate.update(frame.confidence, threshold);
             let stands_for = features.segment_start_sample(k) + features.hop_samples - 1.0;
-            Answer { time_ms: stands_for * 1000.0 / rate_hz as f64, f0_hz: Some(frame.f0_hz), voiced }
+            Answer {
+                time_ms: stands_for * 1000.0 / rate_hz as f64,
+                f0_hz: Some(frame.f0_hz),
+                confidence: frame.confidence,
+                voiced,
+            }
         })
         .collect()
 }
@@ -320,14 +374,17 @@ fn track_pyin(signal: &[f32], rate_hz: u32) -> Vec<Answer> {
         Some(PYIN_RESOLUTION),
     );
     let wav: Vec<f64> = signal.iter().map(|&x| x as f64).collect();
-    let (times_s, f0_hz, voiced, _) = executor.pyin(&wav, f64::NAN, Framing::Center(PadMode::Constant(0.0)));
+    let (times_s, f0_hz, voiced, voiced_probability) =
+        executor.pyin(&wav, f64::NAN, Framing::Center(PadMode::Constant(0.0)));
     times_s
         .iter()
         .zip(&f0_hz)
         .zip(&voiced)
-        .map(|((&t, &f0), &voiced)| Answer {
+        .zip(&voiced_probability)
+        .map(|(((&t, &f0), &voiced), &probability)| Answer {
             time_ms: t * 1000.0,
             f0_hz: (voiced && f0.is_finite()).then_some(f0 as f32),
+            confidence: probability as f32,
             voiced,
         })
         .collect()
@@ -342,11 +399,34 @@ struct Row {
     pyin: Tally,
 }
 
-fn score(input: String, source: String, signal: &[f32], rate_hz: u32, track: &[Option<f32>], rule: LabelRule) -> Row {
+/// One input's row: ours and pYIN tallied on `signal` against the exact
+/// `track`; ours' frames also go to `frames_csv` ([`write_frames`]).
+struct Input<'a> {
+    /// The row's input and source names.
+    names: (String, String),
+    /// The clip, mono.
+    signal: &'a [f32],
+    /// The clip's rate, Hz.
+    rate_hz: u32,
+    /// The exact pitch, Hz per ms (`None`: unvoiced).
+    track: &'a [Option<f32>],
+    /// How the exact pitch is labelled.
+    rule: LabelRule,
+    /// Where ours' frames are written, if anywhere.
+    frames_csv: Option<PathBuf>,
+}
+
+fn score(input: Input) -> Result<Row> {
+    let Input { names: (input, source), signal, rate_hz, track, rule, frames_csv } = input;
     let mut check = SubOctaveCheck::new(signal, rate_hz as f32, track);
-    let ours = tally(&track_ours(signal, rate_hz as f32), track, rule, &mut check);
+    let answers = track_ours(signal, rate_hz as f32);
+    let ours_labels = labels(&answers, track, rule, &mut check);
+    if let Some(path) = frames_csv {
+        write_frames(&path, &answers, &ours_labels, track)?;
+    }
+    let ours = tally_labelled(&answers, &ours_labels);
     let pyin = tally(&track_pyin(signal, rate_hz), track, rule, &mut check);
-    Row { input, source, rate_hz, ours, pyin }
+    Ok(Row { input, source, rate_hz, ours, pyin })
 }
 
 /// What an instrument plays for the harness.
@@ -395,13 +475,20 @@ fn instrument_rows(spec: &InstrumentSpec, clip: Clip, work: &Path) -> Result<Vec
             normalise(&wav)?;
             let clip = read_audio(&wav)?;
             let signal = mono_mix(&clip);
-            rows.push(score(input.clone(), font_name.to_string(), &signal, rate_hz, &track, INSTRUMENT_RULE));
+            rows.push(score(Input {
+                names: (input.clone(), font_name.to_string()),
+                signal: &signal,
+                rate_hz,
+                track: &track,
+                rule: INSTRUMENT_RULE,
+                frames_csv: Some(work.join(format!("{stem}.ours.csv"))),
+            })?);
         }
     }
     Ok(rows)
 }
 
-fn voice_rows() -> Vec<Row> {
+fn voice_rows(work: &Path) -> Result<Vec<Row>> {
     let mut rows = Vec::new();
     for (style, style_name) in [(VoiceStyle::Singing, "Singing"), (VoiceStyle::Speech, "Speech")] {
         for (register, register_name) in [(Register::Low, "low"), (Register::High, "high")] {
@@ -409,18 +496,19 @@ fn voice_rows() -> Vec<Row> {
             let seed = SEED_OFFSET + rows.len() as u64;
             for rate_hz in RATES_HZ {
                 let clip = synthesize(style, register, CLIP_MINUTES * 60.0, rate_hz, seed);
-                rows.push(score(
-                    format!("{style_name}, {register_name}"),
-                    "synthesized".to_string(),
-                    &clip.samples,
-                    clip.sample_rate_hz,
-                    &clip.f0_hz,
-                    VOICE_RULE,
-                ));
+                let stem = format!("{style_name}-{register_name}-{rate_hz}").to_lowercase();
+                rows.push(score(Input {
+                    names: (format!("{style_name}, {register_name}"), "synthesized".to_string()),
+                    signal: &clip.samples,
+                    rate_hz: clip.sample_rate_hz,
+                    track: &clip.f0_hz,
+                    rule: VOICE_RULE,
+                    frames_csv: Some(work.join(format!("{stem}.ours.csv"))),
+                })?);
             }
         }
     }
-    rows
+    Ok(rows)
 }
 
 fn table(rows: &[Row]) -> String {
@@ -453,21 +541,56 @@ fn table(rows: &[Row]) -> String {
     text
 }
 
-/// Runs the harness and writes the tables to `report` ([`REPORT`] when
-/// `None`).
-pub fn eval_pitch(report_path: Option<&Path>) -> Result<()> {
-    let report_path = report_path.unwrap_or(Path::new(REPORT));
+/// The harness's command line: `[REPORT] [NAME…]`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct EvalPitchArgs {
+    /// Where the tables go (`None`: [`REPORT`]).
+    pub report: Option<PathBuf>,
+    /// Inputs to score: instrument names of [`EVAL_INSTRUMENTS`] or `voice`
+    /// (all when empty). A partial run prints its tables and writes no
+    /// report; ours' frames are in the work folder either way.
+    pub only: Vec<String>,
+}
+
+impl EvalPitchArgs {
+    /// Parses the words after `eval-pitch`.
+    pub fn parse(words: impl IntoIterator<Item = String>) -> Result<Self> {
+        let mut args = Self::default();
+        for word in words {
+            if word == VOICE_INPUT || EVAL_INSTRUMENTS.iter().any(|spec| spec.name == word) {
+                args.only.push(word);
+            } else if word.starts_with('-') || args.report.is_some() {
+                bail!("unknown input or option '{word}'");
+            } else {
+                args.report = Some(PathBuf::from(word));
+            }
+        }
+        Ok(args)
+    }
+
+    fn includes(&self, input: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|name| name == input)
+    }
+}
+
+/// The name that selects the synthesized voice clips in [`EvalPitchArgs`].
+const VOICE_INPUT: &str = "voice";
+
+/// Runs the harness and writes the tables to the report (only printed for
+/// a partial run).
+pub fn eval_pitch(args: &EvalPitchArgs) -> Result<()> {
+    let report_path = args.report.as_deref().unwrap_or(Path::new(REPORT));
     let stem = report_path.file_stem().map_or("pitch".into(), |s| s.to_string_lossy());
     let work = PathBuf::from("target/eval-pitch").join(stem.as_ref());
     std::fs::create_dir_all(&work)?;
     let mut instrument_table = Vec::new();
     let mut scale_table = Vec::new();
-    for spec in &EVAL_INSTRUMENTS {
+    for spec in EVAL_INSTRUMENTS.iter().filter(|spec| args.includes(spec.name)) {
         instrument_table.extend(instrument_rows(spec, Clip::Melody, &work)?);
         scale_table.extend(instrument_rows(spec, Clip::Scale, &work)?);
         println!("{}: done", spec.name);
     }
-    let voice_table = voice_rows();
+    let voice_table = if args.includes(VOICE_INPUT) { voice_rows(&work)? } else { Vec::new() };
     let worst = instrument_table
         .iter()
         .chain(&scale_table)
@@ -500,8 +623,11 @@ pub fn eval_pitch(report_path: Option<&Path>) -> Result<()> {
         ));
     }
     println!("{report}");
-    std::fs::write(report_path, report)?;
-    println!("wrote {}", report_path.display());
+    println!("ours' frames: {}/*.ours.csv", work.display());
+    if args.only.is_empty() {
+        std::fs::write(report_path, report)?;
+        println!("wrote {}", report_path.display());
+    }
     Ok(())
 }
 
@@ -540,7 +666,7 @@ mod tests {
                     50..100 => (166.0, k % 2 == 0),
                     _ => (165.0, k == 150),
                 };
-                Answer { time_ms, f0_hz: Some(f0_hz), voiced }
+                Answer { time_ms, f0_hz: Some(f0_hz), confidence: 1.0, voiced }
             })
             .collect();
         let silence = vec![0.0; 32_000];
@@ -554,6 +680,36 @@ mod tests {
         assert_eq!(tally.unvoiced_frames, 98);
         assert_eq!(tally.false_alarms, 1);
         assert_eq!(tally.octave_error_notes(), "E3 48/96");
+    }
+
+    #[test]
+    fn arguments_name_a_report_and_the_inputs_to_score() {
+        let parse = |words: &[&str]| EvalPitchArgs::parse(words.iter().map(|word| word.to_string()));
+        assert_eq!(parse(&[]).unwrap(), EvalPitchArgs::default());
+        let args = parse(&["baritone-sax", "target/pitch.md", "voice"]).unwrap();
+        assert_eq!(args.report, Some(PathBuf::from("target/pitch.md")));
+        assert_eq!(args.only, ["baritone-sax", "voice"]);
+        assert!(args.includes("voice") && args.includes("baritone-sax") && !args.includes("violin"));
+        assert!(EvalPitchArgs::default().includes("violin"));
+        assert!(parse(&["--all"]).is_err());
+        assert!(parse(&["a.md", "b.md"]).is_err());
+    }
+
+    /// The frames' CSV says per frame what was scored and by how much it missed.
+    #[test]
+    fn frames_are_written_with_their_label_and_error() {
+        let track: Vec<Option<f32>> = std::iter::repeat_n(Some(220.0), 100).chain([None]).collect();
+        let answer = |time_ms, f0_hz| Answer { time_ms, f0_hz: Some(f0_hz), confidence: 0.9, voiced: true };
+        let answers = [answer(50.0, 440.0), answer(100.0, 220.0)];
+        let labels = [Label::Voiced(220.0), Label::Ignored];
+        let path = std::env::temp_dir().join(format!("eval-pitch-frames-{}.csv", std::process::id()));
+        write_frames(&path, &answers, &labels, &track).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "time_ms,exact_hz,scored,f0_hz,confidence,voiced,error_cents");
+        assert_eq!(lines[1], "50.0,220.00,voiced,440.00,0.900,1,1200");
+        assert_eq!(lines[2], "100.0,,-,220.00,0.900,1,");
     }
 
     /// pYIN through the crate finds a plain tone, so the reference column means something.
@@ -587,8 +743,9 @@ mod tests {
             })
             .collect();
         let track = vec![Some(note_hz); 1000];
-        let answers: Vec<Answer> =
-            (0..100).map(|k| Answer { time_ms: 10.0 * k as f64, f0_hz: Some(note_hz), voiced: true }).collect();
+        let answers: Vec<Answer> = (0..100)
+            .map(|k| Answer { time_ms: 10.0 * k as f64, f0_hz: Some(note_hz), confidence: 1.0, voiced: true })
+            .collect();
         let tally = tally(&answers, &track, VOICE_RULE, &mut SubOctaveCheck::new(&signal, rate_hz, &track));
         // 20 … 970 ms are voiced; the 40 ms windows centred before 480 ms
         // hold only the doubled half, after 520 ms only the clean one.

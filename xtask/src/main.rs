@@ -14,9 +14,12 @@
 //!   SoundFonts and writes the table into `assets/instruments/README.md`;
 //!   with `--models`, scores the checkpoints `DIR/NAME.safetensors` instead
 //!   (a retrained set before it ships) and only prints the table;
-//! - `cargo xtask eval-pitch [REPORT]`: scores the live pitch tracker and
-//!   pYIN on held-out melodies of nine instruments and on synthesized voice,
-//!   and writes the tables into `docs/pitch.md` (or REPORT).
+//! - `cargo xtask eval-pitch [REPORT] [NAME…]`: scores the live pitch
+//!   tracker and pYIN on held-out melodies of nine instruments and on
+//!   synthesized voice, and writes the tables into `docs/pitch.md` (or
+//!   REPORT); with names (instruments or `voice`), scores those only and
+//!   prints the tables. Ours' frames, one CSV per clip, are left in
+//!   `target/eval-pitch/` to look into misses.
 
 mod default_instruments;
 mod eval_instruments;
@@ -46,7 +49,7 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Some("eval-instruments") => eval_instruments::eval_instruments(&eval_instruments::EvalArgs::parse(args)?),
-        Some("eval-pitch") => eval_pitch::eval_pitch(args.next().as_deref().map(Path::new)),
+        Some("eval-pitch") => eval_pitch::eval_pitch(&eval_pitch::EvalPitchArgs::parse(args)?),
         Some("default-instruments") => {
             let only: Vec<String> = args.collect();
             default_instruments::build(&only)
