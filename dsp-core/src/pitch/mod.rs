@@ -27,11 +27,12 @@
 //!    clearly periodic, and no less periodic there than at the lag, the
 //!    upper octave wins (a window straddling a note change is otherwise most
 //!    periodic at the newest note's lower octave).
-//! 6. Dying sub-octave: in the first `SUB_OCTAVE_ATTACK_MS` of a note, when
-//!    the older half of the window was periodic at the chosen lag, the newer
-//!    half is clearly periodic at half of it and more so than the older half,
-//!    and the partials between the upper octave's harmonics are what faded
-//!    (not its harmonics that grew), the upper octave is the note: a reed
+//! 6. Dying sub-octave: in the first `SUB_OCTAVE_ATTACK_MS` of a note, once
+//!    the older half of the window was periodic at the chosen lag and the
+//!    newer half became clearly more periodic at half of it because the
+//!    partials between the upper octave's harmonics faded (not because its
+//!    harmonics grew), the upper octave is the note as soon as the newer
+//!    half is clearly periodic there and more so than the older half: a reed
 //!    attack that sounds an octave below for its first 50–150 ms (period
 //!    doubling, as recorded tenor and baritone saxophones do) is followed up
 //!    once its newer half has settled, not once the whole window has
@@ -187,18 +188,26 @@ const REFINE_PERIODS: usize = 3;
 /// in a note, a violin's 2nd harmonic swelling with its vibrato (about
 /// 300 ms in) looks the same and must not take the pitch up an octave.
 const SUB_OCTAVE_ATTACK_MS: f32 = 200.0;
-/// NSDF the newer half of the window needs at the upper octave (its
-/// partials between the harmonics about 8 dB under them). Measured with
-/// `cargo xtask eval-pitch`: at 0.5 the saxophones' attacks are followed
-/// 10–20 ms sooner (the tenor's accuracy 99.9 % instead of 97.7 %), but a
-/// vowel's formant moving onto the 2nd harmonic reaches 0.5–0.67 there too,
-/// and 0.8–1.2 % of speech frames went up an octave.
-const SUB_OCTAVE_UPPER_MIN_NSDF: f32 = 0.75;
+/// NSDF the newer half of the window needs at the upper octave for the
+/// check to follow it (its partials between the harmonics about 7 dB under
+/// them). Measured with `cargo xtask eval-pitch`, once the sub-octave has
+/// been seen dying: 0.75 left the tenor's FluidR3 melody at 98.7 %, 0.7
+/// gives 99.0 %, 0.65 99.3 % but took 0.3–0.4 % of speech frames up an
+/// octave for 1–4 frames at voice onsets (a vowel's formant moving onto
+/// the 2nd harmonic reaches 0.5–0.73 there; 0.7 costs speech 0.1–0.2
+/// points).
+const SUB_OCTAVE_UPPER_MIN_NSDF: f32 = 0.7;
+/// NSDF at the upper octave up to which the older half sounded an octave
+/// below (the partials between the upper octave's harmonics within 2 dB of
+/// them). Without it, a bassoon's F♯3 whose odd harmonics dip and recover
+/// with its vibrato (older half 0.24–0.29 there) was played an octave up
+/// for 7 frames (`cargo xtask eval-pitch`: MuseScore bassoon 97.6 → 97.1 %).
+const SUB_OCTAVE_OLDER_MAX_NSDF: f32 = 0.2;
 /// How much more periodic at the upper octave the newer half must be than
-/// the older half for the check to start following it.
+/// the older half for the check to see the sub-octave dying.
 const SUB_OCTAVE_RISE: f32 = 0.2;
-/// How much more periodic there the newer half must stay for the check to
-/// go on following it (a steady note, whose halves are alike, lets go).
+/// How much more periodic there the newer half must be for the check to
+/// follow the upper octave (a steady note, whose halves are alike, lets go).
 const SUB_OCTAVE_KEEP_MARGIN: f32 = 0.05;
 /// NSDF the older half needs at the chosen lag (the octave below was the
 /// same note's, not another note's).
@@ -251,8 +260,9 @@ pub struct PitchTracker {
     /// Host samples since the reported pitch last moved to another note (an
     /// octave move does not count) or the input fell silent.
     note_age_samples: usize,
-    /// Whether the last frame followed a dying sub-octave up.
-    following_upper_octave: bool,
+    /// Whether the window has shown this note's sub-octave dying (see
+    /// [`PitchTracker::follow_dying_sub_octave`]).
+    sub_octave_dying: bool,
 }
 
 impl PitchTracker {
@@ -286,7 +296,7 @@ impl PitchTracker {
             has_voiced: false,
             octave_jump_frames: 0,
             note_age_samples: 0,
-            following_upper_octave: false,
+            sub_octave_dying: false,
         }
     }
 
@@ -305,7 +315,7 @@ impl PitchTracker {
         self.has_voiced = false;
         self.octave_jump_frames = 0;
         self.note_age_samples = 0;
-        self.following_upper_octave = false;
+        self.sub_octave_dying = false;
     }
 
     /// Feeds host-rate samples (finite values expected). Real-time safe.
@@ -480,19 +490,20 @@ impl PitchTracker {
     }
 
     /// Dying sub-octave check: early in a note, a lag whose window was
-    /// periodic there in its older half and is now clearly periodic at half
-    /// of it in its newer half, because the partials between that upper
+    /// periodic there in its older half and became clearly more periodic at
+    /// half of it in its newer half, because the partials between that upper
     /// octave's harmonics faded, is the attack's period doubling settling
-    /// into its note: the upper octave is followed from then on, for as long
-    /// as the newer half stays more periodic there than the older half
-    /// (until the full window agrees). `None`: `lag` stands.
+    /// into its note: once the newer half is periodic enough at the upper
+    /// octave, that is followed, for as long as the newer half stays more
+    /// periodic there than the older half (until the full window agrees).
+    /// `None`: `lag` stands.
     fn follow_dying_sub_octave(&mut self, lag: usize) -> Option<usize> {
         let half = lag / 2;
         let split = self.window_len / 2;
         let attack_samples = SUB_OCTAVE_ATTACK_MS * 1e-3 * self.host_rate_hz;
         // Each half must hold two periods of `lag`.
         if self.note_age_samples as f32 > attack_samples || half < self.min_lag.max(2) || 2 * lag + 2 > split {
-            self.following_upper_octave = false;
+            self.sub_octave_dying = false;
             return None;
         }
         let (older, newer) = self.window_halves();
@@ -500,17 +511,21 @@ impl PitchTracker {
         let (upper, newer_at_upper) = highest_nsdf_near(newer, newer_mean, half);
         let (_, older_at_upper) = highest_nsdf_near(older, older_mean, half);
         let (_, older_at_lag) = highest_nsdf_near(older, older_mean, lag);
-        let settling = if self.following_upper_octave {
-            newer_at_upper >= older_at_upper + SUB_OCTAVE_KEEP_MARGIN
-        } else {
-            let (harmonics_db, between_db) = energy_change_db((older, older_mean), (newer, newer_mean), upper);
-            newer_at_upper >= older_at_upper + SUB_OCTAVE_RISE
-                && between_db <= -SUB_OCTAVE_FALL_DB
-                && harmonics_db < -between_db
-        };
-        self.following_upper_octave =
-            settling && newer_at_upper >= SUB_OCTAVE_UPPER_MIN_NSDF && older_at_lag >= SUB_OCTAVE_PAST_NSDF;
-        self.following_upper_octave.then_some(upper)
+        let (harmonics_db, between_db) = energy_change_db((older, older_mean), (newer, newer_mean), upper);
+        // Seen once in the note, the sub-octave stays dying: the newer half
+        // becomes periodic enough at the upper octave 10–30 ms after its rise
+        // over the older half was clearest, and by then the older half has
+        // caught up.
+        self.sub_octave_dying |= older_at_upper <= SUB_OCTAVE_OLDER_MAX_NSDF
+            && newer_at_upper >= older_at_upper + SUB_OCTAVE_RISE
+            && between_db <= -SUB_OCTAVE_FALL_DB
+            && harmonics_db < -between_db
+            && older_at_lag >= SUB_OCTAVE_PAST_NSDF;
+        let following = self.sub_octave_dying
+            && newer_at_upper >= older_at_upper + SUB_OCTAVE_KEEP_MARGIN
+            && newer_at_upper >= SUB_OCTAVE_UPPER_MIN_NSDF
+            && older_at_lag >= SUB_OCTAVE_PAST_NSDF;
+        following.then_some(upper)
     }
 
     /// Applies the octave-jump guard to the MPM choice `lag`.
