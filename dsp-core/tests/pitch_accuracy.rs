@@ -265,10 +265,38 @@ fn weak_fundamental_note_after_a_change_settles_at_its_true_pitch() {
     }
 }
 
+/// Plays a 400 ms note at `f0_hz` whose attack sounds an octave below
+/// (partials between its harmonics `start_db` over them, falling
+/// `fall_db_per_10_ms`) after `lead_in`, and asserts every frame is at the
+/// note once those partials are `settled_db_under` the harmonics.
+fn assert_period_doubled_note_settles(
+    lead_in: Vec<f32>,
+    sample_rate: f32,
+    f0_hz: f64,
+    (start_db, fall_db_per_10_ms): (f64, f64),
+    settled_db_under: f64,
+    context: &str,
+) {
+    let onset = lead_in.len();
+    let mut signal = lead_in;
+    let note = (sample_rate * 0.4) as usize;
+    signal.extend(common::period_doubled_attack(f0_hz, sample_rate as f64, note, start_db, fall_db_per_10_ms, 7));
+    let settled_ms = (start_db + settled_db_under) / fall_db_per_10_ms * 10.0;
+    let settled = onset + (settled_ms * 1e-3 * sample_rate as f64) as usize;
+    for (end, tracked_hz, _) in track(&signal, sample_rate) {
+        assert!(
+            end <= settled || cents_between(tracked_hz, f0_hz as f32).abs() < 50.0,
+            "{sample_rate} Hz, {context} (+{start_db} dB, −{fall_db_per_10_ms} dB/10 ms): \
+             {tracked_hz:.1} Hz {:.0} ms into the note",
+            (end - onset) as f32 * 1e3 / sample_rate
+        );
+    }
+}
+
 /// A reed attack that sounds an octave below its note for its first tens
 /// of ms (partials between the harmonics 3–6 dB above them, falling 2–2.5 dB
 /// per 10 ms, as recorded saxophones' attacks do), played legato after
-/// another note: once those partials are 10 dB under the harmonics, every
+/// another note: once those partials are 12 dB under the harmonics, every
 /// frame is at the note. The full window alone holds the octave below for
 /// 25–30 ms longer (88–96 ms after the change against 48–52).
 #[test]
@@ -276,27 +304,15 @@ fn period_doubled_attack_followed_up_as_it_settles() {
     for &sample_rate in &[44_100.0f32, 48_000.0] {
         for (from_hz, to_hz) in [(185.0, 208.0), (247.0, 277.0), (330.0, 370.0), (349.0, 392.0), (440.0, 330.0)] {
             for (start_db, fall_db_per_10_ms) in [(6.0, 2.5), (4.0, 2.5)] {
-                let change = (sample_rate * 0.3) as usize;
-                let mut signal = common::harmonic_tone(from_hz, sample_rate as f64, change, 12);
-                let note = (sample_rate * 0.4) as usize;
-                signal.extend(common::period_doubled_attack(
+                let lead_in = common::harmonic_tone(from_hz, sample_rate as f64, (sample_rate * 0.3) as usize, 12);
+                assert_period_doubled_note_settles(
+                    lead_in,
+                    sample_rate,
                     to_hz,
-                    sample_rate as f64,
-                    note,
-                    start_db,
-                    fall_db_per_10_ms,
-                    7,
-                ));
-                let settled_ms = (start_db + 12.0) / fall_db_per_10_ms * 10.0;
-                let settled = change + (settled_ms * 1e-3 * sample_rate as f64) as usize;
-                for (end, f0_hz, _) in track(&signal, sample_rate) {
-                    assert!(
-                        end <= settled || cents_between(f0_hz, to_hz as f32).abs() < 50.0,
-                        "{sample_rate} Hz, {from_hz} → {to_hz} Hz (+{start_db} dB, −{fall_db_per_10_ms} dB/10 ms): \
-                         {f0_hz:.1} Hz {:.0} ms after the change",
-                        (end - change) as f32 * 1e3 / sample_rate
-                    );
-                }
+                    (start_db, fall_db_per_10_ms),
+                    12.0,
+                    &format!("{from_hz} → {to_hz} Hz"),
+                );
             }
         }
     }
@@ -362,27 +378,16 @@ fn slowly_fading_sub_octave_after_a_rest_followed_up() {
     for &sample_rate in &[44_100.0f32, 48_000.0] {
         for f0_hz in [330.0, 392.0] {
             for (start_db, fall_db_per_10_ms) in [(4.0, 1.0), (2.0, 1.0), (4.0, 1.5)] {
-                let rest = (sample_rate * 0.3) as usize;
-                let mut signal = vec![0.0; rest];
-                let note = (sample_rate * 0.4) as usize;
-                signal.extend(common::period_doubled_attack(
+                let rest = vec![0.0; (sample_rate * 0.3) as usize];
+                let context = format!("{f0_hz} Hz after a rest");
+                assert_period_doubled_note_settles(
+                    rest,
+                    sample_rate,
                     f0_hz,
-                    sample_rate as f64,
-                    note,
-                    start_db,
-                    fall_db_per_10_ms,
-                    7,
-                ));
-                let settled_ms = (start_db + 10.0) / fall_db_per_10_ms * 10.0;
-                let settled = rest + (settled_ms * 1e-3 * sample_rate as f64) as usize;
-                for (end, tracked_hz, _) in track(&signal, sample_rate) {
-                    assert!(
-                        end <= settled || cents_between(tracked_hz, f0_hz as f32).abs() < 50.0,
-                        "{sample_rate} Hz, {f0_hz} Hz (+{start_db} dB, −{fall_db_per_10_ms} dB/10 ms): \
-                         {tracked_hz:.1} Hz {:.0} ms into the note",
-                        (end - rest) as f32 * 1e3 / sample_rate
-                    );
-                }
+                    (start_db, fall_db_per_10_ms),
+                    10.0,
+                    &context,
+                );
             }
         }
     }
