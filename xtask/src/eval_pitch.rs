@@ -53,7 +53,7 @@ use ddsp_training::metrics::PitchError;
 use dsp_core::controls::VoicingGate;
 use dsp_core::engine::AnalysisConfig;
 use dsp_core::feature_track::feature_track;
-use dsp_core::pitch_units::{hz_to_midi, note_name};
+use dsp_core::pitch_units::{cents_between, hz_to_midi, note_name};
 use dsp_core::wire::UserControls;
 use midly::Smf;
 use pyin::{Framing, PYINExecutor, PadMode};
@@ -318,7 +318,7 @@ fn write_frames(path: &Path, answers: &[Answer], labels: &[Label], track: &[Opti
             Label::SubOctave => "octave-below",
         };
         let error_cents = match (label, answer.f0_hz) {
-            (Label::Voiced(reference_hz), Some(f0_hz)) => format!("{:.0}", 1200.0 * (f0_hz / reference_hz).log2()),
+            (Label::Voiced(reference_hz), Some(f0_hz)) => format!("{:.0}", cents_between(f0_hz, *reference_hz)),
             _ => String::new(),
         };
         text.push_str(&format!(

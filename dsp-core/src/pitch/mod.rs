@@ -511,16 +511,18 @@ impl PitchTracker {
         let (upper, newer_at_upper) = highest_nsdf_near(newer, newer_mean, half);
         let (_, older_at_upper) = highest_nsdf_near(older, older_mean, half);
         let (_, older_at_lag) = highest_nsdf_near(older, older_mean, lag);
-        let (harmonics_db, between_db) = energy_change_db((older, older_mean), (newer, newer_mean), upper);
         // Seen once in the note, the sub-octave stays dying: the newer half
         // becomes periodic enough at the upper octave 10–30 ms after its rise
         // over the older half was clearest, and by then the older half has
-        // caught up.
-        self.sub_octave_dying |= older_at_upper <= SUB_OCTAVE_OLDER_MAX_NSDF
+        // caught up. (The energy split is only needed until then.)
+        if !self.sub_octave_dying
+            && older_at_upper <= SUB_OCTAVE_OLDER_MAX_NSDF
             && newer_at_upper >= older_at_upper + SUB_OCTAVE_RISE
-            && between_db <= -SUB_OCTAVE_FALL_DB
-            && harmonics_db < -between_db
-            && older_at_lag >= SUB_OCTAVE_PAST_NSDF;
+            && older_at_lag >= SUB_OCTAVE_PAST_NSDF
+        {
+            let (harmonics_db, between_db) = energy_change_db((older, older_mean), (newer, newer_mean), upper);
+            self.sub_octave_dying = between_db <= -SUB_OCTAVE_FALL_DB && harmonics_db < -between_db;
+        }
         let following = self.sub_octave_dying
             && newer_at_upper >= older_at_upper + SUB_OCTAVE_KEEP_MARGIN
             && newer_at_upper >= SUB_OCTAVE_UPPER_MIN_NSDF
