@@ -2,12 +2,12 @@
 //! input, rerunnable by anyone, offline.
 //!
 //! Inputs, each with its exact pitch:
-//! - held-out phrases (seeds no instrument trains or validates on) for nine
-//!   instruments, the low reeds and brass among them, rendered dry through
-//!   the three SoundFonts of Debian's packages at 44.1 and 48 kHz; the exact
-//!   pitch comes from the MIDI file (notes and pitch bends); and for each
-//!   of them a scale of every note of its range, one at a time, since a
-//!   phrase covers only part of a range;
+//! - held-out phrases (seeds no instrument trains or validates on) for
+//!   eleven instruments, the low reeds and brass among them, rendered dry
+//!   through the three SoundFonts of Debian's packages at 44.1 and 48 kHz;
+//!   the exact pitch comes from the MIDI file (notes and pitch bends); and
+//!   for each of them a scale of every note of its range, one at a time,
+//!   since a phrase covers only part of a range;
 //! - synthesized singing and speech ([`crate::voice`]), low and high
 //!   register, at both rates; the exact pitch is the one the glottal source
 //!   was driven with.
@@ -65,12 +65,17 @@ use crate::soundfont::{normalise, render_at, SOUNDFONTS};
 use crate::sub_octave::{SubOctaveCheck, SUB_OCTAVE_WITHIN_DB};
 use crate::voice::{synthesize, Register, VoiceStyle};
 
-/// The instruments of the harness: the default four and the low reeds,
-/// brass and strings where NSDF-family trackers break.
-pub const EVAL_INSTRUMENTS: [InstrumentSpec; 9] = [
+/// The instruments of the harness: the default four; the oboe, whose
+/// TimGM6mb D5–F♯5 sit on their 2nd harmonic, and the muted trumpet,
+/// whose MuseScore notes are bright enough that the NSDF at whole lags
+/// misses their period's peak; and the low reeds, brass and strings where
+/// NSDF-family trackers break.
+pub const EVAL_INSTRUMENTS: [InstrumentSpec; 11] = [
     default_instrument("violin"),
     default_instrument("flute"),
+    InstrumentSpec { name: "oboe", display_name: "Oboe", gm_program: 68, note_range: (58, 91), vibrato_cents: 12.0 },
     default_instrument("trumpet"),
+    default_instrument("muted-trumpet"),
     default_instrument("clarinet"),
     default_instrument("tenor-sax"),
     InstrumentSpec {

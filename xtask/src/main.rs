@@ -15,7 +15,7 @@
 //!   with `--models`, scores the checkpoints `DIR/NAME.safetensors` instead
 //!   (a retrained set before it ships) and only prints the table;
 //! - `cargo xtask eval-pitch [REPORT] [NAME…]`: scores the live pitch
-//!   tracker and pYIN on held-out melodies of nine instruments and on
+//!   tracker and pYIN on held-out melodies of eleven instruments and on
 //!   synthesized voice, and writes the tables into `docs/pitch.md` (or
 //!   REPORT); with names (instruments or `voice`), scores those only and
 //!   prints the tables. Ours' frames, one CSV per clip, are left in
