@@ -276,20 +276,24 @@ impl Tally {
     }
 }
 
+/// The millisecond of the exact `track` that `answer` stands for, if the
+/// track covers it.
+fn track_ms(answer: &Answer, track: &[Option<f32>]) -> Option<usize> {
+    let ms = answer.time_ms.round();
+    (ms >= 0.0 && (ms as usize) < track.len()).then_some(ms as usize)
+}
+
 /// The label of each of `answers` by the exact `track` (Hz per ms); answers
 /// outside the track are [`Label::Ignored`].
 fn labels(answers: &[Answer], track: &[Option<f32>], rule: LabelRule, check: &mut SubOctaveCheck) -> Vec<Label> {
     answers
         .iter()
-        .map(|answer| {
-            let ms = answer.time_ms.round();
-            if ms < 0.0 || ms as usize >= track.len() {
-                return Label::Ignored;
-            }
-            match label(track, ms as usize, rule) {
-                Label::Voiced(_) if check.sounds_an_octave_below(ms as usize) => Label::SubOctave,
+        .map(|answer| match track_ms(answer, track) {
+            None => Label::Ignored,
+            Some(ms) => match label(track, ms, rule) {
+                Label::Voiced(_) if check.sounds_an_octave_below(ms) => Label::SubOctave,
                 label => label,
-            }
+            },
         })
         .collect()
 }
@@ -314,8 +318,7 @@ fn tally(answers: &[Answer], track: &[Option<f32>], rule: LabelRule, check: &mut
 fn write_frames(path: &Path, answers: &[Answer], labels: &[Label], track: &[Option<f32>]) -> Result<()> {
     let mut text = String::from("time_ms,exact_hz,scored,f0_hz,confidence,voiced,error_cents\n");
     for (answer, label) in answers.iter().zip(labels) {
-        let ms = answer.time_ms.round();
-        let exact_hz = (ms >= 0.0).then(|| track.get(ms as usize).copied().flatten()).flatten();
+        let exact_hz = track_ms(answer, track).and_then(|ms| track[ms]);
         let scored = match label {
             Label::Voiced(_) => "voiced",
             Label::Unvoiced => "unvoiced",
