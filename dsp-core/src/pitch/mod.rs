@@ -23,11 +23,17 @@
 //!    harmonic's lobes within MPM's cutoff of the true period; a signal
 //!    truly periodic at the lag is at least as periodic there as at any
 //!    longer lag).
-//! 5. Recency check: if the latest few periods at half the chosen lag are
+//! 5. Clean octave check: if the window is perfectly periodic at twice the
+//!    chosen lag (exact NSDF ≥ 0.99, read between whole lags from the power
+//!    spectrum, not from a parabola), 0.03 more so than at the lag, and the
+//!    partials between the lag's harmonics are not fading, the octave below
+//!    is the note (a double reed's weak fundamental high in its range); the
+//!    recency check and the octave-jump guard then stand aside.
+//! 6. Recency check: if the latest few periods at half the chosen lag are
 //!    clearly periodic, and no less periodic there than at the lag, the
 //!    upper octave wins (a window straddling a note change is otherwise most
 //!    periodic at the newest note's lower octave).
-//! 6. Dying sub-octave: in the first `SUB_OCTAVE_ATTACK_MS` of a note, once
+//! 7. Dying sub-octave: in the first `SUB_OCTAVE_ATTACK_MS` of a note, once
 //!    the older half of the window was periodic at the chosen lag and the
 //!    newer half became clearly more periodic at half of it because the
 //!    partials between the upper octave's harmonics faded (not because its
@@ -37,12 +43,12 @@
 //!    doubling, as recorded tenor and baritone saxophones do) is followed up
 //!    once its newer half has settled, not once the whole window has
 //!    forgotten it.
-//! 7. Octave-jump guard: a jump of an octave away from the previous voiced
+//! 8. Octave-jump guard: a jump of an octave away from the previous voiced
 //!    pitch is accepted only once it has persisted for
 //!    `OCTAVE_CONFIRM_FRAMES`, provided the NSDF still has a strong peak near
 //!    the previous pitch; this removes single-frame octave errors on voice
 //!    and delays only genuine octave leaps, by two frames.
-//! 8. Newest-note check: the full window reports the note that fills most
+//! 9. Newest-note check: the full window reports the note that fills most
 //!    of it, so for 20–30 ms after a change of note it plays the old note
 //!    or the two notes' common period. A second NSDF over the latest
 //!    `RECENT_WINDOW_MS` (12 ms) follows a change of a note whose period
@@ -50,11 +56,11 @@
 //!    full window is not periodic at the new lag, a step (whose two lags
 //!    share one NSDF lobe) once the newest samples are clearly more
 //!    periodic at their own lag than at the full window's.
-//! 9. Refinement at the host rate: the NSDF at three host-rate lags around the
-//!    peak, over the latest `REFINE_PERIODS` periods (at least the recent
-//!    window, at most the full one), parabolic interpolation, so decimation
-//!    costs no accuracy and the pitch is the newest periods' (a voice's
-//!    vibrato is followed about 9 ms behind, not 20).
+//! 10. Refinement at the host rate: the NSDF at three host-rate lags around
+//!     the peak, over the latest `REFINE_PERIODS` periods (at least the
+//!     recent window, at most the full one), parabolic interpolation, so
+//!     decimation costs no accuracy and the pitch is the newest periods' (a
+//!     voice's vibrato is followed about 9 ms behind, not 20).
 
 mod nsdf;
 
@@ -131,6 +137,32 @@ const STEADY_OCTAVE_MIN_NSDF: f32 = 0.97;
 /// How far the partials between a lag's harmonics may fall from the
 /// window's older half to its newer half and still count as steady, dB.
 const STEADY_SUB_OCTAVE_FALL_DB: f32 = 0.5;
+/// The octave margin where the octave below is perfectly periodic (exact
+/// NSDF at least [`CLEAN_OCTAVE_MIN_NSDF`]) and the partials between the
+/// upper octave's harmonics hold steady on average: TimGM6mb's oboe D5–F♯5
+/// have their fundamental 20 dB and their 3rd and 5th harmonics 22–29 dB
+/// under the 2nd, so the window is 0.93–0.97 periodic at the upper octave
+/// and 1.00 at the note. Measured on exact peak heights
+/// ([`nsdf::NsdfPlan::exact_peak`]): on the parabola through whole lags a
+/// bright note whose period falls between two lags (a muted trumpet's E5)
+/// reads 0.1 lower at its period than at its octave below.
+const CLEAN_OCTAVE_MARGIN: f32 = 0.03;
+/// Exact NSDF the octave below needs for [`CLEAN_OCTAVE_MARGIN`].
+const CLEAN_OCTAVE_MIN_NSDF: f32 = 0.99;
+/// Parabolic NSDF at the octave below under which the exact heights are
+/// not worth measuring (the parabola reads at most about 0.15 low).
+const CLEAN_OCTAVE_CANDIDATE_NSDF: f32 = 0.8;
+/// How far the partials between the upper octave's harmonics may fall from
+/// the window's older half to its newer half, on average over frames, for
+/// [`CLEAN_OCTAVE_MARGIN`], dB: a dying faint sub-octave (the
+/// `fading_faint_sub_octave_keeps_the_note` test's 0.5 dB per 10 ms) falls
+/// by 0.4–1.3 dB a frame; a steady oboe note wavers by ±0.6 dB.
+const CLEAN_SUB_OCTAVE_MAX_FALL_DB: f32 = 0.6;
+/// Weight of each frame's fall in that average.
+const CLEAN_FALL_AVERAGE_WEIGHT: f32 = 0.3;
+/// A fall or rise larger than this is an onset, not a fading partial: the
+/// average starts again, dB.
+const CLEAN_FALL_ONSET_DB: f32 = 6.0;
 /// See [`OCTAVE_MARGIN`]: the margin for periods other than even multiples
 /// of the lag (which the octave below is periodic at too).
 const HARMONIC_MARGIN: f32 = 0.06;
@@ -263,6 +295,11 @@ pub struct PitchTracker {
     /// Whether the window has shown this note's sub-octave dying (see
     /// [`PitchTracker::follow_dying_sub_octave`]).
     sub_octave_dying: bool,
+    /// Running average of how far the partials between the upper octave's
+    /// harmonics fell from the window's older half to its newer half over
+    /// the frames the clean octave check has looked at, dB; `None` when it
+    /// starts again (see [`PitchTracker::clean_octave_below`]).
+    clean_fall_db: Option<f32>,
 }
 
 impl PitchTracker {
@@ -297,6 +334,7 @@ impl PitchTracker {
             octave_jump_frames: 0,
             note_age_samples: 0,
             sub_octave_dying: false,
+            clean_fall_db: None,
         }
     }
 
@@ -316,6 +354,7 @@ impl PitchTracker {
         self.octave_jump_frames = 0;
         self.note_age_samples = 0;
         self.sub_octave_dying = false;
+        self.clean_fall_db = None;
     }
 
     /// Feeds host-rate samples (finite values expected). Real-time safe.
@@ -351,15 +390,25 @@ impl PitchTracker {
         };
         let sub_octave_steady = self.is_sub_octave_steady(lag);
         let mut lag = prefer_full_period(&self.full.nsdf, lag, key_maxima, self.analysis_rate_hz, sub_octave_steady);
-        lag = self.prefer_recent_upper_octave(lag, sub_octave_steady);
-        lag = match self.follow_dying_sub_octave(lag) {
-            Some(upper) => {
-                // Evidence of its own: the guard's confirmation would hold
-                // the octave below for two more frames.
+        let clean_octave_below = self.clean_octave_below(lag, key_maxima);
+        lag = match clean_octave_below {
+            // The recency check's newest periods hear the same upper octave
+            // as the full window, with a margin too small to decide on.
+            Some(period) => period,
+            None => self.prefer_recent_upper_octave(lag, sub_octave_steady),
+        };
+        lag = match (self.follow_dying_sub_octave(lag), clean_octave_below) {
+            // Evidence of their own: the guard's confirmation would hold the
+            // other octave for two more frames.
+            (Some(upper), _) => {
                 self.octave_jump_frames = 0;
                 upper
             }
-            None => self.guard_octave_jump(lag, key_maxima, best, sub_octave_steady),
+            (None, Some(_)) => {
+                self.octave_jump_frames = 0;
+                lag
+            }
+            (None, None) => self.guard_octave_jump(lag, key_maxima, best, sub_octave_steady),
         };
         let (coarse_lag, refine_len) = match self.follow_newest_note(lag, sub_octave_steady) {
             Some(recent_lag) => (parabolic_peak(&self.recent.nsdf, recent_lag).0, self.recent.window_len),
@@ -468,6 +517,45 @@ impl PitchTracker {
         } else {
             best_lag
         }
+    }
+
+    /// Clean octave check: when the window is perfectly periodic (exact NSDF
+    /// at least [`CLEAN_OCTAVE_MIN_NSDF`]) at the octave below `lag`, at
+    /// least [`CLEAN_OCTAVE_MARGIN`] more so than at `lag`, and the partials
+    /// between `lag`'s harmonics (the octave below's odd harmonics) are not
+    /// fading on average, that octave below is the note: a weak fundamental
+    /// high in a double reed's range, not a reed attack's dying period
+    /// doubling. `None`: `lag` stands.
+    fn clean_octave_below(&mut self, lag: usize, key_maxima: &[usize]) -> Option<usize> {
+        let fall_db = self.clean_octave_fall_db(lag, key_maxima);
+        self.clean_fall_db = fall_db.map(|(fall_db, _)| match self.clean_fall_db {
+            Some(average) => average + CLEAN_FALL_AVERAGE_WEIGHT * (fall_db - average),
+            None => fall_db,
+        });
+        let period = fall_db?.1;
+        (self.clean_fall_db? < CLEAN_SUB_OCTAVE_MAX_FALL_DB).then_some(period)
+    }
+
+    /// For [`PitchTracker::clean_octave_below`]: when the window is clean at
+    /// the octave below `lag`, how far the partials between `lag`'s
+    /// harmonics fell from its older half to its newer half, dB, and that
+    /// octave below's lag; `None` otherwise, or at an onset.
+    fn clean_octave_fall_db(&self, lag: usize, key_maxima: &[usize]) -> Option<(f32, usize)> {
+        let period =
+            key_maxima.iter().copied().find(|&period| period > lag && harmonic_lobe_ratio(lag, period) == Some(2.0))?;
+        if parabolic_peak(&self.full.nsdf, period).1 < CLEAN_OCTAVE_CANDIDATE_NSDF {
+            return None;
+        }
+        let (_, at_period) = self.full.exact_peak(period);
+        if at_period < CLEAN_OCTAVE_MIN_NSDF || at_period < self.full.exact_peak(lag).1 + CLEAN_OCTAVE_MARGIN {
+            return None;
+        }
+        let (older, newer) = self.window_halves();
+        if lag + 2 > older.len() {
+            return None;
+        }
+        let (_, between_db) = energy_change_db((older, window_mean(older)), (newer, window_mean(newer)), lag);
+        (between_db.abs() <= CLEAN_FALL_ONSET_DB).then_some((-between_db, period))
     }
 
     /// Whether the partials halfway between `lag`'s harmonics (the odd
