@@ -27,8 +27,15 @@
 //!    chosen lag (exact NSDF ≥ 0.99, read between whole lags from the power
 //!    spectrum, not from a parabola), 0.03 more so than at the lag, and the
 //!    partials between the lag's harmonics are not fading, the octave below
-//!    is the note (a double reed's weak fundamental high in its range); the
-//!    recency check and the octave-jump guard then stand aside.
+//!    is the note (a double reed's weak fundamental high in its range). A
+//!    clean harmonic check does the same for three or five times a lag
+//!    that is not clearly periodic, in the window nor in its newest
+//!    periods (margin 0.06), at any pitch: a note
+//!    whose 3rd harmonic dominates, which the subharmonic check tries only
+//!    below 150 Hz. After either, the recency check and the octave-jump
+//!    guard stand aside (a window straddling a change of note can be
+//!    perfectly periodic at the two notes' common period too: the
+//!    newest-note check still follows the newest note there).
 //! 6. Recency check: if the latest few periods at half the chosen lag are
 //!    clearly periodic, and no less periodic there than at the lag, the
 //!    upper octave wins (a window straddling a note change is otherwise most
@@ -163,6 +170,11 @@ const CLEAN_FALL_AVERAGE_WEIGHT: f32 = 0.3;
 /// A fall or rise larger than this is an onset, not a fading partial: the
 /// average starts again, dB.
 const CLEAN_FALL_ONSET_DB: f32 = 6.0;
+/// NSDF at the chosen lag, over the window (parabolic) or over its newest
+/// periods, from which the clean harmonic check does not look further (a
+/// note periodic at its lag reads 0.87 and up even where the parabola
+/// misses its peak most).
+const CLEAN_HARMONIC_MAX_LAG_NSDF: f32 = 0.95;
 /// See [`OCTAVE_MARGIN`]: the margin for periods other than even multiples
 /// of the lag (which the octave below is periodic at too).
 const HARMONIC_MARGIN: f32 = 0.06;
@@ -391,7 +403,8 @@ impl PitchTracker {
         let sub_octave_steady = self.is_sub_octave_steady(lag);
         let mut lag = prefer_full_period(&self.full.nsdf, lag, key_maxima, self.analysis_rate_hz, sub_octave_steady);
         let clean_octave_below = self.clean_octave_below(lag, key_maxima);
-        lag = match clean_octave_below {
+        let clean_period = clean_octave_below.or_else(|| self.clean_harmonic_period(lag, key_maxima));
+        lag = match clean_period {
             // The recency check's newest periods hear the same upper octave
             // as the full window, with a margin too small to decide on.
             Some(period) => period,
@@ -556,6 +569,42 @@ impl PitchTracker {
         }
         let (_, between_db) = energy_change_db((older, window_mean(older)), (newer, window_mean(newer)), lag);
         (between_db.abs() <= CLEAN_FALL_ONSET_DB).then_some((-between_db, period))
+    }
+
+    /// Clean harmonic check: when `lag` is not clearly periodic (NSDF under
+    /// [`CLEAN_HARMONIC_MAX_LAG_NSDF`] over the window and over its newest
+    /// [`RECENT_PERIODS`] periods) and the window is
+    /// perfectly periodic (exact NSDF at least [`CLEAN_OCTAVE_MIN_NSDF`]) at
+    /// three or five times `lag`, [`HARMONIC_MARGIN`] more so than at
+    /// `lag`, that longer lag is the period, at any pitch: a note whose 3rd
+    /// or 5th harmonic dominates (an oboe's B4 near its formant). The
+    /// subharmonic check tries these only below
+    /// [`DOMINANT_HARMONIC_MAX_F0_HZ`], where NSDF heights read from whole
+    /// lags are safe from chance peaks; a perfectly periodic window has
+    /// none. `None`: `lag` stands.
+    fn clean_harmonic_period(&self, lag: usize, key_maxima: &[usize]) -> Option<usize> {
+        if parabolic_peak(&self.full.nsdf, lag).1 >= CLEAN_HARMONIC_MAX_LAG_NSDF {
+            return None;
+        }
+        // Nor in its newest periods: a window that straddles a change of
+        // note is perfectly periodic at the two notes' common period (F5
+        // then C6: three C6 periods), and its newest periods hear the new
+        // note alone.
+        let recent = self.decimated.latest(((RECENT_PERIODS + 1) * (lag + 1)).min(self.window_len));
+        if highest_nsdf_near(recent, window_mean(recent), lag).1 >= CLEAN_HARMONIC_MAX_LAG_NSDF {
+            return None;
+        }
+        let mut at_lag = None;
+        key_maxima.iter().copied().filter(|&period| period > lag).find(|&period| {
+            let odd_multiple =
+                harmonic_lobe_ratio(lag, period).is_some_and(|ratio| ratio.fract() == 0.0 && ratio % 2.0 == 1.0);
+            if !odd_multiple || parabolic_peak(&self.full.nsdf, period).1 < CLEAN_OCTAVE_CANDIDATE_NSDF {
+                return false;
+            }
+            let (_, at_period) = self.full.exact_peak(period);
+            let at_lag = *at_lag.get_or_insert_with(|| self.full.exact_peak(lag).1);
+            at_period >= CLEAN_OCTAVE_MIN_NSDF && at_period >= at_lag + HARMONIC_MARGIN
+        })
     }
 
     /// Whether the partials halfway between `lag`'s harmonics (the odd
