@@ -556,11 +556,7 @@ impl PitchTracker {
     fn clean_octave_fall_db(&self, lag: usize, key_maxima: &[usize]) -> Option<(f32, usize)> {
         let period =
             key_maxima.iter().copied().find(|&period| period > lag && harmonic_lobe_ratio(lag, period) == Some(2.0))?;
-        if parabolic_peak(&self.full.nsdf, period).1 < CLEAN_OCTAVE_CANDIDATE_NSDF {
-            return None;
-        }
-        let (_, at_period) = self.full.exact_peak(period);
-        if at_period < CLEAN_OCTAVE_MIN_NSDF || at_period < self.full.exact_peak(lag).1 + CLEAN_OCTAVE_MARGIN {
+        if !self.is_clean_period(lag, period, CLEAN_OCTAVE_MARGIN, &mut None) {
             return None;
         }
         let (older, newer) = self.window_halves();
@@ -598,13 +594,22 @@ impl PitchTracker {
         key_maxima.iter().copied().filter(|&period| period > lag).find(|&period| {
             let odd_multiple =
                 harmonic_lobe_ratio(lag, period).is_some_and(|ratio| ratio.fract() == 0.0 && ratio % 2.0 == 1.0);
-            if !odd_multiple || parabolic_peak(&self.full.nsdf, period).1 < CLEAN_OCTAVE_CANDIDATE_NSDF {
-                return false;
-            }
-            let (_, at_period) = self.full.exact_peak(period);
-            let at_lag = *at_lag.get_or_insert_with(|| self.full.exact_peak(lag).1);
-            at_period >= CLEAN_OCTAVE_MIN_NSDF && at_period >= at_lag + HARMONIC_MARGIN
+            odd_multiple && self.is_clean_period(lag, period, HARMONIC_MARGIN, &mut at_lag)
         })
+    }
+
+    /// The clean checks' test: the window is perfectly periodic at `period`
+    /// (exact NSDF at least [`CLEAN_OCTAVE_MIN_NSDF`]) and `margin` more so
+    /// than at `lag`. The exact heights are measured only where the
+    /// parabola makes them worth it; `at_lag` keeps the lag's between calls
+    /// for one frame.
+    fn is_clean_period(&self, lag: usize, period: usize, margin: f32, at_lag: &mut Option<f32>) -> bool {
+        if parabolic_peak(&self.full.nsdf, period).1 < CLEAN_OCTAVE_CANDIDATE_NSDF {
+            return false;
+        }
+        let (_, at_period) = self.full.exact_peak(period);
+        at_period >= CLEAN_OCTAVE_MIN_NSDF
+            && at_period >= *at_lag.get_or_insert_with(|| self.full.exact_peak(lag).1) + margin
     }
 
     /// Whether the partials halfway between `lag`'s harmonics (the odd
