@@ -76,8 +76,8 @@ use realfft::RealFftPlanner;
 use crate::biquad::{Biquad, BUTTERWORTH_4_Q};
 use crate::history::HistoryBuffer;
 use nsdf::{
-    energy_change_db, find_key_maxima, highest_near, highest_nsdf_near, host_nsdf, mpm_pick, parabola_vertex,
-    parabolic_peak, window_mean, NsdfPlan, MAX_KEY_MAXIMA,
+    energy_change_db, find_key_maxima, highest_near, highest_nsdf_near, host_nsdf, mpm_pick, nsdf_peak_height,
+    parabola_vertex, parabolic_peak, window_mean, NsdfPlan, MAX_KEY_MAXIMA,
 };
 
 /// Settings of the pitch tracker.
@@ -525,11 +525,33 @@ impl PitchTracker {
             return lag;
         }
         let (_, at_lag) = highest_nsdf_near(recent, mean, lag);
-        if is_subharmonic_more_periodic(best_value, at_lag, Some(sub_octave_steady)) {
+        if is_subharmonic_more_periodic(best_value, at_lag, Some(sub_octave_steady))
+            || self.is_recent_clean_at(lag, best_lag, recent, mean)
+        {
             lag
         } else {
             best_lag
         }
+    }
+
+    /// The clean octave check's test on the newest periods, for the recency
+    /// check: `recent` (minus `mean`) is perfectly periodic at `lag` (peak
+    /// NSDF at least [`CLEAN_OCTAVE_MIN_NSDF`]), [`CLEAN_OCTAVE_MARGIN`]
+    /// more so than at `half`, and so is the whole window: a note with a
+    /// weak fundamental whose odd partials ebb with its tremolo (TimGM6mb's
+    /// oboe D5), not a leap to its upper octave, whose newest periods are
+    /// as periodic at twice its period as at the period.
+    fn is_recent_clean_at(&self, lag: usize, half: usize, recent: &[f32], mean: f32) -> bool {
+        if !self.is_past_attack() {
+            return false;
+        }
+        let at_lag = nsdf_peak_height(recent, mean, lag);
+        if at_lag < CLEAN_OCTAVE_MIN_NSDF || at_lag < nsdf_peak_height(recent, mean, half) + CLEAN_OCTAVE_MARGIN {
+            return false;
+        }
+        let (older, newer) = self.window_halves();
+        let (_, between_db) = energy_change_db((older, window_mean(older)), (newer, window_mean(newer)), half);
+        between_db > -CLEAN_SUB_OCTAVE_MAX_FALL_DB && self.full.exact_peak(lag).1 >= CLEAN_OCTAVE_MIN_NSDF
     }
 
     /// Clean octave check: when the window is perfectly periodic (exact NSDF
@@ -612,6 +634,13 @@ impl PitchTracker {
             && at_period >= *at_lag.get_or_insert_with(|| self.full.exact_peak(lag).1) + margin
     }
 
+    /// Whether the note (or its octave) has sounded for longer than
+    /// [`SUB_OCTAVE_ATTACK_MS`]: a dying sub-octave is an attack's, and
+    /// later in a note, odd partials that ebb are its tremolo.
+    fn is_past_attack(&self) -> bool {
+        self.note_age_samples as f32 > SUB_OCTAVE_ATTACK_MS * 1e-3 * self.host_rate_hz
+    }
+
     /// Whether the partials halfway between `lag`'s harmonics (the odd
     /// multiples of the octave below) are as strong in the window's newer
     /// half as in its older half, within [`STEADY_SUB_OCTAVE_FALL_DB`]: a
@@ -642,9 +671,8 @@ impl PitchTracker {
     fn follow_dying_sub_octave(&mut self, lag: usize) -> Option<usize> {
         let half = lag / 2;
         let split = self.window_len / 2;
-        let attack_samples = SUB_OCTAVE_ATTACK_MS * 1e-3 * self.host_rate_hz;
         // Each half must hold two periods of `lag`.
-        if self.note_age_samples as f32 > attack_samples || half < self.min_lag.max(2) || 2 * lag + 2 > split {
+        if self.is_past_attack() || half < self.min_lag.max(2) || 2 * lag + 2 > split {
             self.sub_octave_dying = false;
             return None;
         }

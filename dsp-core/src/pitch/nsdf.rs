@@ -252,6 +252,20 @@ pub(super) fn highest_nsdf_near(window: &[f32], mean: f32, center: usize) -> (us
         .fold((center, f32::MIN), |a, b| if b.1 > a.1 { b } else { a })
 }
 
+/// Height of the NSDF peak of `window` (minus `mean`) at `center`, the
+/// highest of the lags around it: the vertex of the parabola through
+/// `center − 1 … center + 1` (a peak between two lags reads up to a few
+/// hundredths low on either), or `center`'s own value where a neighbour is
+/// higher.
+pub(super) fn nsdf_peak_height(window: &[f32], mean: f32, center: usize) -> f32 {
+    let values = [center - 1, center, center + 1].map(|lag| host_nsdf(window, mean, lag));
+    if values[1] >= values[0] && values[1] >= values[2] {
+        parabola_vertex(values).1
+    } else {
+        values[1]
+    }
+}
+
 /// Mean of `window`.
 pub(super) fn window_mean(window: &[f32]) -> f32 {
     window.iter().sum::<f32>() / window.len() as f32
