@@ -73,7 +73,7 @@ use crate::voice::{synthesize, Register, VoiceStyle};
 pub const EVAL_INSTRUMENTS: [InstrumentSpec; 11] = [
     default_instrument("violin"),
     default_instrument("flute"),
-    InstrumentSpec { name: "oboe", display_name: "Oboe", gm_program: 68, note_range: (58, 91), vibrato_cents: 12.0 },
+    default_instrument("oboe"),
     default_instrument("trumpet"),
     default_instrument("muted-trumpet"),
     default_instrument("clarinet"),

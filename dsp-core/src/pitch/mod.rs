@@ -26,7 +26,9 @@
 //! 5. Clean octave check: if the window is perfectly periodic at twice the
 //!    chosen lag (exact NSDF ≥ 0.99, read between whole lags from the power
 //!    spectrum, not from a parabola), 0.03 more so than at the lag, and the
-//!    partials between the lag's harmonics are not fading, the octave below
+//!    partials between the lag's harmonics are not fading (or the note has
+//!    sounded for `CLEAN_SETTLED_MS`, after which they ebb with its
+//!    tremolo, not as an attack's sub-octave dies), the octave below
 //!    is the note (a double reed's weak fundamental high in its range). A
 //!    clean harmonic check does the same for three or five times a lag
 //!    that is not clearly periodic, in the window nor in its newest
@@ -39,7 +41,10 @@
 //! 6. Recency check: if the latest few periods at half the chosen lag are
 //!    clearly periodic, and no less periodic there than at the lag, the
 //!    upper octave wins (a window straddling a note change is otherwise most
-//!    periodic at the newest note's lower octave).
+//!    periodic at the newest note's lower octave); but not in a settled
+//!    note that those periods and the window hear perfectly periodic at
+//!    the lag, 0.03 more so than at its half (a weak fundamental whose
+//!    even partials swell with its tremolo).
 //! 7. Dying sub-octave: in the first `SUB_OCTAVE_ATTACK_MS` of a note, once
 //!    the older half of the window was periodic at the chosen lag and the
 //!    newer half became clearly more periodic at half of it because the
@@ -261,6 +266,20 @@ const SUB_OCTAVE_PAST_NSDF: f32 = 0.8;
 /// grown by less. A bassoon's 2nd harmonic swelling early in a note raises
 /// the newer half's NSDF at the upper octave just as much, by growth.
 const SUB_OCTAVE_FALL_DB: f32 = 2.0;
+/// How long a note must have held its pitch for the clean checks to take
+/// odd partials that ebb for its tremolo rather than a dying sub-octave,
+/// ms: a recorded reed's attack sheds its sub-octave within 50–150 ms (see
+/// [`SUB_OCTAVE_ATTACK_MS`]), and a slower fade (1 dB per 10 ms from 4 dB
+/// over the harmonics, the `slowly_fading_sub_octave_after_a_rest_followed_up`
+/// test) is past the clean margin by 240 ms; TimGM6mb's oboe, held with
+/// expression, ebbs its odd partials by up to 1.2 dB per 20 ms as its even
+/// partials swell, seconds into a note.
+const CLEAN_SETTLED_MS: f32 = 300.0;
+/// Clarity under which a frame ends the held note (the default confidence
+/// gate): a note played again breaks its periodicity between the two, and
+/// its attack (a tenor saxophone's F4, period-doubled for 100 ms) is not
+/// the held note's tremolo.
+const HELD_MIN_CLARITY: f32 = 0.5;
 /// Pitch reported before anything voiced was heard, Hz (A3).
 pub const DEFAULT_F0_HZ: f32 = 220.0;
 
@@ -304,6 +323,14 @@ pub struct PitchTracker {
     /// Host samples since the reported pitch last moved to another note (an
     /// octave move does not count) or the input fell silent.
     note_age_samples: usize,
+    /// The pitch the held note started at, Hz: every reported pitch within
+    /// half a semitone of it (or of its octaves), with a clarity of at least
+    /// [`HELD_MIN_CLARITY`], is the same note.
+    held_f0_hz: f32,
+    /// Host samples the held note has lasted (see
+    /// [`PitchTracker::is_settled`]); unlike `note_age_samples`, a semitone
+    /// step starts a new note even when the pitch glides there.
+    held_samples: usize,
     /// Whether the window has shown this note's sub-octave dying (see
     /// [`PitchTracker::follow_dying_sub_octave`]).
     sub_octave_dying: bool,
@@ -345,6 +372,8 @@ impl PitchTracker {
             has_voiced: false,
             octave_jump_frames: 0,
             note_age_samples: 0,
+            held_f0_hz: DEFAULT_F0_HZ,
+            held_samples: 0,
             sub_octave_dying: false,
             clean_fall_db: None,
         }
@@ -365,6 +394,7 @@ impl PitchTracker {
         self.has_voiced = false;
         self.octave_jump_frames = 0;
         self.note_age_samples = 0;
+        self.held_samples = 0;
         self.sub_octave_dying = false;
         self.clean_fall_db = None;
     }
@@ -372,6 +402,7 @@ impl PitchTracker {
     /// Feeds host-rate samples (finite values expected). Real-time safe.
     pub fn push(&mut self, samples: &[f32]) {
         self.note_age_samples = self.note_age_samples.saturating_add(samples.len());
+        self.held_samples = self.held_samples.saturating_add(samples.len());
         self.host.push(samples);
         if self.decimation == 1 {
             self.decimated.push(samples);
@@ -392,6 +423,7 @@ impl PitchTracker {
         let unvoiced = PitchEstimate { f0_hz: self.previous_f0_hz, confidence: 0.0 };
         if !self.full.compute(self.decimated.latest(self.window_len)) {
             self.note_age_samples = 0;
+            self.held_samples = 0;
             return unvoiced;
         }
         let num_maxima = find_key_maxima(&self.full.nsdf, self.min_lag, self.max_lag, &mut self.key_maxima);
@@ -441,6 +473,13 @@ impl PitchTracker {
             interval_ln < 2.0 * HALF_SEMITONE_LN || (interval_ln - std::f32::consts::LN_2).abs() < HALF_SEMITONE_LN;
         if !self.has_voiced || !same_note_or_octave {
             self.note_age_samples = 0;
+        }
+        let from_held_ln = (f0_hz / self.held_f0_hz).ln().abs();
+        let held = clarity >= HELD_MIN_CLARITY
+            && (from_held_ln < HALF_SEMITONE_LN || (from_held_ln - std::f32::consts::LN_2).abs() < HALF_SEMITONE_LN);
+        if !self.has_voiced || !held {
+            self.held_f0_hz = f0_hz;
+            self.held_samples = 0;
         }
         self.previous_f0_hz = f0_hz;
         self.has_voiced = true;
@@ -535,32 +574,31 @@ impl PitchTracker {
     }
 
     /// The clean octave check's test on the newest periods, for the recency
-    /// check: `recent` (minus `mean`) is perfectly periodic at `lag` (peak
-    /// NSDF at least [`CLEAN_OCTAVE_MIN_NSDF`]), [`CLEAN_OCTAVE_MARGIN`]
-    /// more so than at `half`, and so is the whole window: a note with a
-    /// weak fundamental whose odd partials ebb with its tremolo (TimGM6mb's
+    /// check: in a settled note ([`PitchTracker::is_settled`]), `recent`
+    /// (minus `mean`) is perfectly periodic at `lag` (peak NSDF at least
+    /// [`CLEAN_OCTAVE_MIN_NSDF`]), [`CLEAN_OCTAVE_MARGIN`] more so than at
+    /// `half`, and so is the whole window (exact peak): a note with a weak
+    /// fundamental whose even partials swell with its tremolo (TimGM6mb's
     /// oboe D5), not a leap to its upper octave, whose newest periods are
     /// as periodic at twice its period as at the period.
     fn is_recent_clean_at(&self, lag: usize, half: usize, recent: &[f32], mean: f32) -> bool {
-        if !self.is_past_attack() {
+        if !self.is_settled() {
             return false;
         }
         let at_lag = nsdf_peak_height(recent, mean, lag);
-        if at_lag < CLEAN_OCTAVE_MIN_NSDF || at_lag < nsdf_peak_height(recent, mean, half) + CLEAN_OCTAVE_MARGIN {
-            return false;
-        }
-        let (older, newer) = self.window_halves();
-        let (_, between_db) = energy_change_db((older, window_mean(older)), (newer, window_mean(newer)), half);
-        between_db > -CLEAN_SUB_OCTAVE_MAX_FALL_DB && self.full.exact_peak(lag).1 >= CLEAN_OCTAVE_MIN_NSDF
+        at_lag >= CLEAN_OCTAVE_MIN_NSDF
+            && at_lag >= nsdf_peak_height(recent, mean, half) + CLEAN_OCTAVE_MARGIN
+            && self.full.exact_peak(lag).1 >= CLEAN_OCTAVE_MIN_NSDF
     }
 
     /// Clean octave check: when the window is perfectly periodic (exact NSDF
     /// at least [`CLEAN_OCTAVE_MIN_NSDF`]) at the octave below `lag`, at
     /// least [`CLEAN_OCTAVE_MARGIN`] more so than at `lag`, and the partials
     /// between `lag`'s harmonics (the octave below's odd harmonics) are not
-    /// fading on average, that octave below is the note: a weak fundamental
-    /// high in a double reed's range, not a reed attack's dying period
-    /// doubling. `None`: `lag` stands.
+    /// fading on average or the note has settled ([`PitchTracker::is_settled`]),
+    /// that octave below is the note: a weak fundamental high in a double
+    /// reed's range, not a reed attack's dying period doubling. `None`:
+    /// `lag` stands.
     fn clean_octave_below(&mut self, lag: usize, key_maxima: &[usize]) -> Option<usize> {
         let fall_db = self.clean_octave_fall_db(lag, key_maxima);
         self.clean_fall_db = fall_db.map(|(fall_db, _)| match self.clean_fall_db {
@@ -568,7 +606,7 @@ impl PitchTracker {
             None => fall_db,
         });
         let period = fall_db?.1;
-        (self.clean_fall_db? < CLEAN_SUB_OCTAVE_MAX_FALL_DB).then_some(period)
+        (self.is_settled() || self.clean_fall_db? < CLEAN_SUB_OCTAVE_MAX_FALL_DB).then_some(period)
     }
 
     /// For [`PitchTracker::clean_octave_below`]: when the window is clean at
@@ -634,11 +672,11 @@ impl PitchTracker {
             && at_period >= *at_lag.get_or_insert_with(|| self.full.exact_peak(lag).1) + margin
     }
 
-    /// Whether the note (or its octave) has sounded for longer than
-    /// [`SUB_OCTAVE_ATTACK_MS`]: a dying sub-octave is an attack's, and
-    /// later in a note, odd partials that ebb are its tremolo.
-    fn is_past_attack(&self) -> bool {
-        self.note_age_samples as f32 > SUB_OCTAVE_ATTACK_MS * 1e-3 * self.host_rate_hz
+    /// Whether the note has held its pitch (within half a semitone, or an
+    /// octave off) for longer than [`CLEAN_SETTLED_MS`]: odd partials that
+    /// ebb are then its tremolo, not a dying sub-octave.
+    fn is_settled(&self) -> bool {
+        self.held_samples as f32 > CLEAN_SETTLED_MS * 1e-3 * self.host_rate_hz
     }
 
     /// Whether the partials halfway between `lag`'s harmonics (the odd
@@ -672,7 +710,8 @@ impl PitchTracker {
         let half = lag / 2;
         let split = self.window_len / 2;
         // Each half must hold two periods of `lag`.
-        if self.is_past_attack() || half < self.min_lag.max(2) || 2 * lag + 2 > split {
+        let attack_samples = SUB_OCTAVE_ATTACK_MS * 1e-3 * self.host_rate_hz;
+        if self.note_age_samples as f32 > attack_samples || half < self.min_lag.max(2) || 2 * lag + 2 > split {
             self.sub_octave_dying = false;
             return None;
         }
