@@ -288,11 +288,17 @@ fn assert_period_doubled_note_settles(
     signal.extend(common::period_doubled_attack(f0_hz, sample_rate as f64, note, start_db, fall_db_per_10_ms, 7));
     let settled_ms = (start_db + settled_db_under) / fall_db_per_10_ms * 10.0;
     let settled = onset + (settled_ms * 1e-3 * sample_rate as f64) as usize;
-    for (end, tracked_hz, _) in track(&signal, sample_rate) {
+    let context = format!("{context} (+{start_db} dB, −{fall_db_per_10_ms} dB/10 ms)");
+    assert_at_note_after(&signal, sample_rate, f0_hz, (onset, settled), &context);
+}
+
+/// Tracks `signal` and asserts every frame ending after sample `settled`
+/// is within 50 cents of `f0_hz`, the note that starts at sample `onset`.
+fn assert_at_note_after(signal: &[f32], sample_rate: f32, f0_hz: f64, (onset, settled): (usize, usize), context: &str) {
+    for (end, tracked_hz, _) in track(signal, sample_rate) {
         assert!(
             end <= settled || cents_between(tracked_hz, f0_hz as f32).abs() < 50.0,
-            "{sample_rate} Hz, {context} (+{start_db} dB, −{fall_db_per_10_ms} dB/10 ms): \
-             {tracked_hz:.1} Hz {:.0} ms into the note",
+            "{sample_rate} Hz, {context}: {tracked_hz:.1} Hz {:.0} ms into the note",
             (end - onset) as f32 * 1e3 / sample_rate
         );
     }
@@ -346,13 +352,8 @@ fn faint_sub_octave_a_semitone_above_a_held_note_keeps_the_note() {
             signal.extend(common::period_doubled_attack(to_hz, sample_rate as f64, note, -12.0, 0.5, 7));
             // A step of a semitone is followed within 25 ms.
             let changed = onset + (0.025 * sample_rate) as usize;
-            for (end, tracked_hz, _) in track(&signal, sample_rate) {
-                assert!(
-                    end <= changed || cents_between(tracked_hz, to_hz as f32).abs() < 50.0,
-                    "{sample_rate} Hz, {from_hz} → {to_hz:.0} Hz: {tracked_hz:.1} Hz {:.0} ms into the note",
-                    (end - onset) as f32 * 1e3 / sample_rate
-                );
-            }
+            let context = format!("{from_hz} → {to_hz:.0} Hz");
+            assert_at_note_after(&signal, sample_rate, to_hz, (onset, changed), &context);
         }
     }
 }

@@ -81,8 +81,8 @@ use realfft::RealFftPlanner;
 use crate::biquad::{Biquad, BUTTERWORTH_4_Q};
 use crate::history::HistoryBuffer;
 use nsdf::{
-    energy_change_db, find_key_maxima, highest_near, highest_nsdf_near, host_nsdf, mpm_pick, nsdf_peak_height,
-    parabola_vertex, parabolic_peak, window_mean, NsdfPlan, MAX_KEY_MAXIMA,
+    energy_change_db, find_key_maxima, highest_near, highest_nsdf_near, highest_of, host_nsdf, mpm_pick, nsdf_around,
+    nsdf_peak_height, parabola_vertex, parabolic_peak, peak_height, window_mean, NsdfPlan, MAX_KEY_MAXIMA,
 };
 
 /// Settings of the pitch tracker.
@@ -563,9 +563,10 @@ impl PitchTracker {
         if best_value < RECENT_OCTAVE_MIN_NSDF {
             return lag;
         }
-        let (_, at_lag) = highest_nsdf_near(recent, mean, lag);
+        let around_lag = nsdf_around(recent, mean, lag);
+        let (_, at_lag) = highest_of(lag, around_lag);
         if is_subharmonic_more_periodic(best_value, at_lag, Some(sub_octave_steady))
-            || self.is_recent_clean_at(lag, best_lag, recent, mean)
+            || self.is_recent_clean_at(lag, around_lag, best_lag, recent, mean)
         {
             lag
         } else {
@@ -575,17 +576,18 @@ impl PitchTracker {
 
     /// The clean octave check's test on the newest periods, for the recency
     /// check: in a settled note ([`PitchTracker::is_settled`]), `recent`
-    /// (minus `mean`) is perfectly periodic at `lag` (peak NSDF at least
+    /// (minus `mean`; `around_lag` its [`nsdf_around`] `lag`) is perfectly
+    /// periodic at `lag` (peak NSDF at least
     /// [`CLEAN_OCTAVE_MIN_NSDF`]), [`CLEAN_OCTAVE_MARGIN`] more so than at
     /// `half`, and so is the whole window (exact peak): a note with a weak
     /// fundamental whose even partials swell with its tremolo (TimGM6mb's
     /// oboe D5), not a leap to its upper octave, whose newest periods are
     /// as periodic at twice its period as at the period.
-    fn is_recent_clean_at(&self, lag: usize, half: usize, recent: &[f32], mean: f32) -> bool {
+    fn is_recent_clean_at(&self, lag: usize, around_lag: [f32; 3], half: usize, recent: &[f32], mean: f32) -> bool {
         if !self.is_settled() {
             return false;
         }
-        let at_lag = nsdf_peak_height(recent, mean, lag);
+        let at_lag = peak_height(around_lag);
         at_lag >= CLEAN_OCTAVE_MIN_NSDF
             && at_lag >= nsdf_peak_height(recent, mean, half) + CLEAN_OCTAVE_MARGIN
             && self.full.exact_peak(lag).1 >= CLEAN_OCTAVE_MIN_NSDF
@@ -709,8 +711,8 @@ impl PitchTracker {
     fn follow_dying_sub_octave(&mut self, lag: usize) -> Option<usize> {
         let half = lag / 2;
         let split = self.window_len / 2;
-        // Each half must hold two periods of `lag`.
         let attack_samples = SUB_OCTAVE_ATTACK_MS * 1e-3 * self.host_rate_hz;
+        // Each half must hold two periods of `lag`.
         if self.note_age_samples as f32 > attack_samples || half < self.min_lag.max(2) || 2 * lag + 2 > split {
             self.sub_octave_dying = false;
             return None;

@@ -244,26 +244,38 @@ pub(super) fn highest_near(nsdf: &[f32], lag: usize) -> f32 {
     nsdf[lag - 1..=lag + 1].iter().copied().fold(f32::MIN, f32::max)
 }
 
+/// The NSDF of `window` (minus `mean`) at the lags `center − 1 … center + 1`.
+pub(super) fn nsdf_around(window: &[f32], mean: f32, center: usize) -> [f32; 3] {
+    [center - 1, center, center + 1].map(|lag| host_nsdf(window, mean, lag))
+}
+
 /// The lag among `center − 1 … center + 1` where `window` (minus `mean`)
 /// is most periodic, and its NSDF.
 pub(super) fn highest_nsdf_near(window: &[f32], mean: f32, center: usize) -> (usize, f32) {
-    (center - 1..=center + 1)
-        .map(|candidate| (candidate, host_nsdf(window, mean, candidate)))
-        .fold((center, f32::MIN), |a, b| if b.1 > a.1 { b } else { a })
+    highest_of(center, nsdf_around(window, mean, center))
 }
 
-/// Height of the NSDF peak of `window` (minus `mean`) at `center`, the
-/// highest of the lags around it: the vertex of the parabola through
-/// `center − 1 … center + 1` (a peak between two lags reads up to a few
-/// hundredths low on either), or `center`'s own value where a neighbour is
-/// higher.
-pub(super) fn nsdf_peak_height(window: &[f32], mean: f32, center: usize) -> f32 {
-    let values = [center - 1, center, center + 1].map(|lag| host_nsdf(window, mean, lag));
-    if values[1] >= values[0] && values[1] >= values[2] {
-        parabola_vertex(values).1
+/// The lag among `center − 1 … center + 1` whose value in `around` (see
+/// [`nsdf_around`]) is highest, and that value.
+pub(super) fn highest_of(center: usize, around: [f32; 3]) -> (usize, f32) {
+    (center - 1..=center + 1).zip(around).fold((center, f32::MIN), |a, b| if b.1 > a.1 { b } else { a })
+}
+
+/// Height of the NSDF peak at the middle of `around` (see [`nsdf_around`]),
+/// the highest of the three lags: the vertex of the parabola through them
+/// (a peak between two lags reads up to a few hundredths low on either),
+/// or the middle's own value where a neighbour is higher.
+pub(super) fn peak_height(around: [f32; 3]) -> f32 {
+    if around[1] >= around[0] && around[1] >= around[2] {
+        parabola_vertex(around).1
     } else {
-        values[1]
+        around[1]
     }
+}
+
+/// [`peak_height`] of `window` (minus `mean`) at `center`.
+pub(super) fn nsdf_peak_height(window: &[f32], mean: f32, center: usize) -> f32 {
+    peak_height(nsdf_around(window, mean, center))
 }
 
 /// Mean of `window`.
