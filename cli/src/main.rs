@@ -233,6 +233,10 @@ struct RenderArgs {
     /// 0 = the input only, 1 = the synthesized instrument only.
     #[arg(long, default_value_t = 1.0)]
     dry_wet: f32,
+    /// Keep the instrument at the input's loudness (0 … 1; 0: the level
+    /// the model gives it).
+    #[arg(long, default_value_t = UserControls::default().level_match)]
+    level_match: f32,
 }
 
 #[derive(Args)]
@@ -291,6 +295,7 @@ impl RenderArgs {
             autotune: self.autotune,
             reverb_mix: self.reverb,
             dry_wet: self.dry_wet,
+            level_match: self.level_match,
             ..UserControls::default()
         }
     }

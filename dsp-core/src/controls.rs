@@ -129,6 +129,12 @@ impl FeatureControls {
         self.voicing.is_voiced()
     }
 
+    /// The loudness shift applied to the last frame (smoothed), dB.
+    /// Real-time safe.
+    pub fn loudness_shift_db(&self) -> f32 {
+        self.loudness_shift_db.value()
+    }
+
     /// Applies `controls` to one analysis frame; `dataset` is the model's
     /// training range (for auto-adjust). Real-time safe.
     pub fn process(&mut self, raw: &FeatureFrame, controls: &UserControls, dataset: &DatasetStats) -> FeatureFrame {

@@ -17,6 +17,7 @@ pub mod fifo;
 pub mod framer;
 pub mod harmonic;
 pub mod history;
+pub mod level_match;
 pub mod loudness;
 pub mod mapping;
 pub mod noise;
@@ -31,6 +32,7 @@ pub mod rng;
 pub mod smoothing;
 pub mod swap;
 pub mod synth;
+pub mod synth_power;
 pub mod wire;
 
 pub use decoder::{AdditiveConfig, AdditiveDecoder, DatasetStats, DecodeStatus, Decoder, DecoderInfo};

@@ -23,6 +23,8 @@ pub const AUTOTUNE: RangeInclusive<f32> = 0.0..=1.0;
 pub const LEVEL_DB: RangeInclusive<f32> = -60.0..=12.0;
 /// Reverb mix, 0 … 1.
 pub const REVERB_MIX: RangeInclusive<f32> = 0.0..=1.0;
+/// Level match amount, 0 … 1.
+pub const LEVEL_MATCH: RangeInclusive<f32> = 0.0..=1.0;
 /// Dry/wet, 0 … 1.
 pub const DRY_WET: RangeInclusive<f32> = 0.0..=1.0;
 /// Output gain, dB.

@@ -125,6 +125,11 @@ pub struct UserControls {
     pub reverb_mix: f32,
     /// 0 = dry only (delayed by the latency), 1 = synthesized only.
     pub dry_wet: f32,
+    /// 0 … 1: how much of the level match's correction to apply (in dB):
+    /// at 1 the instrument plays at the input's loudness (plus the loudness
+    /// shift), at 0 at the level the model gives it. See
+    /// [`crate::level_match`].
+    pub level_match: f32,
     /// Gain applied to the final output, dB.
     pub output_gain_db: f32,
     /// Bypass: the output crossfades (20 ms) to the untouched input,
@@ -148,6 +153,7 @@ impl Default for UserControls {
             noise_level_db: 0.0,
             reverb_mix: 0.3,
             dry_wet: 1.0,
+            level_match: 1.0,
             output_gain_db: 0.0,
             bypass: false,
         }

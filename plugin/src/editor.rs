@@ -169,6 +169,7 @@ impl EditorApp {
                 slider_row(ui, setter, &p.harmonic_level_db);
                 slider_row(ui, setter, &p.noise_level_db);
                 slider_row(ui, setter, &p.reverb_mix);
+                slider_row(ui, setter, &p.level_match);
                 slider_row(ui, setter, &p.dry_wet);
                 slider_row(ui, setter, &p.output_gain_db);
             });

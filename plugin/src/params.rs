@@ -49,6 +49,10 @@ pub struct DdspParams {
     /// Reverb wet level, 0–1.
     #[id = "reverb"]
     pub reverb_mix: FloatParam,
+    /// How much of the level match's correction plays, 0–1 (1: the
+    /// instrument at the input's loudness).
+    #[id = "lvl_match"]
+    pub level_match: FloatParam,
     /// 0 = dry (latency-compensated), 1 = synthesized only.
     #[id = "dry_wet"]
     pub dry_wet: FloatParam,
@@ -105,6 +109,7 @@ impl Default for DdspParams {
             harmonic_level_db: decibels("Harmonic Level", defaults.harmonic_level_db, &ranges::LEVEL_DB),
             noise_level_db: decibels("Noise Level", defaults.noise_level_db, &ranges::LEVEL_DB),
             reverb_mix: amount("Reverb", defaults.reverb_mix, &ranges::REVERB_MIX),
+            level_match: amount("Level Match", defaults.level_match, &ranges::LEVEL_MATCH),
             dry_wet: amount("Dry/Wet", defaults.dry_wet, &ranges::DRY_WET),
             output_gain_db: decibels("Output Gain", defaults.output_gain_db, &ranges::OUTPUT_GAIN_DB),
             instrument: instrument_param(),
@@ -131,6 +136,7 @@ impl DdspParams {
             noise_level_db: self.noise_level_db.value(),
             reverb_mix: self.reverb_mix.value(),
             dry_wet: self.dry_wet.value(),
+            level_match: self.level_match.value(),
             output_gain_db: self.output_gain_db.value(),
             bypass: self.bypass.value(),
         }
@@ -163,6 +169,7 @@ mod tests {
             "harm_lvl",
             "noise_lvl",
             "reverb",
+            "lvl_match",
             "dry_wet",
             "out_gain",
             "instrument_v2",

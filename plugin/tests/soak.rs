@@ -65,6 +65,7 @@ fn automated_controls(t_s: f64) -> UserControls {
         noise_level_db: sweep(&ranges::LEVEL_DB, 67.0),
         reverb_mix: sweep(&ranges::REVERB_MIX, 71.0),
         dry_wet: sweep(&ranges::DRY_WET, 73.0),
+        level_match: sweep(&ranges::LEVEL_MATCH, 83.0),
         output_gain_db: sweep(&ranges::OUTPUT_GAIN_DB, 79.0).min(0.0),
         bypass: false,
     }

@@ -1,5 +1,6 @@
 //! The engine: input → framer → analysis → user controls → decoder → control
-//! mapping → harmonic bank + filtered noise → reverb → dry/wet → output.
+//! mapping → harmonic bank + filtered noise → reverb → level match →
+//! dry/wet → output.
 //!
 //! # Timing
 //! Frame `k` is complete once input samples `0 .. b_k` have arrived (see
@@ -62,6 +63,7 @@ use crate::fifo::SampleFifo;
 use crate::framer::Framer;
 use crate::harmonic::HarmonicBank;
 use crate::history::HistoryBuffer;
+use crate::level_match::LevelMatch;
 use crate::loudness::LoudnessMeter;
 use crate::mapping::map_decoder_output;
 use crate::noise::FilteredNoise;
@@ -71,6 +73,7 @@ use crate::ranges::{self, clamp_f32};
 use crate::reverb::Reverb;
 use crate::smoothing::Smoother;
 use crate::swap::{decoder_slot, DecoderSender, DecoderSlot, Retired, SwapRequirements};
+use crate::synth_power::SynthPower;
 use crate::wire::{DecoderOutput, FeatureFrame, SynthParams, UserControls, MAX_HARMONICS};
 use crossfade::ControlCrossfade;
 use gains::{level_to_gain, sanitize, GainSmoothers, GAIN_SMOOTHING_MS};
@@ -135,6 +138,26 @@ pub struct Engine {
     /// spreads evenly over the host's callbacks (a frame's segment is
     /// synthesised in one callback).
     reverb: ReverbStage,
+    /// Loudness analysis of the instrument as played (after the reverb,
+    /// before the level match), for the level match.
+    output_loudness: LoudnessMeter,
+    /// The latest loudness window of the instrument as played, samples.
+    output_history: HistoryBuffer,
+    /// Keeps the instrument at the input's loudness.
+    level_match: LevelMatch,
+    /// The A-weighted power of each frame's synth controls, for the level
+    /// match's share of the harmonic and noise levels.
+    synth_power: SynthPower,
+    /// Per synth sample, in step with `wet_queue`: the A-weighted power its
+    /// frame's controls ask for, and the power played after the harmonic
+    /// and noise levels (same units), so the level match reads the share
+    /// of the segment that is playing, whatever the block sizes.
+    synth_power_queues: [SampleFifo; 2],
+    /// Scratch for the power queues (a segment's copies, a chunk's pops).
+    synth_power_scratch: Vec<f32>,
+    /// The loudness the level match hears for the frame just analysed, dB
+    /// (`None`: the frame does not teach it).
+    level_target_db: Option<f32>,
     /// Wet samples still to play before the first sample of a swapped-in
     /// decoder, when its reverb waits to take over there.
     reverb_swap_in_samples: Option<usize>,
@@ -234,6 +257,10 @@ impl Engine {
             extra_latency_samples: synth_delay_samples - max_hop,
         };
         let max_pending_frames = synth_delay_samples / min_hop + 4;
+        // The instrument measured at a frame's end plays the frames up to
+        // one synth delay earlier.
+        let loudness_window_samples = loudness.window_samples();
+        let level_match_delay_frames = (synth_delay_samples as f64 / framer.hop_samples()).round() as usize;
         let mut engine = Self {
             sample_rate_hz,
             max_block_samples,
@@ -256,6 +283,13 @@ impl Engine {
                 CROSSFADE_MS,
                 max_hop,
             ),
+            output_history: HistoryBuffer::new(loudness_window_samples),
+            output_loudness: LoudnessMeter::new(sample_rate_hz, analysis.loudness_window_ms),
+            level_match: LevelMatch::new(frame_rate_hz, sample_rate_hz, level_match_delay_frames),
+            synth_power: SynthPower::new(sample_rate_hz, info.model_rate_hz, info.num_noise_bands),
+            level_target_db: None,
+            synth_power_queues: [0; 2].map(|_| SampleFifo::new(synth_delay_samples + 2 * max_hop)),
+            synth_power_scratch: vec![0.0; max_hop.max(max_block_samples)],
             reverb_swap_in_samples: None,
             wet_queue: SampleFifo::new(synth_delay_samples + 2 * max_hop),
             dry_delays: [DelayLine::new(latency), DelayLine::new(latency)],
@@ -401,7 +435,13 @@ impl Engine {
         let slot = &mut self.slot;
         self.reverb.reset(|reverb| retire_reverb(slot, reverb));
         self.reverb_swap_in_samples = None;
+        self.output_history.clear();
+        self.level_match.reset();
+        self.level_target_db = None;
         self.wet_queue.reset_with_zeros(self.synth_delay_samples);
+        for queue in &mut self.synth_power_queues {
+            queue.reset_with_zeros(self.synth_delay_samples);
+        }
         self.dry_delays.iter_mut().for_each(DelayLine::clear);
         self.bypass_delays.iter_mut().for_each(DelayLine::clear);
         self.gains.reset(&self.controls);
@@ -471,12 +511,14 @@ impl Engine {
             self.loudness_history.push(input);
             self.samples_since_frame += take;
             self.samples_processed += take as u64;
-            if self.framer.advance(take) {
+            let frame_done = self.framer.advance(take);
+            if frame_done {
                 self.analyse_frame();
             }
             self.render_until(take);
             self.wet_queue.pop(&mut self.wet[done..done + take]);
             self.play_reverb(done, take);
+            self.match_level(done, take, frame_done);
             done += take;
         }
 
@@ -511,6 +553,11 @@ impl Engine {
         self.swap_in_waiting_decoder(index);
         let info = *self.decoder.info();
         let features = self.feature_controls.process(&self.last_features, &self.controls, &info.dataset);
+        self.level_target_db = LevelMatch::target_db(
+            self.feature_controls.is_voiced(),
+            loudness_db,
+            self.feature_controls.loudness_shift_db(),
+        );
         self.decoder.submit(index, &features);
         // The frame stands for input sample `samples_processed − 1 −
         // lookahead` and sounds `latency` later.
@@ -551,6 +598,9 @@ impl Engine {
                 let missing = num_samples - self.wet_queue.len();
                 self.segment[..missing].fill(0.0);
                 self.wet_queue.push(&self.segment[..missing]);
+                for queue in &mut self.synth_power_queues {
+                    queue.push(&self.segment[..missing]);
+                }
                 return;
             };
             // Frames submitted to a swapped-out decoder hold its last output.
@@ -589,10 +639,44 @@ impl Engine {
             *amplitude = value * harmonic_gain;
         }
         let num_harmonics = MAX_HARMONICS - harmonics.iter().rev().take_while(|&&v| v == 0.0).count();
+        let harmonic_power = self.synth_power.harmonic_power(params.f0_hz, &harmonics[..num_harmonics]);
+        let noise_power = self.synth_power.noise_power(&noise[..params.num_noise_bands]);
+        let powers = [
+            harmonic_power + noise_power,
+            harmonic_power * harmonic_gain * harmonic_gain + noise_power * noise_gain * noise_gain,
+        ];
+        for (queue, power) in self.synth_power_queues.iter_mut().zip(powers) {
+            let copies = &mut self.synth_power_scratch[..segment_len];
+            copies.fill(power);
+            queue.push(copies);
+        }
         let segment = &mut self.segment[..segment_len];
         self.harmonic.render(params.f0_hz, &self.harmonic_amplitudes[..num_harmonics], segment);
         self.noise.render_add(&noise[..params.num_noise_bands], noise_gain, segment);
         self.wet_queue.push(segment);
+    }
+
+    /// Measures the `len` wet samples at `start` of this chunk (after the
+    /// reverb) and scales them by the level match; a frame that ended with
+    /// them then updates the match, for the samples after it.
+    fn match_level(&mut self, start: usize, len: usize, frame_done: bool) {
+        let mut powers = [0.0; 2];
+        for (queue, power) in self.synth_power_queues.iter_mut().zip(&mut powers) {
+            let popped = &mut self.synth_power_scratch[..len];
+            queue.pop(popped);
+            *power = popped.last().copied().unwrap_or(0.0);
+        }
+        let wet = &mut self.wet[start..start + len];
+        self.output_history.push(wet);
+        for sample in wet {
+            *sample *= self.level_match.step();
+        }
+        if frame_done {
+            self.level_match.synth_frame(powers[0], powers[1]);
+            let window = self.output_history.latest(self.output_loudness.window_samples());
+            let output_db = self.output_loudness.measure_db(window);
+            self.level_match.frame(self.level_target_db.take(), output_db, self.controls.level_match);
+        }
     }
 
     /// Adds the reverb to the `len` wet samples at `start` of this chunk,
