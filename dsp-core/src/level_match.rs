@@ -23,6 +23,13 @@
 //! every note's envelope and its timbre at each loudness; the stage only
 //! removes its slow level error.
 //!
+//! A raise never lifts the instrument over [`RAISE_PEAK_CEILING`]
+//! (−1 dBFS): per sample, the gain is capped at the ceiling over the
+//! instrument's recent peak (instant attack, 0.3 s release), so a sample
+//! leaves no louder than the ceiling or than it came. A full-scale square
+//! wave or sweep in, all loudness and little crest, would otherwise push a
+//! violin past 0 dBFS. Cuts are never limited.
+//!
 //! What the musician sets is kept: the target is the input's loudness
 //! plus the loudness shift, and the harmonic and noise levels stay plain
 //! gains (the output is measured as it would play at 0 dB for both, from
@@ -55,6 +62,9 @@ const MIN_WEIGHT_DB: f32 = 1.0;
 /// caught up with, a reverb tail still ringing over a quieter note, or
 /// garbage, not a level error.
 const MAX_DEVIATION_DB: f32 = MAX_CORRECTION_DB;
+/// A raise stops where the instrument's recent peaks reach this, linear
+/// (−1 dBFS).
+pub const RAISE_PEAK_CEILING: f32 = 0.891;
 /// Time constant of the per-sample gain, ms.
 const GAIN_SMOOTHING_MS: f32 = 20.0;
 /// Linear powers below this count as silence.
@@ -88,6 +98,11 @@ pub struct LevelMatch {
     correction_db: f32,
     /// The gain applied, linear, per sample.
     gain: Smoother,
+    /// Per-sample decay of the peak followers (to 1/e over
+    /// [`AVERAGING_SECONDS`]).
+    peak_release: f32,
+    /// The instrument's recent peak magnitude before the gain, linear.
+    output_peak: f32,
 }
 
 impl LevelMatch {
@@ -107,6 +122,8 @@ impl LevelMatch {
             next: 0,
             correction_db: 0.0,
             gain: Smoother::new(GAIN_SMOOTHING_MS, sample_rate_hz, 1.0),
+            peak_release: (-1.0 / (AVERAGING_SECONDS * sample_rate_hz.max(1.0))).exp(),
+            output_peak: 0.0,
         }
     }
 
@@ -118,6 +135,7 @@ impl LevelMatch {
         self.next = 0;
         self.correction_db = 0.0;
         self.gain.reset(1.0);
+        self.output_peak = 0.0;
     }
 
     /// The correction learned so far, dB (before the amount). Real-time safe.
@@ -184,12 +202,27 @@ impl LevelMatch {
     fn set_gain(&mut self, amount: f32) {
         let amount = if amount.is_finite() { amount.clamp(0.0, 1.0) } else { 1.0 };
         self.gain.set_target(crate::loudness::db_to_gain(amount * self.correction_db));
+        if self.output_peak < 1e-20 {
+            // No denormals in long silences.
+            self.output_peak = 0.0;
+        }
     }
 
-    /// The gain for the next output sample, linear. Real-time safe.
+    /// The next sample of the instrument (before the gain) scaled by the
+    /// gain, a raise capped at the peak ceiling. Real-time safe.
     #[inline]
-    pub fn step(&mut self) -> f32 {
-        self.gain.step()
+    pub fn apply(&mut self, sample: f32) -> f32 {
+        let magnitude = sample.abs();
+        self.output_peak *= self.peak_release;
+        if magnitude > self.output_peak && magnitude.is_finite() {
+            self.output_peak = magnitude;
+        }
+        let gain = self.gain.step();
+        if gain > 1.0 && self.output_peak > 0.0 {
+            sample * gain.min((RAISE_PEAK_CEILING / self.output_peak).max(1.0))
+        } else {
+            sample * gain
+        }
     }
 }
 
@@ -208,10 +241,10 @@ mod tests {
             stage.synth_frame(1.1, levels.0 * levels.0 + 0.1 * levels.1 * levels.1);
             stage.frame(input_db, output_db, amount);
             for _ in 0..192 {
-                stage.step();
+                stage.apply(1e-3);
             }
         }
-        20.0 * stage.step().log10()
+        20.0 * (stage.apply(1e-3) / 1e-3).log10()
     }
 
     #[test]
@@ -253,6 +286,26 @@ mod tests {
         assert!((half - 2.0).abs() < 0.01, "{half}");
         let off = settle(&mut stage, Some(-10.0), -14.0, (1.0, 1.0), 0.0);
         assert_eq!(off, 0.0);
+    }
+
+    /// A raise stops where the instrument would pass −1 dBFS, sample by
+    /// sample: a 6 dB raise lifts a quiet note fully, a loud one only to
+    /// the ceiling, and never a sample louder than it came; a cut is never
+    /// capped.
+    #[test]
+    fn a_raise_stops_short_of_full_scale() {
+        let mut stage = LevelMatch::new(FRAME_RATE, RATE, 0);
+        settle(&mut stage, Some(-10.0), -16.0, (1.0, 1.0), 1.0);
+        assert!((stage.correction_db() - 6.0).abs() < 0.01, "{}", stage.correction_db());
+        let quiet = stage.apply(0.2);
+        assert!((quiet / 0.2 - 1.995).abs() < 0.01, "{quiet}");
+        let loud: Vec<f32> = [0.6, -0.7, 0.3, 0.95, 0.5].iter().map(|&x| stage.apply(x)).collect();
+        assert!(loud.iter().all(|y| y.abs() <= RAISE_PEAK_CEILING.max(0.95) + 1e-6), "{loud:?}");
+        assert!((loud[0] - RAISE_PEAK_CEILING).abs() < 1e-6 && loud[3] == 0.95, "{loud:?}");
+        let mut stage = LevelMatch::new(FRAME_RATE, RATE, 0);
+        let cut = settle(&mut stage, Some(-10.0), -6.0, (1.0, 1.0), 1.0);
+        assert!((cut + 4.0).abs() < 0.01, "{cut}");
+        assert!((stage.apply(0.8) / 0.8 - 0.631).abs() < 0.01);
     }
 
     /// Silence, unvoiced frames and quiet input hold the correction.
@@ -303,7 +356,7 @@ mod tests {
         assert!(corrections[3..].iter().all(|&c| c == corrections[2]), "{corrections:?}");
         stage.reset();
         assert_eq!(stage.correction_db(), 0.0);
-        assert_eq!(stage.step(), 1.0);
+        assert_eq!(stage.apply(0.5), 0.5);
     }
 
     #[test]
@@ -314,6 +367,6 @@ mod tests {
         stage.frame(Some(f32::NAN), f32::INFINITY, f32::NAN);
         stage.frame(Some(-10.0), f32::NAN, 1.0);
         assert!((stage.correction_db() - 1.0).abs() < 0.01);
-        assert!(stage.step().is_finite());
+        assert!(stage.apply(0.5).is_finite());
     }
 }

@@ -100,7 +100,7 @@ fn random_automation_in_random_blocks_is_bounded_and_repeatable() {
     };
     for seed in [1u64, 2, 3] {
         let specs = Plugin::new().params();
-        assert_eq!(specs.len(), 16, "every parameter is automated");
+        assert_eq!(specs.len(), 17, "every parameter is automated");
         let events = random_automation(&specs, seed, input.len());
         let first = bounce(seed, &events);
         assert!(peak(&first) <= OUTPUT_CEILING, "seed {seed}: peak {}", peak(&first));

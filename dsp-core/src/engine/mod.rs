@@ -669,7 +669,7 @@ impl Engine {
         let wet = &mut self.wet[start..start + len];
         self.output_history.push(wet);
         for sample in wet {
-            *sample *= self.level_match.step();
+            *sample = self.level_match.apply(*sample);
         }
         if frame_done {
             self.level_match.synth_frame(powers[0], powers[1]);
