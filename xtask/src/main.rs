@@ -3,8 +3,9 @@
 //!   and the synth's VST3 and CLAP bundles in
 //!   `target/bundled/`, through nice-plug's own bundler;
 //! - `cargo xtask example-input`: regenerates `assets/examples/melody.wav`;
-//! - `cargo xtask instrument-audio`: writes the default instruments' MIDI
-//!   phrases and renders their training and validation audio;
+//! - `cargo xtask instrument-audio [NAME…]`: writes the default
+//!   instruments' (or those named) MIDI phrases and renders their training
+//!   and validation audio into `target/instrument-data/NAME/`;
 //! - `cargo xtask default-instruments [NAME…]`: all of the above, then
 //!   trains every default instrument (or those named) with `ddsp train`,
 //!   evaluates it on its held-out audio with `ddsp eval`, and copies the
@@ -42,7 +43,8 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Some("instrument-audio") => {
-            for spec in &phrases::DEFAULT_INSTRUMENTS {
+            let only: Vec<String> = args.collect();
+            for spec in phrases::default_instruments_named(&only) {
                 let paths = render_instrument_audio(spec)?;
                 println!("{}: {} and {}", spec.name, paths.0.display(), paths.1.display());
             }
