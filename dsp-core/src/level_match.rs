@@ -19,9 +19,9 @@
 //! an instrument more than 12 dB off its input is left as it plays.
 //! Weights and differences are bounded, so a burst of garbage or a
 //! fortissimo is forgotten within a second or two, as a power average
-//! would not be (40 dB louder outweighs ten thousand times). The model still shapes
-//! every note's envelope and its timbre at each loudness; the stage only
-//! removes its slow level error.
+//! would not be (40 dB louder outweighs ten thousand times). The model
+//! still shapes every note's envelope and its timbre at each loudness; the
+//! stage only removes its slow level error.
 //!
 //! A raise never lifts the instrument over [`RAISE_PEAK_CEILING`]
 //! (−1 dBFS): per sample, the gain is capped at the ceiling over the
@@ -37,8 +37,8 @@
 //! (0 … 1) scales the correction in dB; at 0 the stage passes the sound
 //! unchanged.
 //!
-//! Real-time safe after construction: a few multiply-adds per frame, one
-//! smoothed gain per sample.
+//! Real-time safe after construction: a few multiply-adds per frame; per
+//! sample, one smoothed gain and a peak follower.
 
 use crate::smoothing::Smoother;
 
@@ -98,7 +98,7 @@ pub struct LevelMatch {
     correction_db: f32,
     /// The gain applied, linear, per sample.
     gain: Smoother,
-    /// Per-sample decay of the peak followers (to 1/e over
+    /// Per-sample decay of the peak follower (to 1/e over
     /// [`AVERAGING_SECONDS`]).
     peak_release: f32,
     /// The instrument's recent peak magnitude before the gain, linear.

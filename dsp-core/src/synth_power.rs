@@ -7,7 +7,9 @@
 //! output to tell the user's harmonic and noise levels apart from the
 //! model's own level; a measurement of the mixed output cannot separate
 //! them, the controls can. Both powers are in the same (linear) units, so
-//! their ratio is exact; their scale is not the loudness meter's.
+//! their ratio is the synth's harmonic-to-noise share (within 0.5 dB of
+//! what the loudness meter hears, see the tests); their scale is not the
+//! meter's.
 //!
 //! Real-time safe after construction: a table look-up per harmonic and two
 //! multiply-adds per noise band.
