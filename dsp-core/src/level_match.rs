@@ -40,7 +40,7 @@
 //! Real-time safe after construction: a few multiply-adds per frame; per
 //! sample, one smoothed gain and a peak follower.
 
-use crate::smoothing::Smoother;
+use crate::smoothing::{Smoother, GAIN_SMOOTHING_MS};
 
 /// Time constant of the averages, seconds: long enough to leave
 /// each note's envelope to the model, short enough to follow a change of
@@ -65,8 +65,6 @@ const MAX_DEVIATION_DB: f32 = MAX_CORRECTION_DB;
 /// A raise stops where the instrument's recent peaks reach this, linear
 /// (−1 dBFS).
 pub const RAISE_PEAK_CEILING: f32 = 0.891;
-/// Time constant of the per-sample gain, ms.
-const GAIN_SMOOTHING_MS: f32 = 20.0;
 /// Linear powers below this count as silence.
 const SILENT_POWER: f32 = 1e-12;
 /// Output at or below this loudness is silence and teaches nothing, dB.

@@ -42,6 +42,12 @@ pub fn a_weighting_db(frequency_hz: f32) -> f32 {
     (weight as f32).max(-80.0)
 }
 
+/// A-weighting at `frequency_hz` as a linear power gain
+/// ([`a_weighting_db`]).
+pub fn a_weighting_power(frequency_hz: f32) -> f32 {
+    10f32.powf(a_weighting_db(frequency_hz) / 10.0)
+}
+
 /// Measures the loudness of one window of samples.
 pub struct LoudnessMeter {
     fft: Arc<dyn RealToComplex<f32>>,
@@ -71,7 +77,7 @@ impl LoudnessMeter {
         let bin_weights = (0..n_fft / 2 + 1)
             .map(|k| {
                 let frequency_hz = k as f32 * sample_rate_hz / n_fft as f32;
-                10f32.powf(a_weighting_db(frequency_hz) / 10.0) * rate_scale
+                a_weighting_power(frequency_hz) * rate_scale
             })
             .collect();
         Self {

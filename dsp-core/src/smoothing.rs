@@ -1,5 +1,10 @@
 //! One-pole parameter smoothing, so automation never steps.
 
+/// Time constant of the engine's and the synth's gain smoothing (output
+/// and input gain, dry/wet, reverb mix, harmonic and noise level, level
+/// match), ms: no zipper noise, and a change heard at once.
+pub const GAIN_SMOOTHING_MS: f32 = 20.0;
+
 /// Moves exponentially toward a target, one step per call.
 #[derive(Clone, Copy, Debug)]
 pub struct Smoother {

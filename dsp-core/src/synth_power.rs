@@ -14,7 +14,7 @@
 //! Real-time safe after construction: a table look-up per harmonic and two
 //! multiply-adds per noise band.
 
-use crate::loudness::a_weighting_db;
+use crate::loudness::a_weighting_power;
 
 /// Entries of the A-weighting table from 0 Hz to the host's Nyquist
 /// frequency (linearly interpolated between them).
@@ -23,11 +23,6 @@ const TABLE_LEN: usize = 1024;
 const POINTS_PER_BAND: usize = 32;
 /// Variance of the synth's uniform white noise on −1 … 1.
 const WHITE_NOISE_VARIANCE: f32 = 1.0 / 3.0;
-
-/// Linear A-weighting power gain at `frequency_hz`.
-fn a_weight(frequency_hz: f32) -> f32 {
-    10f32.powf(a_weighting_db(frequency_hz) / 10.0)
-}
 
 /// Tables for one host rate and one model's noise bands.
 #[derive(Clone, Debug)]
@@ -50,7 +45,8 @@ impl SynthPower {
     /// preparation time.
     pub fn new(host_rate_hz: f32, model_rate_hz: f32, num_bands: usize) -> Self {
         let host_nyquist_hz = 0.5 * host_rate_hz;
-        let a_weights = (0..TABLE_LEN).map(|i| a_weight(i as f32 * host_nyquist_hz / (TABLE_LEN - 1) as f32)).collect();
+        let a_weights =
+            (0..TABLE_LEN).map(|i| a_weighting_power(i as f32 * host_nyquist_hz / (TABLE_LEN - 1) as f32)).collect();
         let num_bands = num_bands.max(2);
         let last = num_bands - 1;
         let model_nyquist_hz = 0.5 * model_rate_hz;
@@ -79,7 +75,7 @@ impl SynthPower {
             if frequency_hz >= end_hz {
                 break;
             }
-            let weight = a_weight(frequency_hz) * density * step_hz;
+            let weight = a_weighting_power(frequency_hz) * density * step_hz;
             let position = frequency_hz / spacing_hz;
             let b = (position as usize).min(last);
             noise_diagonal[b] += weight * tent(b, position).powi(2);

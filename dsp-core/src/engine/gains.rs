@@ -3,10 +3,8 @@
 use crate::loudness::db_to_gain;
 use crate::ranges::{self, clamp_f32};
 use crate::smoothing::Smoother;
+pub(super) use crate::smoothing::GAIN_SMOOTHING_MS;
 use crate::wire::UserControls;
-
-/// Time constant of per-sample gain smoothing, ms.
-pub(super) const GAIN_SMOOTHING_MS: f32 = 20.0;
 /// Input samples beyond this magnitude are clipped before analysis.
 const MAX_INPUT_MAGNITUDE: f32 = 16.0;
 /// Magnitudes below this are flushed to zero (no denormals downstream).

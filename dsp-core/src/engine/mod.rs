@@ -261,6 +261,8 @@ impl Engine {
         // one synth delay earlier.
         let loudness_window_samples = loudness.window_samples();
         let level_match_delay_frames = (synth_delay_samples as f64 / framer.hop_samples()).round() as usize;
+        // The wet queue and the synth power queues beside it.
+        let synth_queue_samples = synth_delay_samples + 2 * max_hop;
         let mut engine = Self {
             sample_rate_hz,
             max_block_samples,
@@ -288,10 +290,10 @@ impl Engine {
             level_match: LevelMatch::new(frame_rate_hz, sample_rate_hz, level_match_delay_frames),
             synth_power: SynthPower::new(sample_rate_hz, info.model_rate_hz, info.num_noise_bands),
             level_target_db: None,
-            synth_power_queues: [0; 2].map(|_| SampleFifo::new(synth_delay_samples + 2 * max_hop)),
+            synth_power_queues: [0; 2].map(|_| SampleFifo::new(synth_queue_samples)),
             synth_power_scratch: vec![0.0; max_hop.max(max_block_samples)],
             reverb_swap_in_samples: None,
-            wet_queue: SampleFifo::new(synth_delay_samples + 2 * max_hop),
+            wet_queue: SampleFifo::new(synth_queue_samples),
             dry_delays: [DelayLine::new(latency), DelayLine::new(latency)],
             bypass_delays: [DelayLine::new(latency), DelayLine::new(latency)],
             bypass_input: [vec![0.0; max_block_samples], vec![0.0; max_block_samples]],

@@ -229,6 +229,7 @@ const RECENT_STEP_MARGIN: f32 = 0.1;
 const STEP_MAX_LN: f32 = 4.0 * std::f32::consts::LN_2 / 12.0;
 /// Half a semitone's natural logarithm: lags closer than this are one note.
 const HALF_SEMITONE_LN: f32 = 0.5 * std::f32::consts::LN_2 / 12.0;
+
 /// Periods of the chosen lag the host-rate refinement measures over (within
 /// the recent and the full window).
 const REFINE_PERIODS: usize = 3;
@@ -469,14 +470,11 @@ impl PitchTracker {
             return unvoiced;
         }
         let interval_ln = (f0_hz / self.previous_f0_hz).ln().abs();
-        let same_note_or_octave =
-            interval_ln < 2.0 * HALF_SEMITONE_LN || (interval_ln - std::f32::consts::LN_2).abs() < HALF_SEMITONE_LN;
-        if !self.has_voiced || !same_note_or_octave {
+        if !self.has_voiced || !is_near_or_an_octave_off(interval_ln, 2.0 * HALF_SEMITONE_LN) {
             self.note_age_samples = 0;
         }
-        let from_held_ln = (f0_hz / self.held_f0_hz).ln().abs();
         let held = clarity >= HELD_MIN_CLARITY
-            && (from_held_ln < HALF_SEMITONE_LN || (from_held_ln - std::f32::consts::LN_2).abs() < HALF_SEMITONE_LN);
+            && is_near_or_an_octave_off((f0_hz / self.held_f0_hz).ln().abs(), HALF_SEMITONE_LN);
         if !self.has_voiced || !held {
             self.held_f0_hz = f0_hz;
             self.held_samples = 0;
@@ -858,6 +856,13 @@ fn harmonic_lobe_ratio(lag: usize, period: usize) -> Option<f32> {
         let j = harmonic_periods.round();
         (j >= 1.0 && j < k as f32 && (harmonic_periods - j).abs() < HARMONIC_LOBE_TOLERANCE * j).then_some(k as f32 / j)
     })
+}
+
+/// Whether an interval (`interval_ln`, the absolute natural log of a
+/// frequency ratio) is within `near_ln` of unison or within half a
+/// semitone of an octave: the same note, or its octave.
+fn is_near_or_an_octave_off(interval_ln: f32, near_ln: f32) -> bool {
+    interval_ln < near_ln || (interval_ln - std::f32::consts::LN_2).abs() < HALF_SEMITONE_LN
 }
 
 /// Whether a signal with NSDF `at_lag` at some lag and `at_multiple` at a

@@ -46,7 +46,7 @@ use crate::noise::FilteredNoise;
 use crate::ranges::{self, clamp_f32};
 use crate::reverb::Reverb;
 use crate::reverb_level::ReverbLevel;
-use crate::smoothing::Smoother;
+use crate::smoothing::{Smoother, GAIN_SMOOTHING_MS};
 use voice::{FrameContext, SynthVoice};
 
 /// Most voices a synth can play at once.
@@ -54,8 +54,6 @@ pub const MAX_VOICES: usize = 16;
 /// Silence below a note's quietest training loudness, dB: where a
 /// release ends.
 const FLOOR_BELOW_DATASET_DB: f32 = 30.0;
-/// Smoothing of the output gain and reverb mix, ms.
-const GAIN_SMOOTHING_MS: f32 = 20.0;
 /// Length of the reverb crossfade on an instrument switch, ms.
 const REVERB_CROSSFADE_MS: f32 = 30.0;
 /// Notes the mono modes remember for last-note priority.
