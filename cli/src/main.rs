@@ -72,7 +72,7 @@ enum Command {
     /// through the synth with the multi-scale spectral loss. Writes the model
     /// every --checkpoint-every steps, a training state beside it (an
     /// interrupted run resumes from it when started again with the same
-    /// settings), a loss curve (MODEL.loss.png) and a report.
+    /// settings), a loss curve (MODEL.loss.svg) and a report.
     ///
     /// Example: ddsp train recordings/ -o my-violin.safetensors --name "My violin"
     Train(TrainArgs),

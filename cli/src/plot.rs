@@ -1,6 +1,8 @@
-//! PNG pictures for the command line: the training loss curve and the
-//! analysis of a recording (spectrogram, f0 with confidence, loudness),
-//! drawn with `plotters` and the egui default font (no system fonts).
+//! Pictures for the command line, drawn with `plotters`: the training loss
+//! curve (SVG: a few lines, so a few kilobytes, sharp at any size) and the
+//! analysis of a recording (PNG: a spectrogram is thousands of cells;
+//! spectrogram, f0 with confidence, loudness). Text is measured with the
+//! egui default font (no system fonts).
 
 use std::path::Path;
 use std::sync::Once;
@@ -24,11 +26,11 @@ fn plot_error(error: impl std::fmt::Display) -> anyhow::Error {
     anyhow::anyhow!("cannot draw the picture: {error}")
 }
 
-/// Draws the loss history as `path` (PNG): one panel per stage, training
+/// Draws the loss history as `path` (SVG): one panel per stage, training
 /// and validation loss against steps.
-pub fn loss_curve_png(history: &[LossPoint], path: &Path) -> anyhow::Result<()> {
+pub fn loss_curve_svg(history: &[LossPoint], path: &Path) -> anyhow::Result<()> {
     register_font();
-    let root = BitMapBackend::new(path, (1200, 450)).into_drawing_area();
+    let root = SVGBackend::new(path, (1200, 450)).into_drawing_area();
     root.fill(&WHITE).map_err(plot_error)?;
     let panels = root.split_evenly((1, 2));
     for (panel, stage) in panels.iter().zip(["frames", "audio"]) {
@@ -50,7 +52,14 @@ pub fn loss_curve_png(history: &[LossPoint], path: &Path) -> anyhow::Result<()> 
             .y_label_area_size(56)
             .build_cartesian_2d(first..last, (lo * 0.95)..(hi * 1.05))
             .map_err(plot_error)?;
-        chart.configure_mesh().x_desc("step").label_style((FONT, 14)).draw().map_err(plot_error)?;
+        chart
+            .configure_mesh()
+            .x_desc("step")
+            .x_label_formatter(&|step| format!("{step:.0}"))
+            .max_light_lines(4)
+            .label_style((FONT, 14))
+            .draw()
+            .map_err(plot_error)?;
         let train: Vec<(f32, f32)> = points.iter().filter_map(|p| p.train_loss.map(|l| (p.step as f32, l))).collect();
         let validation: Vec<(f32, f32)> = points.iter().map(|p| (p.step as f32, p.validation_loss)).collect();
         for (series, color, label) in [(train, BLUE, "training"), (validation, RED, "validation")] {

@@ -1,6 +1,6 @@
 //! What `ddsp train` says when it finishes: the loss history, the
 //! resynthesis metrics of the held-out audio (through the real engine), and
-//! the loss curve as a picture beside the model (`MODEL.loss.png`).
+//! the loss curve as a picture beside the model (`MODEL.loss.svg`).
 
 use std::path::{Path, PathBuf};
 
@@ -8,12 +8,12 @@ use ddsp_training::dataset::Dataset;
 use ddsp_training::evaluate::evaluate;
 use ddsp_training::trainer::Trainer;
 
-use crate::plot::loss_curve_png;
+use crate::plot::loss_curve_svg;
 
 /// Where the loss curve of `model_path` is drawn.
 pub fn loss_curve_path(model_path: &Path) -> PathBuf {
     let mut name = model_path.file_stem().map(|s| s.to_os_string()).unwrap_or_default();
-    name.push(".loss.png");
+    name.push(".loss.svg");
     model_path.with_file_name(name)
 }
 
@@ -37,7 +37,7 @@ pub fn training_report(trainer: &Trainer, dataset: &Dataset, model_path: &Path) 
         ));
     }
     let curve = loss_curve_path(model_path);
-    loss_curve_png(trainer.history(), &curve)?;
+    loss_curve_svg(trainer.history(), &curve)?;
     lines.push(format!("loss curve: {}", curve.display()));
 
     // The held-out end of every file, played through the engine.

@@ -210,7 +210,7 @@ fn train_writes_a_model_its_loss_curve_and_a_report() {
     assert!(output.status.success(), "{stderr}");
     assert!(stderr.contains("held-out resynthesis"), "{stderr}");
     assert_eq!(ddsp_model::checkpoint::load_checkpoint(&model).unwrap().info.name, "Test tone");
-    assert!(model.with_file_name("cli-trained.loss.png").exists());
+    assert!(model.with_file_name("cli-trained.loss.svg").exists());
     assert!(model.with_file_name("cli-trained.train-state.safetensors").exists());
     // The trained model renders and evaluates.
     let output = ddsp(&["eval", "--model", model.to_str().unwrap(), &take]);

@@ -230,6 +230,34 @@ mod tests {
         assert_eq!(InstrumentChoice::from_index(COUNT), InstrumentChoice(0));
     }
 
+    /// The library parameter's choices in their order. A VST3 host records
+    /// a choice as `index / (count - 1)`, so once a version with this list is
+    /// released, the list is fixed: a longer library gets a new parameter
+    /// beside this one, as 0.1's five choices did.
+    #[test]
+    fn the_library_parameter_keeps_its_choices() {
+        assert_eq!(
+            InstrumentChoice::ids().unwrap(),
+            [
+                "violin",
+                "viola",
+                "cello",
+                "flute",
+                "oboe",
+                "clarinet",
+                "trumpet",
+                "muted-trumpet",
+                "french-horn",
+                "trombone",
+                "soprano-sax",
+                "alto-sax",
+                "tenor-sax",
+                "voice-oohs",
+                "loaded-file"
+            ]
+        );
+    }
+
     /// 0.1's ids and order, which its recorded automation depends on, and
     /// each maps to the library's choice of the same id.
     #[test]

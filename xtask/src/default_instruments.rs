@@ -45,9 +45,9 @@ pub fn build(only: &[String]) -> Result<()> {
         let evaluation = run(Command::new(&ddsp).arg("eval").arg("--model").arg(&model).arg(&validation_wav))?;
         let target = Path::new(ASSETS_DIR).join(format!("{}.safetensors", spec.name));
         std::fs::copy(&model, &target)?;
-        let curve = work.join(format!("{}.loss.png", spec.name));
+        let curve = work.join(format!("{}.loss.svg", spec.name));
         if curve.exists() {
-            std::fs::copy(&curve, Path::new(ASSETS_DIR).join(format!("{}.loss.png", spec.name)))?;
+            std::fs::copy(&curve, Path::new(ASSETS_DIR).join(format!("{}.loss.svg", spec.name)))?;
         }
         let text = format!(
             "# {} ({})\n\ntrained with: ddsp train {} -o {} --name \"{}\" {}\nwall time (data preparation + training): {:.0} s\n\n{}\n\nheld-out evaluation (other melodies, MuseScore General SoundFont):\n{}",
