@@ -74,7 +74,7 @@ macro_rules! bundled {
 
 /// Every shipped instrument, in the order musicians see them: by family,
 /// high to low within one.
-pub const BUNDLED_INSTRUMENTS: [BundledInstrument; 14] = [
+pub const BUNDLED_INSTRUMENTS: [BundledInstrument; 15] = [
     bundled!("violin", "Violin", Strings, 55..=93),
     bundled!("viola", "Viola", Strings, 48..=84),
     bundled!("cello", "Cello", Strings, 36..=76),
@@ -85,6 +85,7 @@ pub const BUNDLED_INSTRUMENTS: [BundledInstrument; 14] = [
     bundled!("muted-trumpet", "Muted trumpet", Brass, 55..=82),
     bundled!("french-horn", "French horn", Brass, 45..=77),
     bundled!("trombone", "Trombone", Brass, 40..=72),
+    bundled!("tuba", "Tuba", Brass, 33..=60),
     bundled!("soprano-sax", "Soprano saxophone", Saxophones, 56..=87),
     bundled!("alto-sax", "Alto saxophone", Saxophones, 49..=80),
     bundled!("tenor-sax", "Tenor saxophone", Saxophones, 44..=75),

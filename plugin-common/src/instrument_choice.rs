@@ -249,6 +249,7 @@ mod tests {
                 "muted-trumpet",
                 "french-horn",
                 "trombone",
+                "tuba",
                 "soprano-sax",
                 "alto-sax",
                 "tenor-sax",

@@ -102,16 +102,26 @@ fn median(values: &mut [f32]) -> f32 {
 /// ms (the cello's bow takes 168 ms to full level, so its tenth comes
 /// later), the winds' 15–36 ms (the trumpets reach their plateau in 24 ms
 /// and their 90 % only on a later swell, 89 ms). The onset follows the 32
-/// ms loudness window, which the shorter lookahead did not change.
+/// ms loudness window, which the shorter lookahead did not change. Oboe
+/// +0 ms; the tuba +10 ms, under its own bound (see [`SLOW_ATTACKS`]).
 #[test]
 fn bundled_instruments_keep_onsets_in_place() {
     for instrument in BUNDLED_INSTRUMENTS {
         let checkpoint = instrument.checkpoint().unwrap();
         let (lag, rise_in, rise_out) = onset_timing(&checkpoint, AnalysisConfig::default().lookahead_ms);
         println!("{}: onset lag {lag:+.0} ms, rise {rise_in:.0} ms in, {rise_out:.0} ms out", instrument.name);
-        assert!((-2.0..=8.0).contains(&lag), "{}: onsets land {lag:+.0} ms off", instrument.name);
+        let latest_ms = SLOW_ATTACKS.iter().find(|(id, _)| *id == instrument.id).map_or(8.0, |&(_, ms)| ms);
+        assert!((-2.0..=latest_ms).contains(&lag), "{}: onsets land {lag:+.0} ms off", instrument.name);
     }
 }
+
+/// Instruments whose recorded attack puts their tenth of peak later than
+/// 8 ms, and the latest they may land, ms. FluidR3's tuba takes 5 ms from
+/// a hundredth to a tenth of its peak and 89 ms from there to nine tenths
+/// (the median over its held-out melody's notes after a rest); the model
+/// plays 6 and 85 ms on the same melody, so its tenth comes 10 ms after a
+/// sung 10 ms attack's. A bound of its own, so a regression still fails.
+const SLOW_ATTACKS: [(&str, f32); 1] = [("tuba", 12.0)];
 
 #[test]
 #[ignore = "a measurement over other models or lookaheads; see the command above"]

@@ -32,7 +32,7 @@ pub struct InstrumentSpec {
 /// comfortable sounding range. A table of its own, not read from the
 /// model crate's: that one embeds each trained file, so an instrument is
 /// trained here before it can be listed there.
-pub const DEFAULT_INSTRUMENTS: [InstrumentSpec; 14] = [
+pub const DEFAULT_INSTRUMENTS: [InstrumentSpec; 15] = [
     spec("violin", "Violin", 40, (55, 93), 30.0),
     spec("viola", "Viola", 41, (48, 84), 28.0),
     spec("cello", "Cello", 42, (36, 76), 25.0),
@@ -43,6 +43,7 @@ pub const DEFAULT_INSTRUMENTS: [InstrumentSpec; 14] = [
     spec("muted-trumpet", "Muted trumpet", 59, (55, 82), 10.0),
     spec("french-horn", "French horn", 60, (45, 77), 8.0),
     spec("trombone", "Trombone", 57, (40, 72), 10.0),
+    spec("tuba", "Tuba", 58, (33, 60), 5.0),
     spec("soprano-sax", "Soprano saxophone", 64, (56, 87), 20.0),
     spec("alto-sax", "Alto saxophone", 65, (49, 80), 20.0),
     spec("tenor-sax", "Tenor saxophone", 66, (44, 75), 20.0),
