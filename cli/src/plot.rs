@@ -1,8 +1,8 @@
 //! Pictures for the command line, drawn with `plotters`: the training loss
 //! curve (SVG: a few lines, so a few kilobytes, sharp at any size) and the
-//! analysis of a recording (PNG: a spectrogram is thousands of cells;
-//! spectrogram, f0 with confidence, loudness). Text is measured with the
-//! egui default font (no system fonts).
+//! analysis of a recording, its spectrogram, f0 with confidence and
+//! loudness (PNG: a spectrogram is thousands of cells). Text is measured
+//! with the egui default font (no system fonts).
 
 use std::path::Path;
 use std::sync::Once;
