@@ -2,8 +2,7 @@
 
 use crate::loudness::db_to_gain;
 use crate::ranges::{self, clamp_f32};
-use crate::smoothing::Smoother;
-pub(super) use crate::smoothing::GAIN_SMOOTHING_MS;
+use crate::smoothing::{Smoother, GAIN_SMOOTHING_MS};
 use crate::wire::UserControls;
 /// Input samples beyond this magnitude are clipped before analysis.
 const MAX_INPUT_MAGNITUDE: f32 = 16.0;

@@ -71,12 +71,12 @@ use crate::note_out::{NoteFollower, NoteOut};
 use crate::pitch::{PitchTracker, DEFAULT_F0_HZ};
 use crate::ranges::{self, clamp_f32};
 use crate::reverb::Reverb;
-use crate::smoothing::Smoother;
+use crate::smoothing::{Smoother, GAIN_SMOOTHING_MS};
 use crate::swap::{decoder_slot, DecoderSender, DecoderSlot, Retired, SwapRequirements};
 use crate::synth_power::SynthPower;
 use crate::wire::{DecoderOutput, FeatureFrame, SynthParams, UserControls, MAX_HARMONICS};
 use crossfade::ControlCrossfade;
-use gains::{level_to_gain, sanitize, GainSmoothers, GAIN_SMOOTHING_MS};
+use gains::{level_to_gain, sanitize, GainSmoothers};
 use reverb_stage::ReverbStage;
 
 /// Most channels the engine processes (the analysis hears their mean).

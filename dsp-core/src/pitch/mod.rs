@@ -229,7 +229,6 @@ const RECENT_STEP_MARGIN: f32 = 0.1;
 const STEP_MAX_LN: f32 = 4.0 * std::f32::consts::LN_2 / 12.0;
 /// Half a semitone's natural logarithm: lags closer than this are one note.
 const HALF_SEMITONE_LN: f32 = 0.5 * std::f32::consts::LN_2 / 12.0;
-
 /// Periods of the chosen lag the host-rate refinement measures over (within
 /// the recent and the full window).
 const REFINE_PERIODS: usize = 3;
