@@ -433,6 +433,82 @@ fn slowly_fading_sub_octave_after_a_rest_followed_up() {
     }
 }
 
+/// A phrase: `before_hz` for 300 ms, 100 ms of silence, then `note`
+/// (samples of the note after the rest). Returns the signal and the
+/// note's first sample.
+fn after_a_rest(before_hz: f64, sample_rate: f32, note: Vec<f32>) -> (Vec<f32>, usize) {
+    let mut signal = common::harmonic_tone(before_hz, sample_rate as f64, (sample_rate * 0.3) as usize, 12);
+    signal.extend(vec![0.0; (sample_rate * 0.1) as usize]);
+    let onset = signal.len();
+    signal.extend(note);
+    (signal, onset)
+}
+
+/// Milliseconds into the note (from `onset`) of every frame the default
+/// confidence gate lets through that is more than 50 cents off `f0_hz`.
+fn voiced_misses(signal: &[f32], sample_rate: f32, onset: usize, f0_hz: f64) -> Vec<f32> {
+    let gate = dsp_core::UserControls::default().confidence_threshold;
+    track(signal, sample_rate)
+        .into_iter()
+        .filter(|&(end, tracked_hz, confidence)| {
+            end > onset && confidence >= gate && cents_between(tracked_hz, f0_hz as f32).abs() > 50.0
+        })
+        .map(|(end, _, _)| (end - onset) as f32 * 1e3 / sample_rate)
+        .collect()
+}
+
+/// A note after a rest whose attack is periodic at twice its period
+/// (partials between its harmonics 6–9 dB under them, fading by 0.5–1 dB
+/// per 10 ms: FluidR3's and MuseScore's baritone saxophone F3–A3 read
+/// like this), following the same note or one a step below: every frame
+/// the gate lets through is at the note. Without the note before the rest
+/// to lean to, the tracker plays the octave below for the first 20–50 ms
+/// (the window alone reads a period-doubled attack and a weak fundamental
+/// alike).
+#[test]
+fn period_doubled_attack_after_a_rest_keeps_the_octave_of_the_note_before() {
+    for &sample_rate in &[44_100.0f32, 48_000.0] {
+        for f0_hz in [175.0, 208.0, 247.0] {
+            for (start_db, fall_db_per_10_ms) in [(-6.0, 1.0), (-9.0, 0.5)] {
+                for before_hz in [f0_hz * 2f64.powf(-2.0 / 12.0), f0_hz] {
+                    let attack = common::period_doubled_attack(
+                        f0_hz,
+                        sample_rate as f64,
+                        (sample_rate * 0.4) as usize,
+                        start_db,
+                        fall_db_per_10_ms,
+                        7,
+                    );
+                    let (signal, onset) = after_a_rest(before_hz, sample_rate, attack);
+                    let misses = voiced_misses(&signal, sample_rate, onset, f0_hz);
+                    assert!(
+                        misses.is_empty(),
+                        "{sample_rate} Hz, {before_hz:.0} Hz, rest, {f0_hz} Hz ({start_db} dB, \
+                         −{fall_db_per_10_ms} dB/10 ms): off at {misses:?} ms"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Plain notes leaping an octave up or down across a rest: every frame the
+/// gate lets through is at the new note (the memory of the note before the
+/// rest never holds a leap the window clearly hears).
+#[test]
+fn octave_leaps_across_a_rest_are_followed() {
+    for &sample_rate in &[44_100.0f32, 48_000.0] {
+        for f0_hz in [82.0, 147.0, 220.0, 440.0] {
+            for (before_hz, note_hz) in [(f0_hz, 2.0 * f0_hz), (2.0 * f0_hz, f0_hz)] {
+                let note = common::harmonic_tone(note_hz, sample_rate as f64, (sample_rate * 0.3) as usize, 12);
+                let (signal, onset) = after_a_rest(before_hz, sample_rate, note);
+                let misses = voiced_misses(&signal, sample_rate, onset, note_hz);
+                assert!(misses.is_empty(), "{sample_rate} Hz, {before_hz} → {note_hz} Hz: off at {misses:?} ms");
+            }
+        }
+    }
+}
+
 /// D5–F♯5 (587–740 Hz) double-reed notes whose fundamental sits 20 dB
 /// under the 2nd harmonic and whose 3rd and 5th sit 22 and 24 dB under it,
 /// steady (TimGM6mb's oboe): the window is only about 0.04 less periodic at

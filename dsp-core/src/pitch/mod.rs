@@ -60,21 +60,27 @@
 //!    `OCTAVE_CONFIRM_FRAMES`, provided the NSDF still has a strong peak near
 //!    the previous pitch; this removes single-frame octave errors on voice
 //!    and delays only genuine octave leaps, by two frames.
-//! 9. Newest-note check: the full window reports the note that fills most
-//!    of it, so for 20–30 ms after a change of note it plays the old note
-//!    or the two notes' common period. A second NSDF over the latest
-//!    `RECENT_WINDOW_MS` (12 ms) follows a change of a note whose period
-//!    fits twice into it (165 Hz and up) within 8–12 ms: a leap once the
-//!    full window is not periodic at the new lag, a step (whose two lags
-//!    share one NSDF lobe) once the newest samples are clearly more
-//!    periodic at their own lag than at the full window's.
-//! 10. Refinement at the host rate: the NSDF at three host-rate lags around
+//! 9. Rest memory: in the first 150 ms of a note after a rest, of the
+//!    chosen lag and its octave the one nearer the note before the rest
+//!    wins unless the window clearly hears the other (see
+//!    [`rest_memory`]): a recorded reed's period-doubled attack and a low
+//!    string's weak fundamental read alike, and the melody tells them apart.
+//! 10. Newest-note check: the full window reports the note that fills most
+//!     of it, so for 20–30 ms after a change of note it plays the old note
+//!     or the two notes' common period. A second NSDF over the latest
+//!     `RECENT_WINDOW_MS` (12 ms) follows a change of a note whose period
+//!     fits twice into it (165 Hz and up) within 8–12 ms: a leap once the
+//!     full window is not periodic at the new lag, a step (whose two lags
+//!     share one NSDF lobe) once the newest samples are clearly more
+//!     periodic at their own lag than at the full window's.
+//! 11. Refinement at the host rate: the NSDF at three host-rate lags around
 //!     the peak, over the latest `REFINE_PERIODS` periods (at least the
 //!     recent window, at most the full one), parabolic interpolation, so
 //!     decimation costs no accuracy and the pitch is the newest periods' (a
 //!     voice's vibrato is followed about 9 ms behind, not 20).
 
 mod nsdf;
+mod rest_memory;
 
 use realfft::RealFftPlanner;
 
@@ -84,6 +90,7 @@ use nsdf::{
     energy_change_db, find_key_maxima, highest_near, highest_nsdf_near, highest_of, host_nsdf, mpm_pick, nsdf_around,
     nsdf_peak_height, parabola_vertex, parabolic_peak, peak_height, window_mean, NsdfPlan, MAX_KEY_MAXIMA,
 };
+use rest_memory::{level_db, nearer_octave, RestMemory, REST_PROBE_MS};
 
 /// Settings of the pitch tracker.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -339,6 +346,12 @@ pub struct PitchTracker {
     /// the frames the clean octave check has looked at, dB; `None` when it
     /// starts again (see [`PitchTracker::clean_octave_below`]).
     clean_fall_db: Option<f32>,
+    /// The pitch before the last rest, for the attack after it (see
+    /// [`rest_memory`]).
+    rest_memory: RestMemory,
+    /// The newest samples whose level tells a rest
+    /// ([`rest_memory::REST_PROBE_MS`]), analysis samples.
+    rest_probe_len: usize,
 }
 
 impl PitchTracker {
@@ -376,6 +389,8 @@ impl PitchTracker {
             held_samples: 0,
             sub_octave_dying: false,
             clean_fall_db: None,
+            rest_memory: RestMemory::new(host_rate_hz),
+            rest_probe_len: ((REST_PROBE_MS * 1e-3 * analysis_rate_hz).round() as usize).clamp(1, window_len),
         }
     }
 
@@ -397,12 +412,14 @@ impl PitchTracker {
         self.held_samples = 0;
         self.sub_octave_dying = false;
         self.clean_fall_db = None;
+        self.rest_memory.reset();
     }
 
     /// Feeds host-rate samples (finite values expected). Real-time safe.
     pub fn push(&mut self, samples: &[f32]) {
         self.note_age_samples = self.note_age_samples.saturating_add(samples.len());
         self.held_samples = self.held_samples.saturating_add(samples.len());
+        self.rest_memory.advance(samples.len());
         self.host.push(samples);
         if self.decimation == 1 {
             self.decimated.push(samples);
@@ -420,6 +437,14 @@ impl PitchTracker {
 
     /// Pitch of the latest window. Real-time safe.
     pub fn estimate(&mut self) -> PitchEstimate {
+        let estimate = self.estimate_window();
+        let newest_db = level_db(self.decimated.latest(self.rest_probe_len));
+        self.rest_memory.observe(estimate.f0_hz, estimate.confidence, newest_db);
+        estimate
+    }
+
+    /// [`PitchTracker::estimate`] before the rest memory hears it.
+    fn estimate_window(&mut self) -> PitchEstimate {
         let unvoiced = PitchEstimate { f0_hz: self.previous_f0_hz, confidence: 0.0 };
         if !self.full.compute(self.decimated.latest(self.window_len)) {
             self.note_age_samples = 0;
@@ -455,6 +480,9 @@ impl PitchTracker {
             }
             (None, None) => self.guard_octave_jump(lag, key_maxima, best, sub_octave_steady),
         };
+        if let Some(reference_f0_hz) = self.rest_memory.reference_f0_hz() {
+            lag = nearer_octave(&self.full.nsdf, lag, key_maxima, self.analysis_rate_hz, reference_f0_hz);
+        }
         let (coarse_lag, refine_len) = match self.follow_newest_note(lag, sub_octave_steady) {
             Some(recent_lag) => (parabolic_peak(&self.recent.nsdf, recent_lag).0, self.recent.window_len),
             None => (

@@ -1,0 +1,291 @@
+//! Pitch memory across rests: in the attack of a note that follows a rest,
+//! of the chosen lag and its octave the one nearer the note before the
+//! rest wins unless the window clearly hears the other.
+//!
+//! Why: the first 30–120 ms of a note after a rest are where the octave
+//! errors that remained live. Recorded baritone and tenor saxophone
+//! attacks are more periodic at twice their period (a period doubling that
+//! dies away), and a cello's low strings on MuseScore General nearly as
+//! periodic at half their period (a weak fundamental): the window reads
+//! both alike, and a rule on the window alone fixed one and broke the
+//! other (`docs/pitch.md`). A melody rarely leaps an octave across a rest
+//! (5 of the 1,317 notes after a rest in `cargo xtask eval-pitch`'s
+//! phrases; 1,190 are within a fourth, 320 repeat the note), so the note
+//! before it breaks the tie, as pYIN's hidden Markov model carries its
+//! pitch through unvoiced frames.
+//!
+//! A rest is the input falling [`REST_DROP_DB`] under the note before it
+//! (the player stopped), not a few unclear frames at a legato change. The
+//! window still decides when it is clear: a plain note leaping an octave
+//! up is as periodic at its period as at twice it, and one leaping down is
+//! not periodic at half its period, so neither is held. The price: a leap
+//! of an octave down across a rest to a note whose 2nd harmonic dominates
+//! (a low reed's fundamental 20 dB under it) plays the octave above for
+//! the attack's [`ATTACK_MS`].
+
+use super::nsdf::parabolic_peak;
+
+/// Clarity from which a frame counts as voiced (the default confidence
+/// gate).
+const VOICED_MIN_CLARITY: f32 = 0.5;
+/// How long a voiced run must last for its pitch to be remembered, ms: a
+/// few frames of an attack or a release tail, voiced by chance and perhaps
+/// an octave off, are no note to lean to (at 30 ms, a 36 ms run of
+/// TimGM6mb's cello an octave low became the reference for its next note).
+const MIN_NOTE_MS: f32 = 60.0;
+/// How far the input's newest samples must fall under the loudest of the
+/// note before them for a rest, dB: the player stopped, as opposed to a
+/// change of note whose clarity dips for a few frames (a legato leap to a
+/// low weak-fundamental note is unvoiced for 16 ms, at the same level).
+const REST_DROP_DB: f32 = 20.0;
+/// The newest samples whose level tells a rest, ms.
+pub(super) const REST_PROBE_MS: f32 = 10.0;
+/// Longest rest across which the pitch before it is remembered, ms: a new
+/// phrase after a long pause need not start near the last one's end.
+const MAX_REST_MS: f32 = 2_000.0;
+/// How long after a rest the memory breaks octave ties, ms: the recorded
+/// period doublings and weak-fundamental onsets it is for settle within
+/// 120 ms.
+const ATTACK_MS: f32 = 150.0;
+/// How much less periodic (NSDF) the upper octave may be than the chosen
+/// lag and still win when the note before the rest was near it: a reed
+/// attack's dying sub-octave (the baritone saxophone's octave-low frames
+/// read 0.14–0.3 less periodic at the note). `cargo xtask eval-pitch`,
+/// FluidR3's baritone melody: 0.15 took it from 96.4 to 97.9 %, 0.3 to
+/// 99.0 %; MuseScore's from 95.2 to 97.0 and 98.6 %.
+const UPPER_MARGIN: f32 = 0.3;
+/// NSDF the upper octave needs to win.
+const UPPER_MIN_NSDF: f32 = 0.3;
+/// How much more periodic the octave below must be than the chosen lag to
+/// win when the note before the rest was near it: a weak fundamental. A
+/// steady periodic note is a little less periodic at twice its period, so
+/// a genuine leap up an octave is never held.
+const LOWER_MARGIN: f32 = 0.03;
+/// How far from exactly half or twice a lag a key maximum may be to count
+/// as its octave, natural log (about a semitone).
+const OCTAVE_TOLERANCE_LN: f32 = 0.06;
+
+/// What the tracker remembers across a rest. Real-time safe.
+pub(super) struct RestMemory {
+    /// A remembered note's shortest length, host samples ([`MIN_NOTE_MS`]).
+    min_note_samples: usize,
+    /// A rest's longest remembered length, host samples ([`MAX_REST_MS`]).
+    max_rest_samples: usize,
+    /// The attack the memory serves, host samples ([`ATTACK_MS`]).
+    attack_samples: usize,
+    /// The pitch of the last voiced frame at least [`MIN_NOTE_MS`] into its
+    /// voiced run, Hz; `None` before any.
+    last_voiced_f0_hz: Option<f32>,
+    /// The pitch before the rest that the current voiced run followed, Hz;
+    /// `None` when it followed no rest, or one too long.
+    before_rest_f0_hz: Option<f32>,
+    /// Host samples since the last voiced frame.
+    gap_samples: usize,
+    /// Host samples since the current voiced run began; `None` in a gap
+    /// (frames under the gate, or in a rest).
+    run_samples: Option<usize>,
+    /// The loudest newest-samples level of the last voiced run, dB.
+    run_peak_db: f32,
+    /// Whether the input has fallen [`REST_DROP_DB`] under that level since
+    /// the last voiced run that lasted [`MIN_NOTE_MS`] (a rest, not a dip in
+    /// clarity).
+    rested: bool,
+}
+
+impl RestMemory {
+    /// The memory at `host_rate_hz`, empty.
+    pub(super) fn new(host_rate_hz: f32) -> Self {
+        let samples = |ms: f32| (ms * 1e-3 * host_rate_hz).round() as usize;
+        Self {
+            min_note_samples: samples(MIN_NOTE_MS),
+            max_rest_samples: samples(MAX_REST_MS),
+            attack_samples: samples(ATTACK_MS),
+            last_voiced_f0_hz: None,
+            before_rest_f0_hz: None,
+            gap_samples: 0,
+            run_samples: None,
+            run_peak_db: f32::NEG_INFINITY,
+            rested: false,
+        }
+    }
+
+    /// Forgets everything heard.
+    pub(super) fn reset(&mut self) {
+        *self = Self {
+            last_voiced_f0_hz: None,
+            before_rest_f0_hz: None,
+            gap_samples: 0,
+            run_samples: None,
+            run_peak_db: f32::NEG_INFINITY,
+            rested: false,
+            ..*self
+        };
+    }
+
+    /// Counts `samples` more host samples heard.
+    pub(super) fn advance(&mut self, samples: usize) {
+        self.gap_samples = self.gap_samples.saturating_add(samples);
+        self.run_samples = self.run_samples.map(|run| run.saturating_add(samples));
+    }
+
+    /// The pitch the octave choice leans to now, Hz: in a rest of a
+    /// remembered length, or in the attack of the note after one, the
+    /// pitch before it. `None` otherwise.
+    pub(super) fn reference_f0_hz(&self) -> Option<f32> {
+        match self.run_samples {
+            None => self.remembered_f0_hz(),
+            Some(run) => self.before_rest_f0_hz.filter(|_| run < self.attack_samples),
+        }
+    }
+
+    /// Records the frame just reported: `f0_hz` at `clarity`, with the
+    /// input's newest samples at `level_db` ([`level_db`]).
+    pub(super) fn observe(&mut self, f0_hz: f32, clarity: f32, level_db: f32) {
+        let resting = level_db <= self.run_peak_db - REST_DROP_DB;
+        self.rested |= resting;
+        if clarity < VOICED_MIN_CLARITY || resting {
+            self.run_samples = None;
+            return;
+        }
+        if self.run_samples.is_none() {
+            self.before_rest_f0_hz = self.remembered_f0_hz();
+            self.run_samples = Some(0);
+            self.run_peak_db = level_db;
+        }
+        self.run_peak_db = self.run_peak_db.max(level_db);
+        // Until the run is a note, the rest goes on: an attack's first
+        // voiced frame or two, then a dip, still follow it.
+        if self.run_samples.is_some_and(|run| run >= self.min_note_samples) {
+            self.last_voiced_f0_hz = Some(f0_hz);
+            self.rested = false;
+        }
+        self.gap_samples = 0;
+    }
+
+    /// The note before the current gap, if the gap is a rest short enough
+    /// to remember across.
+    fn remembered_f0_hz(&self) -> Option<f32> {
+        self.last_voiced_f0_hz.filter(|_| self.rested && self.gap_samples <= self.max_rest_samples)
+    }
+}
+
+/// Level of `samples`, dB (mean square; silence reads about −200).
+pub(super) fn level_db(samples: &[f32]) -> f32 {
+    let power = samples.iter().map(|x| x * x).sum::<f32>() / samples.len().max(1) as f32;
+    10.0 * (power + 1e-20).log10()
+}
+
+/// The octave of `lag` (analysis samples; `key_maxima` the window's NSDF
+/// key maxima, `nsdf` the NSDF) nearer `reference_f0_hz` when the window
+/// does not clearly hear `lag` instead (see [`UPPER_MARGIN`] and
+/// [`LOWER_MARGIN`]); `lag` otherwise.
+pub(super) fn nearer_octave(
+    nsdf: &[f32],
+    lag: usize,
+    key_maxima: &[usize],
+    analysis_rate_hz: f32,
+    reference_f0_hz: f32,
+) -> usize {
+    let distance_ln = |at: usize| (analysis_rate_hz / at as f32 / reference_f0_hz).ln().abs();
+    let octave_of = |ratio: f32| {
+        key_maxima
+            .iter()
+            .copied()
+            .map(|at| (at, (at as f32 / (lag as f32 * ratio)).ln().abs()))
+            .filter(|&(_, off_ln)| off_ln < OCTAVE_TOLERANCE_LN)
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(at, _)| at)
+            .filter(|&at| distance_ln(at) < distance_ln(lag))
+    };
+    let height = |at: usize| parabolic_peak(nsdf, at).1;
+    let at_lag = height(lag);
+    if let Some(upper) = octave_of(0.5) {
+        let at_upper = height(upper);
+        if at_upper >= UPPER_MIN_NSDF && at_upper >= at_lag - UPPER_MARGIN {
+            return upper;
+        }
+    }
+    match octave_of(2.0) {
+        Some(lower) if height(lower) >= at_lag + LOWER_MARGIN => lower,
+        _ => lag,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RATE_HZ: f32 = 1_000.0;
+
+    /// Feeds `ms` of frames of 4 ms at `clarity` and `level_db`.
+    fn frames(memory: &mut RestMemory, ms: usize, f0_hz: f32, clarity: f32, level_db: f32) {
+        for _ in 0..ms / 4 {
+            memory.advance(4);
+            memory.observe(f0_hz, clarity, level_db);
+        }
+    }
+
+    const SILENT_DB: f32 = -200.0;
+
+    #[test]
+    fn remembers_the_note_before_a_rest_through_the_next_attack() {
+        let mut memory = RestMemory::new(RATE_HZ);
+        frames(&mut memory, 200, 220.0, 0.9, -20.0);
+        assert_eq!(memory.reference_f0_hz(), None, "a held note is no rest");
+        frames(&mut memory, 100, 220.0, 0.0, SILENT_DB);
+        assert_eq!(memory.reference_f0_hz(), Some(220.0));
+        frames(&mut memory, 100, 110.0, 0.9, -20.0);
+        assert_eq!(memory.reference_f0_hz(), Some(220.0), "the attack's own frames are not the reference");
+        frames(&mut memory, 60, 110.0, 0.9, -20.0);
+        assert_eq!(memory.reference_f0_hz(), None, "past the attack");
+    }
+
+    #[test]
+    fn a_rest_is_a_fall_in_level_not_in_clarity() {
+        let mut memory = RestMemory::new(RATE_HZ);
+        frames(&mut memory, 200, 220.0, 0.9, -20.0);
+        frames(&mut memory, 16, 220.0, 0.2, -22.0);
+        assert_eq!(memory.reference_f0_hz(), None, "a legato change's unclear frames");
+        frames(&mut memory, 100, 110.0, 0.9, -20.0);
+        frames(&mut memory, 100, 110.0, 0.9, -45.0);
+        assert_eq!(memory.reference_f0_hz(), Some(110.0), "a release still heard as periodic");
+    }
+
+    #[test]
+    fn remembers_notes_not_stray_frames_nor_across_a_long_pause() {
+        let mut memory = RestMemory::new(RATE_HZ);
+        frames(&mut memory, 200, 220.0, 0.9, -20.0);
+        frames(&mut memory, 100, 220.0, 0.0, SILENT_DB);
+        frames(&mut memory, 8, 440.0, 0.6, -20.0);
+        frames(&mut memory, 20, 440.0, 0.3, SILENT_DB);
+        assert_eq!(memory.reference_f0_hz(), Some(220.0), "8 ms voiced an octave up is no note");
+        frames(&mut memory, 2_100, 220.0, 0.0, SILENT_DB);
+        assert_eq!(memory.reference_f0_hz(), None);
+        frames(&mut memory, 4, 330.0, 0.9, -20.0);
+        assert_eq!(memory.reference_f0_hz(), None, "a pause of 2.1 s is forgotten");
+        memory.reset();
+        frames(&mut memory, 100, 220.0, 0.0, SILENT_DB);
+        assert_eq!(memory.reference_f0_hz(), None, "nothing voiced since the reset");
+    }
+
+    /// An NSDF with peaks of `heights` at lags 10, 20 and 40.
+    fn nsdf_with(heights: [f32; 3]) -> Vec<f32> {
+        let mut nsdf = vec![0.0; 50];
+        for (lag, height) in [10, 20, 40].into_iter().zip(heights) {
+            nsdf[lag] = height;
+        }
+        nsdf
+    }
+
+    #[test]
+    fn the_nearer_octave_wins_a_close_call_only() {
+        let maxima = [10, 20, 40];
+        // Lag 20 is 50 Hz at this rate; 10 is 100 Hz, 40 is 25 Hz.
+        let choose = |heights, reference| nearer_octave(&nsdf_with(heights), 20, &maxima, RATE_HZ, reference);
+        assert_eq!(choose([0.8, 0.9, 0.5], 95.0), 10, "a dying sub-octave");
+        assert_eq!(choose([0.4, 0.9, 0.5], 95.0), 20, "clearly the lower note: a leap down");
+        assert_eq!(choose([0.8, 0.9, 0.5], 50.0), 20, "the reference is the lag's own note");
+        assert_eq!(choose([0.2, 0.85, 0.92], 26.0), 40, "a weak fundamental");
+        assert_eq!(choose([0.2, 0.95, 0.93], 26.0), 20, "a leap up is as periodic at its period");
+    }
+}
