@@ -50,9 +50,10 @@ const ATTACK_MS: f32 = 150.0;
 /// How much less periodic (NSDF) the upper octave may be than the chosen
 /// lag and still win when the note before the rest was near it: a reed
 /// attack's dying sub-octave (the baritone saxophone's octave-low frames
-/// read 0.14–0.3 less periodic at the note). `cargo xtask eval-pitch`,
-/// FluidR3's baritone melody: 0.15 took it from 96.4 to 97.9 %, 0.3 to
-/// 99.0 %; MuseScore's from 95.2 to 97.0 and 98.6 %.
+/// read 0.14–0.3 less periodic at the note). Measured with `cargo xtask
+/// eval-pitch` while a rest was any frame under the gate, FluidR3's
+/// baritone melody: 0.15 took it from 96.4 to 97.9 %, 0.3 to 99.0 %;
+/// MuseScore's from 95.2 to 97.0 and 98.6 %.
 const UPPER_MARGIN: f32 = 0.3;
 /// NSDF the upper octave needs to win.
 const UPPER_MIN_NSDF: f32 = 0.3;
