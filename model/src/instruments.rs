@@ -74,7 +74,7 @@ macro_rules! bundled {
 
 /// Every shipped instrument, in the order musicians see them: by family,
 /// high to low within one.
-pub const BUNDLED_INSTRUMENTS: [BundledInstrument; 15] = [
+pub const BUNDLED_INSTRUMENTS: [BundledInstrument; 16] = [
     bundled!("violin", "Violin", Strings, 55..=93),
     bundled!("viola", "Viola", Strings, 48..=84),
     bundled!("cello", "Cello", Strings, 36..=76),
@@ -89,6 +89,7 @@ pub const BUNDLED_INSTRUMENTS: [BundledInstrument; 15] = [
     bundled!("soprano-sax", "Soprano saxophone", Saxophones, 56..=87),
     bundled!("alto-sax", "Alto saxophone", Saxophones, 49..=80),
     bundled!("tenor-sax", "Tenor saxophone", Saxophones, 44..=75),
+    bundled!("baritone-sax", "Baritone saxophone", Saxophones, 36..=69),
     bundled!("voice-oohs", "Voice (ooh)", Voices, 48..=76),
 ];
 

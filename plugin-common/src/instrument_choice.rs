@@ -253,6 +253,7 @@ mod tests {
                 "soprano-sax",
                 "alto-sax",
                 "tenor-sax",
+                "baritone-sax",
                 "voice-oohs",
                 "loaded-file"
             ]

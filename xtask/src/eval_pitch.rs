@@ -79,13 +79,7 @@ pub const EVAL_INSTRUMENTS: [InstrumentSpec; 13] = [
     default_instrument("muted-trumpet"),
     default_instrument("clarinet"),
     default_instrument("tenor-sax"),
-    InstrumentSpec {
-        name: "baritone-sax",
-        display_name: "Baritone saxophone",
-        gm_program: 67,
-        note_range: (36, 69),
-        vibrato_cents: 15.0,
-    },
+    default_instrument("baritone-sax"),
     InstrumentSpec {
         name: "bassoon",
         display_name: "Bassoon",

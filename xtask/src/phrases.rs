@@ -32,7 +32,7 @@ pub struct InstrumentSpec {
 /// comfortable sounding range. A table of its own, not read from the
 /// model crate's: that one embeds each trained file, so an instrument is
 /// trained here before it can be listed there.
-pub const DEFAULT_INSTRUMENTS: [InstrumentSpec; 15] = [
+pub const DEFAULT_INSTRUMENTS: [InstrumentSpec; 16] = [
     spec("violin", "Violin", 40, (55, 93), 30.0),
     spec("viola", "Viola", 41, (48, 84), 28.0),
     spec("cello", "Cello", 42, (36, 76), 25.0),
@@ -47,6 +47,7 @@ pub const DEFAULT_INSTRUMENTS: [InstrumentSpec; 15] = [
     spec("soprano-sax", "Soprano saxophone", 64, (56, 87), 20.0),
     spec("alto-sax", "Alto saxophone", 65, (49, 80), 20.0),
     spec("tenor-sax", "Tenor saxophone", 66, (44, 75), 20.0),
+    spec("baritone-sax", "Baritone saxophone", 67, (36, 69), 15.0),
     spec("voice-oohs", "Voice (ooh)", 53, (48, 76), 25.0),
 ];
 
