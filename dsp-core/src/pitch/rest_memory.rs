@@ -66,14 +66,21 @@ const LOWER_MARGIN: f32 = 0.03;
 /// as its octave, natural log (about a semitone).
 const OCTAVE_TOLERANCE_LN: f32 = 0.06;
 
-/// What the tracker remembers across a rest. Real-time safe.
-pub(super) struct RestMemory {
+/// The memory's durations at one host rate.
+#[derive(Clone, Copy)]
+struct Durations {
     /// A remembered note's shortest length, host samples ([`MIN_NOTE_MS`]).
     min_note_samples: usize,
     /// A rest's longest remembered length, host samples ([`MAX_REST_MS`]).
     max_rest_samples: usize,
     /// The attack the memory serves, host samples ([`ATTACK_MS`]).
     attack_samples: usize,
+}
+
+/// What the tracker remembers across a rest. Real-time safe.
+pub(super) struct RestMemory {
+    /// Its durations in host samples.
+    durations: Durations,
     /// The pitch of the last voiced frame at least [`MIN_NOTE_MS`] into its
     /// voiced run, Hz; `None` before any.
     last_voiced_f0_hz: Option<f32>,
@@ -97,10 +104,17 @@ impl RestMemory {
     /// The memory at `host_rate_hz`, empty.
     pub(super) fn new(host_rate_hz: f32) -> Self {
         let samples = |ms: f32| (ms * 1e-3 * host_rate_hz).round() as usize;
-        Self {
+        Self::empty(Durations {
             min_note_samples: samples(MIN_NOTE_MS),
             max_rest_samples: samples(MAX_REST_MS),
             attack_samples: samples(ATTACK_MS),
+        })
+    }
+
+    /// The memory with `durations`, empty.
+    fn empty(durations: Durations) -> Self {
+        Self {
+            durations,
             last_voiced_f0_hz: None,
             before_rest_f0_hz: None,
             gap_samples: 0,
@@ -112,15 +126,7 @@ impl RestMemory {
 
     /// Forgets everything heard.
     pub(super) fn reset(&mut self) {
-        *self = Self {
-            last_voiced_f0_hz: None,
-            before_rest_f0_hz: None,
-            gap_samples: 0,
-            run_samples: None,
-            run_peak_db: f32::NEG_INFINITY,
-            rested: false,
-            ..*self
-        };
+        *self = Self::empty(self.durations);
     }
 
     /// Counts `samples` more host samples heard.
@@ -135,7 +141,7 @@ impl RestMemory {
     pub(super) fn reference_f0_hz(&self) -> Option<f32> {
         match self.run_samples {
             None => self.remembered_f0_hz(),
-            Some(run) => self.before_rest_f0_hz.filter(|_| run < self.attack_samples),
+            Some(run) => self.before_rest_f0_hz.filter(|_| run < self.durations.attack_samples),
         }
     }
 
@@ -156,7 +162,7 @@ impl RestMemory {
         self.run_peak_db = self.run_peak_db.max(level_db);
         // Until the run is a note, the rest goes on: an attack's first
         // voiced frame or two, then a dip, still follow it.
-        if self.run_samples.is_some_and(|run| run >= self.min_note_samples) {
+        if self.run_samples.is_some_and(|run| run >= self.durations.min_note_samples) {
             self.last_voiced_f0_hz = Some(f0_hz);
             self.rested = false;
         }
@@ -166,7 +172,7 @@ impl RestMemory {
     /// The note before the current gap, if the gap is a rest short enough
     /// to remember across.
     fn remembered_f0_hz(&self) -> Option<f32> {
-        self.last_voiced_f0_hz.filter(|_| self.rested && self.gap_samples <= self.max_rest_samples)
+        self.last_voiced_f0_hz.filter(|_| self.rested && self.gap_samples <= self.durations.max_rest_samples)
     }
 }
 
