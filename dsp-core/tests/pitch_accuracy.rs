@@ -4,8 +4,10 @@
 //! McLeod detector on the same frames at their centres; weak-fundamental
 //! low notes at their true pitch; note changes followed within 12 ms; reed
 //! attacks that sound an octave below followed up as they settle, and no
-//! other change of timbre taken for one; high double-reed notes with a weak
-//! fundamental at their pitch, and bright notes of the same pitches too.
+//! other change of timbre taken for one; a period-doubled attack after a
+//! rest at the octave of the note before it, and octave leaps across a rest
+//! followed; high double-reed notes with a weak fundamental at their pitch,
+//! and bright notes of the same pitches too.
 
 mod common;
 
