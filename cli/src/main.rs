@@ -274,6 +274,12 @@ struct TrainArgs {
     /// Steps between checkpoints (and validation).
     #[arg(long, default_value_t = TrainSettings::new(DecoderConfig::small_size(), "").checkpoint_every)]
     checkpoint_every: usize,
+    /// Length of the learned reverb (the instrument's room), ms: the
+    /// longest the instrument rings on after its input stops. Shorter for
+    /// dry recordings whose notes stop dead, which a longer room would
+    /// outlast; longer (up to 3000) for recordings in a reverberant hall.
+    #[arg(long, default_value_t = 1000.0 * TrainSettings::new(DecoderConfig::small_size(), "").reverb_seconds)]
+    reverb_ms: f32,
     /// Stop after this many minutes of training even if steps remain (the
     /// model so far is written; run again to continue).
     #[arg(long)]
@@ -378,8 +384,10 @@ fn train(args: &TrainArgs) -> Result<(), String> {
         learning_rate: args.learning_rate,
         audio_learning_rate: args.audio_learning_rate,
         checkpoint_every: args.checkpoint_every.max(1),
+        reverb_seconds: args.reverb_ms / 1000.0,
         ..TrainSettings::new(config, &name)
     };
+    settings.check().map_err(|e| e.to_string())?;
     let started = std::time::Instant::now();
     let files = collect_audio_files(&args.audio).map_err(|e| e.to_string())?;
     let progress = progress_bar("analysing audio {bar:40} {pos}/{len} files {elapsed}", files.len() as u64);

@@ -187,6 +187,10 @@ fn train_rejects_bad_data_cleanly() {
     std::fs::create_dir_all(&empty_dir).unwrap();
     assert_clean_failure(&ddsp(&["train", empty_dir.to_str().unwrap(), "-o", model]), "no audio files");
     assert_clean_failure(&ddsp(&["train", &short, "-o", model, "--size", "huge"]), "unknown --size");
+    for reverb_ms in ["0", "5000", "NaN"] {
+        let args = ["train", &short, "-o", model, "--reverb-ms", reverb_ms];
+        assert_clean_failure(&ddsp(&args), "outside what a model can carry");
+    }
     assert!(!Path::new(model).exists());
 }
 

@@ -25,7 +25,8 @@ use ddsp_model::network::RnnFcDecoder;
 
 /// Name of the learned reverb's variable: the checkpoint's reverb tensor.
 pub const REVERB_IR_VAR: &str = ddsp_model::checkpoint::REVERB_IR_TENSOR;
-/// Length of the learned reverb, seconds.
+/// Length of the learned reverb unless the settings ask for another,
+/// seconds.
 pub const REVERB_SECONDS: f32 = 0.25;
 /// Frames synthesised per crop (0.5 s at 250 Hz).
 pub const CROP_FRAMES: usize = 125;
@@ -57,10 +58,11 @@ impl AudioStage {
         })
     }
 
-    /// The learned reverb's starting point: a faint exponentially decaying
-    /// noise tail (−60 dB at the start, −120 dB at the end), no direct path.
-    pub fn initial_reverb(config: &DecoderConfig) -> anyhow::Result<Tensor> {
-        let taps = (REVERB_SECONDS * config.model_rate_hz) as usize;
+    /// The learned reverb's starting point, `seconds` long (at least one
+    /// tap): a faint exponentially decaying noise tail (−60 dB at the
+    /// start, −120 dB at the end), no direct path.
+    pub fn initial_reverb(config: &DecoderConfig, seconds: f32) -> anyhow::Result<Tensor> {
+        let taps = ((seconds * config.model_rate_hz) as usize).max(1);
         let mut rng = dsp_core::rng::NoiseRng::new(7);
         let values: Vec<f32> = (0..taps)
             .map(|n| if n == 0 { 0.0 } else { 1e-3 * (-6.9 * n as f32 / taps as f32).exp() * rng.next_sample() })

@@ -19,11 +19,11 @@ use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::{VarBuilder, VarMap};
 use serde::{Deserialize, Serialize};
 
-use crate::audio_loss::{AudioStage, REVERB_IR_VAR};
+use crate::audio_loss::{AudioStage, REVERB_IR_VAR, REVERB_SECONDS};
 use crate::dataset::{Dataset, Example};
 use crate::frame_loss::{frame_loss, FrameBatchTargets};
 use crate::optimizer::{AdamW, AdamWSettings};
-use ddsp_model::checkpoint::{save_checkpoint, Checkpoint, CheckpointInfo, DatasetStatistics};
+use ddsp_model::checkpoint::{save_checkpoint, Checkpoint, CheckpointInfo, DatasetStatistics, MAX_REVERB_SECONDS};
 use ddsp_model::config::DecoderConfig;
 use ddsp_model::network::RnnFcDecoder;
 
@@ -61,6 +61,17 @@ pub struct TrainSettings {
     pub audio_learning_rate: f64,
     /// Steps between checkpoints (and validation).
     pub checkpoint_every: usize,
+    /// Length of the learned reverb (the instrument's room), seconds: the
+    /// longest the instrument rings on after its input stops. Shorter for
+    /// dry recordings whose notes stop dead, which a longer room would
+    /// outlast. States saved before this setting existed read it as
+    /// [`REVERB_SECONDS`].
+    #[serde(default = "default_reverb_seconds")]
+    pub reverb_seconds: f32,
+}
+
+fn default_reverb_seconds() -> f32 {
+    REVERB_SECONDS
 }
 
 impl TrainSettings {
@@ -77,7 +88,24 @@ impl TrainSettings {
             learning_rate: 2e-3,
             audio_learning_rate: 2e-4,
             checkpoint_every: 250,
+            reverb_seconds: REVERB_SECONDS,
         }
+    }
+
+    /// An error if a model trained with these settings could not be
+    /// loaded: a reverb longer than a model may carry, or shorter than one
+    /// sample. Cheap: call before preparing data.
+    pub fn check(&self) -> anyhow::Result<()> {
+        let shortest_seconds = 1.0 / self.config.model_rate_hz;
+        if !(shortest_seconds..=MAX_REVERB_SECONDS).contains(&self.reverb_seconds) {
+            anyhow::bail!(
+                "a learned reverb of {} ms is outside what a model can carry ({:.3} … {} ms)",
+                1000.0 * self.reverb_seconds,
+                1000.0 * shortest_seconds,
+                1000.0 * MAX_REVERB_SECONDS
+            );
+        }
+        Ok(())
     }
 
     /// Total steps of both stages.
@@ -139,12 +167,15 @@ pub fn state_path(model_path: &Path) -> PathBuf {
 }
 
 impl Trainer {
-    /// A fresh run with weights initialised from the seed.
+    /// A fresh run with weights initialised from the seed; an error if
+    /// the settings fail [`TrainSettings::check`].
     pub fn new(settings: TrainSettings, statistics: DatasetStatistics) -> anyhow::Result<Self> {
+        settings.check()?;
         let info = CheckpointInfo { dataset: statistics, ..CheckpointInfo::untrained(settings.config.clone()) };
         let initial = Checkpoint::initialised(info, settings.seed)?;
         let mut tensors = initial.tensors;
-        tensors.insert(REVERB_IR_VAR.to_owned(), AudioStage::initial_reverb(&settings.config)?);
+        tensors
+            .insert(REVERB_IR_VAR.to_owned(), AudioStage::initial_reverb(&settings.config, settings.reverb_seconds)?);
         Self::from_tensors(settings, statistics, tensors)
     }
 

@@ -1,5 +1,6 @@
-//! Training: gradients reach every weight, a few steps lower the loss, and
-//! an interrupted run resumes to exactly the weights of an uninterrupted one.
+//! Training: gradients reach every weight, a few steps lower the loss, the
+//! learned reverb has the length asked for, and an interrupted run resumes
+//! to exactly the weights of an uninterrupted one.
 //! A tiny network on a generated melody at 16 kHz keeps this fast.
 
 use std::path::{Path, PathBuf};
@@ -7,7 +8,7 @@ use std::path::{Path, PathBuf};
 use ddsp_model::checkpoint::load_checkpoint;
 use ddsp_model::config::DecoderConfig;
 use ddsp_training::audio_file::{write_wav, AudioClip};
-use ddsp_training::audio_loss::AudioStage;
+use ddsp_training::audio_loss::{AudioStage, REVERB_SECONDS};
 use ddsp_training::dataset::{prepare_dataset, Dataset};
 use ddsp_training::trainer::EXAMPLE_FRAMES;
 use ddsp_training::trainer::{state_path, TrainSettings, Trainer};
@@ -115,6 +116,20 @@ fn a_few_steps_lower_both_losses() {
 }
 
 #[test]
+fn the_learned_reverb_is_as_long_as_the_settings_ask() {
+    let dir = temp_dir("reverb-length");
+    let data = dataset(&dir);
+    let short = TrainSettings { reverb_seconds: 0.03, audio_steps: 1, ..settings() };
+    let model = dir.join("short-room.safetensors");
+    Trainer::new(short, data.statistics).unwrap().run(&data, &model, None, None, |_| {}).unwrap();
+    assert_eq!(load_checkpoint(&model).unwrap().reverb_ir.len(), (0.03 * RATE) as usize);
+    for seconds in [0.0, -1.0, f32::NAN, 3.5] {
+        let refused = Trainer::new(TrainSettings { reverb_seconds: seconds, ..settings() }, data.statistics);
+        assert!(refused.is_err(), "a reverb of {seconds} s was accepted");
+    }
+}
+
+#[test]
 fn an_interrupted_run_resumes_to_the_same_weights() {
     let dir = temp_dir("resume");
     let data = dataset(&dir);
@@ -140,4 +155,13 @@ fn an_interrupted_run_resumes_to_the_same_weights() {
     // Other settings refuse to resume.
     let other = TrainSettings { seed: 2, ..settings() };
     assert!(Trainer::resume(&state_path(&interrupted), &other).is_err());
+}
+
+#[test]
+fn settings_saved_before_the_reverb_length_existed_read_it_as_the_default() {
+    let mut saved = serde_json::to_value(settings()).unwrap();
+    saved.as_object_mut().unwrap().remove("reverb_seconds").expect("the field is saved");
+    let read: TrainSettings = serde_json::from_value(saved).unwrap();
+    assert_eq!(read, settings());
+    assert_eq!(read.reverb_seconds, REVERB_SECONDS);
 }
