@@ -33,6 +33,10 @@ pub fn build(only: &[String]) -> Result<()> {
     for spec in default_instruments_named(only) {
         let (train_wav, validation_wav) = crate::render_instrument_audio(spec)?;
         let model = work.join(format!("{}.safetensors", spec.name));
+        let mut train_args: Vec<String> = TRAIN_ARGS.iter().map(|arg| arg.to_string()).collect();
+        if let Some(ms) = spec.reverb_ms {
+            train_args.extend(["--reverb-ms".to_owned(), ms.to_string()]);
+        }
         let started = Instant::now();
         let report = run(Command::new(&ddsp)
             .arg("train")
@@ -40,7 +44,7 @@ pub fn build(only: &[String]) -> Result<()> {
             .arg("-o")
             .arg(&model)
             .args(["--name", spec.display_name, "--restart"])
-            .args(TRAIN_ARGS))?;
+            .args(&train_args))?;
         let seconds = started.elapsed().as_secs_f32();
         let evaluation = run(Command::new(&ddsp).arg("eval").arg("--model").arg(&model).arg(&validation_wav))?;
         let target = Path::new(ASSETS_DIR).join(format!("{}.safetensors", spec.name));
@@ -56,7 +60,7 @@ pub fn build(only: &[String]) -> Result<()> {
             train_wav.display(),
             model.display(),
             spec.display_name,
-            TRAIN_ARGS.join(" "),
+            train_args.join(" "),
             seconds,
             report.trim(),
             evaluation.trim()

@@ -59,7 +59,7 @@ use midly::Smf;
 use pyin::{Framing, PYINExecutor, PadMode};
 
 use crate::phrases::{
-    default_instrument, note_held, pitch_track, write_phrases, write_scale, InstrumentSpec, SCALE_NOTE_MS,
+    default_instrument, note_held, pitch_track, spec, write_phrases, write_scale, InstrumentSpec, SCALE_NOTE_MS,
 };
 use crate::soundfont::{normalise, render_at, SOUNDFONTS};
 use crate::sub_octave::{SubOctaveCheck, SUB_OCTAVE_WITHIN_DB};
@@ -80,23 +80,11 @@ pub const EVAL_INSTRUMENTS: [InstrumentSpec; 13] = [
     default_instrument("clarinet"),
     default_instrument("tenor-sax"),
     default_instrument("baritone-sax"),
-    InstrumentSpec {
-        name: "bassoon",
-        display_name: "Bassoon",
-        gm_program: 70,
-        note_range: (34, 72),
-        vibrato_cents: 10.0,
-    },
+    spec("bassoon", "Bassoon", 70, (34, 72), 10.0),
     default_instrument("trombone"),
     default_instrument("tuba"),
     default_instrument("cello"),
-    InstrumentSpec {
-        name: "contrabass",
-        display_name: "Contrabass",
-        gm_program: 43,
-        note_range: (28, 60),
-        vibrato_cents: 20.0,
-    },
+    spec("contrabass", "Contrabass", 43, (28, 60), 20.0),
 ];
 /// Host rates every input is tracked at, Hz.
 const RATES_HZ: [u32; 2] = [44_100, 48_000];

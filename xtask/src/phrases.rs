@@ -24,6 +24,10 @@ pub struct InstrumentSpec {
     pub note_range: (u8, u8),
     /// Peak vibrato depth, cents.
     pub vibrato_cents: f32,
+    /// Length of the learned reverb, ms (`ddsp train --reverb-ms`), where
+    /// the trainer's default room would outlast the SoundFont's notes;
+    /// `None`: the default.
+    pub reverb_ms: Option<u16>,
 }
 
 /// The default instruments: what ships in `assets/instruments/`, in the
@@ -38,12 +42,12 @@ pub const DEFAULT_INSTRUMENTS: [InstrumentSpec; 16] = [
     spec("cello", "Cello", 42, (36, 76), 25.0),
     spec("flute", "Flute", 73, (60, 93), 15.0),
     spec("oboe", "Oboe", 68, (58, 91), 12.0),
-    spec("clarinet", "Clarinet", 71, (50, 89), 5.0),
+    spec("clarinet", "Clarinet", 71, (50, 89), 5.0).with_reverb_ms(30),
     spec("trumpet", "Trumpet", 56, (55, 82), 12.0),
     spec("muted-trumpet", "Muted trumpet", 59, (55, 82), 10.0),
     spec("french-horn", "French horn", 60, (45, 77), 8.0),
     spec("trombone", "Trombone", 57, (40, 72), 10.0),
-    spec("tuba", "Tuba", 58, (33, 60), 5.0),
+    spec("tuba", "Tuba", 58, (33, 60), 5.0).with_reverb_ms(60),
     spec("soprano-sax", "Soprano saxophone", 64, (56, 87), 20.0),
     spec("alto-sax", "Alto saxophone", 65, (49, 80), 20.0),
     spec("tenor-sax", "Tenor saxophone", 66, (44, 75), 20.0),
@@ -52,15 +56,22 @@ pub const DEFAULT_INSTRUMENTS: [InstrumentSpec; 16] = [
 ];
 
 /// An [`InstrumentSpec`], positionally (the table above stays one line per
-/// instrument).
-const fn spec(
+/// instrument), with the default reverb.
+pub const fn spec(
     name: &'static str,
     display_name: &'static str,
     gm_program: u8,
     note_range: (u8, u8),
     vibrato_cents: f32,
 ) -> InstrumentSpec {
-    InstrumentSpec { name, display_name, gm_program, note_range, vibrato_cents }
+    InstrumentSpec { name, display_name, gm_program, note_range, vibrato_cents, reverb_ms: None }
+}
+
+impl InstrumentSpec {
+    /// The same instrument trained with a learned reverb of `ms`.
+    pub const fn with_reverb_ms(self, ms: u16) -> Self {
+        Self { reverb_ms: Some(ms), ..self }
+    }
 }
 
 /// The default instrument called `name`. Panics on a name not in the
