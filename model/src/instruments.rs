@@ -74,13 +74,14 @@ macro_rules! bundled {
 
 /// Every shipped instrument, in the order musicians see them: by family,
 /// high to low within one.
-pub const BUNDLED_INSTRUMENTS: [BundledInstrument; 16] = [
+pub const BUNDLED_INSTRUMENTS: [BundledInstrument; 17] = [
     bundled!("violin", "Violin", Strings, 55..=93),
     bundled!("viola", "Viola", Strings, 48..=84),
     bundled!("cello", "Cello", Strings, 36..=76),
     bundled!("flute", "Flute", Woodwinds, 60..=93),
     bundled!("oboe", "Oboe", Woodwinds, 58..=91),
     bundled!("clarinet", "Clarinet", Woodwinds, 50..=89),
+    bundled!("bassoon", "Bassoon", Woodwinds, 34..=55),
     bundled!("trumpet", "Trumpet", Brass, 55..=82),
     bundled!("muted-trumpet", "Muted trumpet", Brass, 55..=82),
     bundled!("french-horn", "French horn", Brass, 45..=77),

@@ -245,6 +245,7 @@ mod tests {
                 "flute",
                 "oboe",
                 "clarinet",
+                "bassoon",
                 "trumpet",
                 "muted-trumpet",
                 "french-horn",

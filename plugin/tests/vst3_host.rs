@@ -137,7 +137,7 @@ fn saved_state_restores_and_plays_identically() {
     start(&mut reopened);
     for (name, text) in [("Instrument", "Flute"), ("Octave Shift", "-1")] {
         let (id, value) = value_of(&reopened, name, text);
-        // Parameters hold single-precision values (the flute's 3/16 is not
+        // Parameters hold single-precision values (the flute's 3/17 is not
         // exact in one).
         let restored = reopened.get_parameter(id).unwrap();
         assert_eq!(restored as f32, value as f32, "{name} not restored");

@@ -103,7 +103,8 @@ fn median(values: &mut [f32]) -> f32 {
 /// later), the winds' 15–36 ms (the trumpets reach their plateau in 24 ms
 /// and their 90 % only on a later swell, 89 ms). The onset follows the 32
 /// ms loudness window, which the shorter lookahead did not change. Oboe
-/// +0 ms; the tuba +10 ms, under its own bound (see [`SLOW_ATTACKS`]).
+/// +0 ms; the tuba +5 ms (+10 ms when it was trained with a 250 ms room);
+/// the bassoon +11 ms, under its own bound (see [`SLOW_ATTACKS`]).
 #[test]
 fn bundled_instruments_keep_onsets_in_place() {
     for instrument in BUNDLED_INSTRUMENTS {
@@ -116,12 +117,13 @@ fn bundled_instruments_keep_onsets_in_place() {
 }
 
 /// Instruments whose recorded attack puts their tenth of peak later than
-/// 8 ms, and the latest they may land, ms. FluidR3's tuba takes 5 ms from
-/// a hundredth to a tenth of its peak and 89 ms from there to nine tenths
-/// (the median over its held-out melody's notes after a rest); the model
-/// plays 6 and 85 ms on the same melody, so its tenth comes 10 ms after a
-/// sung 10 ms attack's. A bound of its own, so a regression still fails.
-const SLOW_ATTACKS: [(&str, f32); 1] = [("tuba", 12.0)];
+/// 8 ms, and the latest they may land, ms. FluidR3's bassoon takes 6 ms
+/// from a hundredth to a tenth of its peak and 220 ms from there to nine
+/// tenths (the median over its held-out melody's notes after a rest; the
+/// tuba's 5 and 90 ms, the clarinet's 14 and 50 ms); the model plays 8 and
+/// 108 ms on the same melody, so its tenth comes 11 ms after a sung 10 ms
+/// attack's. A bound of its own, so a regression still fails.
+const SLOW_ATTACKS: [(&str, f32); 1] = [("bassoon", 13.0)];
 
 #[test]
 #[ignore = "a measurement over other models or lookaheads; see the command above"]

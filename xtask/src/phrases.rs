@@ -36,13 +36,14 @@ pub struct InstrumentSpec {
 /// comfortable sounding range. A table of its own, not read from the
 /// model crate's: that one embeds each trained file, so an instrument is
 /// trained here before it can be listed there.
-pub const DEFAULT_INSTRUMENTS: [InstrumentSpec; 16] = [
+pub const DEFAULT_INSTRUMENTS: [InstrumentSpec; 17] = [
     spec("violin", "Violin", 40, (55, 93), 30.0),
     spec("viola", "Viola", 41, (48, 84), 28.0),
     spec("cello", "Cello", 42, (36, 76), 25.0),
     spec("flute", "Flute", 73, (60, 93), 15.0),
     spec("oboe", "Oboe", 68, (58, 91), 12.0),
     spec("clarinet", "Clarinet", 71, (50, 89), 5.0).with_reverb_ms(30),
+    spec("bassoon", "Bassoon", 70, (34, 55), 10.0).with_reverb_ms(60),
     spec("trumpet", "Trumpet", 56, (55, 82), 12.0),
     spec("muted-trumpet", "Muted trumpet", 59, (55, 82), 10.0),
     spec("french-horn", "French horn", 60, (45, 77), 8.0),
