@@ -34,9 +34,7 @@ pub fn build(only: &[String]) -> Result<()> {
         let (train_wav, validation_wav) = crate::render_instrument_audio(spec)?;
         let model = work.join(format!("{}.safetensors", spec.name));
         let mut train_args: Vec<String> = TRAIN_ARGS.iter().map(|arg| arg.to_string()).collect();
-        if let Some(ms) = spec.reverb_ms {
-            train_args.extend(["--reverb-ms".to_owned(), ms.to_string()]);
-        }
+        train_args.extend(["--reverb-ms".to_owned(), spec.reverb_ms.to_string()]);
         let started = Instant::now();
         let report = run(Command::new(&ddsp)
             .arg("train")

@@ -410,7 +410,7 @@ mod tests {
         assert!(!some.is_whole_shipped_table());
         assert_eq!(some.models.model_argument("violin"), "target/instrument-models/violin.safetensors");
         assert_eq!(Models::Bundled.model_argument("flute"), "flute");
-        assert!(EvalArgs::parse(words("bassoon")).is_err());
+        assert!(EvalArgs::parse(words("contrabass")).is_err());
         assert!(EvalArgs::parse(words("--models")).is_err());
     }
 

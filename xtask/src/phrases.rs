@@ -24,10 +24,9 @@ pub struct InstrumentSpec {
     pub note_range: (u8, u8),
     /// Peak vibrato depth, cents.
     pub vibrato_cents: f32,
-    /// Length of the learned reverb, ms (`ddsp train --reverb-ms`), where
-    /// the trainer's default room would outlast the SoundFont's notes;
-    /// `None`: the default.
-    pub reverb_ms: Option<u16>,
+    /// Length of the learned reverb, ms (`ddsp train --reverb-ms`):
+    /// [`LIBRARY_REVERB_MS`] unless the SoundFont's notes stop sooner.
+    pub reverb_ms: u16,
 }
 
 /// The default instruments: what ships in `assets/instruments/`, in the
@@ -43,12 +42,12 @@ pub const DEFAULT_INSTRUMENTS: [InstrumentSpec; 17] = [
     spec("flute", "Flute", 73, (60, 93), 15.0),
     spec("oboe", "Oboe", 68, (58, 91), 12.0),
     spec("clarinet", "Clarinet", 71, (50, 89), 5.0).with_reverb_ms(30),
-    spec("bassoon", "Bassoon", 70, (34, 55), 10.0).with_reverb_ms(60),
+    spec("bassoon", "Bassoon", 70, (34, 55), 10.0),
     spec("trumpet", "Trumpet", 56, (55, 82), 12.0),
     spec("muted-trumpet", "Muted trumpet", 59, (55, 82), 10.0),
     spec("french-horn", "French horn", 60, (45, 77), 8.0),
     spec("trombone", "Trombone", 57, (40, 72), 10.0),
-    spec("tuba", "Tuba", 58, (33, 60), 5.0).with_reverb_ms(60),
+    spec("tuba", "Tuba", 58, (33, 60), 5.0),
     spec("soprano-sax", "Soprano saxophone", 64, (56, 87), 20.0),
     spec("alto-sax", "Alto saxophone", 65, (49, 80), 20.0),
     spec("tenor-sax", "Tenor saxophone", 66, (44, 75), 20.0),
@@ -56,8 +55,16 @@ pub const DEFAULT_INSTRUMENTS: [InstrumentSpec; 17] = [
     spec("voice-oohs", "Voice (ooh)", 53, (48, 76), 25.0),
 ];
 
+/// The learned room of a library instrument, ms. The SoundFonts' samples
+/// are nearly dry and their notes fall to silence within 20–830 ms (the
+/// median release from 20 dB under the note, per instrument), so a room as
+/// long as the trainer's default for real recordings (250 ms) rings on
+/// over that silence, and the decoder learns to fight it: a body, not a
+/// hall. Musicians add their own room in the host.
+pub const LIBRARY_REVERB_MS: u16 = 60;
+
 /// An [`InstrumentSpec`], positionally (the table above stays one line per
-/// instrument), with the default reverb.
+/// instrument), with the library's room, [`LIBRARY_REVERB_MS`].
 pub const fn spec(
     name: &'static str,
     display_name: &'static str,
@@ -65,13 +72,13 @@ pub const fn spec(
     note_range: (u8, u8),
     vibrato_cents: f32,
 ) -> InstrumentSpec {
-    InstrumentSpec { name, display_name, gm_program, note_range, vibrato_cents, reverb_ms: None }
+    InstrumentSpec { name, display_name, gm_program, note_range, vibrato_cents, reverb_ms: LIBRARY_REVERB_MS }
 }
 
 impl InstrumentSpec {
     /// The same instrument trained with a learned reverb of `ms`.
     pub const fn with_reverb_ms(self, ms: u16) -> Self {
-        Self { reverb_ms: Some(ms), ..self }
+        Self { reverb_ms: ms, ..self }
     }
 }
 
