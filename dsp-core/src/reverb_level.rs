@@ -4,10 +4,10 @@
 //! A model is trained with its learned impulse response fully in
 //! (`dry + wet`), and the response learns more than a room: it also shapes
 //! and carries level (measured on the shipped instruments: up to 7.5 dB of
-//! their level at the lowest harmonics, averaged over 200–500 Hz). Turning the reverb down to `mix` would
-//! play `dry + mix · wet`, quieter by that much. Here slow running averages
-//! of the powers of `dry` and `wet` and of their product give the power of
-//! `dry + m · wet` for any `m` (`P_d + 2m·C + m²·P_w`), and the output is
+//! their level at the lowest harmonics, averaged over 200–500 Hz). Turning
+//! the reverb down to `mix` would play `dry + mix · wet`, quieter by that
+//! much. Here slow running averages of the powers of `dry` and `wet` and
+//! of their product give the power of `dry + m · wet` for any `m` (`P_d + 2m·C + m²·P_w`), and the output is
 //! scaled by `√(P(1) / P(mix))`: the level of the trained setting, with the
 //! balance of the chosen one. At `mix = 1` the gain is exactly 1.
 //!

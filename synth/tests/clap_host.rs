@@ -172,12 +172,12 @@ fn median_pitch_hz(signal: &[f32], from_s: f32, to_s: f32) -> f32 {
 #[test]
 fn notes_play_at_their_pitch_without_latency() {
     for instrument in ddsp_model::instruments::BUNDLED_INSTRUMENTS {
+        let name = instrument.name;
         let (lowest, highest) = instrument.range_midi;
         let key = 60.clamp(lowest, highest);
         let note_at = 4_800 + 77;
-        let sends = [(0, Send::Param("Instrument", instrument.name)), (note_at, Send::On(key, 0.8))];
+        let sends = [(0, Send::Param("Instrument", name)), (note_at, Send::On(key, 0.8))];
         let (latency, out) = Synth::new().play(1.2, &sends);
-        let name = instrument.name;
         assert_eq!(latency, 0);
         let first = out.iter().position(|&x| x != 0.0).expect("a sound");
         assert!((note_at..=note_at + 192).contains(&first), "{name}: first sound at {first}");

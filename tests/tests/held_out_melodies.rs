@@ -33,7 +33,7 @@ const MIN_ACCURACY: f64 = 0.97;
 /// as it should; the input itself is within 50 cents of the written notes
 /// on about 96.6 % of these frames. (The tenor saxophone was here at
 /// 95.8 % until the live tracker followed its period-doubled F4 and G4
-/// attacks up as soon as their newer half settles: 97.5 % now.) The
+/// attacks up as soon as their newer half settles: 98.0 % now.) The
 /// bassoon plays 95.7 % (97.7, 97.2 and 99.4 % over the whole melody in
 /// each SoundFont): its excerpt dwells on its lowest notes, E♭2–G2
 /// (78–98 Hz), and the model's attack on them starts on its upper
