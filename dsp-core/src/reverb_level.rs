@@ -9,7 +9,8 @@
 //! much. Here slow running averages of the powers of `dry` and `wet` and
 //! of their product give the power of `dry + m · wet` for any `m`
 //! (`P_d + 2m·C + m²·P_w`), and the output is scaled by `√(P(1) / P(mix))`:
-//! the level of the trained setting, with the balance of the chosen one. At `mix = 1` the gain is exactly 1.
+//! the level of the trained setting, with the balance of the chosen one.
+//! At `mix = 1` the gain is exactly 1.
 //!
 //! Real-time safe: a few multiply-adds, one division and one square root
 //! per sample; no allocation.
