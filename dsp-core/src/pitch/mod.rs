@@ -22,7 +22,11 @@
 //!    harmonic, as in a saxophone's or a bassoon's low register, put that
 //!    harmonic's lobes within MPM's cutoff of the true period; a signal
 //!    truly periodic at the lag is at least as periodic there as at any
-//!    longer lag).
+//!    longer lag). In an attack, the newest two periods of the longer lag
+//!    are tested alone too (the window's older part, still the rest before
+//!    the note, dilutes long lags most: a bassoon's low note starting on
+//!    its 5th harmonic). A period other than the octave below must fit
+//!    twice into the window.
 //! 5. Clean octave check: if the window is perfectly periodic at twice the
 //!    chosen lag (exact NSDF ≥ 0.99, read between whole lags from the power
 //!    spectrum, not from a parabola), 0.03 more so than at the lag, and the
@@ -214,6 +218,19 @@ const SUBHARMONIC_MIN_NSDF: f32 = 0.9;
 /// How far from exactly a multiple of a lag its lobe may peak, as a share
 /// of that multiple.
 const SUBHARMONIC_LAG_TOLERANCE: f32 = 0.04;
+/// How much louder than the window's oldest part ([`ONSET_PROBE_SHARE`])
+/// the newest two periods of a longer lag must be for the subharmonic
+/// check to try that lag over them alone ([`is_newest_more_periodic`]),
+/// dB: an attack, even one out of a previous note's tail. Measured with
+/// `cargo xtask eval-pitch` and the held-out excerpts: without it, a steady
+/// note's newest periods stood in for its window too, and cost TimGM6mb's
+/// cello 0.1 points and the muted trumpet at 48 kHz 0.05; at 6 dB, the
+/// bassoon instrument's own attacks (2–6 dB over their window's start)
+/// kept their 5th harmonic.
+const ONSET_RISE_DB: f32 = 2.0;
+/// The window's oldest part that [`ONSET_RISE_DB`] compares with, as a
+/// share of the window.
+const ONSET_PROBE_SHARE: f32 = 0.25;
 /// Periods of the upper octave the recency check looks at.
 const RECENT_PERIODS: usize = 4;
 /// NSDF the recency check needs at the upper octave.
@@ -458,7 +475,9 @@ impl PitchTracker {
             return unvoiced;
         };
         let sub_octave_steady = self.is_sub_octave_steady(lag);
-        let mut lag = prefer_full_period(&self.full.nsdf, lag, key_maxima, self.analysis_rate_hz, sub_octave_steady);
+        let window = Some(self.decimated.latest(self.window_len));
+        let mut lag =
+            prefer_full_period(&self.full.nsdf, window, lag, key_maxima, self.analysis_rate_hz, sub_octave_steady);
         let clean_octave_below = self.clean_octave_below(lag, key_maxima);
         let clean_period = clean_octave_below.or_else(|| self.clean_harmonic_period(lag, key_maxima));
         lag = match clean_period {
@@ -531,7 +550,8 @@ impl PitchTracker {
         let num_maxima = find_key_maxima(nsdf, self.min_lag, recent_max_lag, &mut self.recent_key_maxima);
         let key_maxima = &self.recent_key_maxima[..num_maxima];
         let (recent_lag, _) = mpm_pick(nsdf, key_maxima)?;
-        let recent_lag = prefer_full_period(nsdf, recent_lag, key_maxima, self.analysis_rate_hz, sub_octave_steady);
+        let recent_lag =
+            prefer_full_period(nsdf, None, recent_lag, key_maxima, self.analysis_rate_hz, sub_octave_steady);
         let interval_ln = (recent_lag as f32 / lag as f32).ln().abs();
         let same_note = interval_ln < HALF_SEMITONE_LN;
         let height = parabolic_peak(nsdf, recent_lag).1;
@@ -815,7 +835,9 @@ impl PitchTracker {
     /// Parabolic peak of the host-rate NSDF near `approx_lag` (host samples).
     fn refine_at_host_rate(&self, approx_lag: f32, window_len: usize) -> (f32, f32) {
         let window = self.host.latest(window_len);
-        let max_lag = window.len() / 2;
+        // As long as the full window's NSDF: a bass guitar's low E (41 Hz)
+        // fills 40 ms 1.6 times.
+        let max_lag = window.len() - 2;
         let mean = window_mean(window);
         let nsdf_at = |lag| host_nsdf(window, mean, lag);
         let mut center = (approx_lag.round() as usize).clamp(2, max_lag - 1);
@@ -845,8 +867,13 @@ impl PitchTracker {
 /// reed, the 3rd to 6th of a bassoon's low notes, whose formant sits near
 /// 500 Hz). The lobe may be the harmonic's first period or a later one
 /// (four fifths of a low G's period, where its 5th harmonic dominates).
+/// `window`: the full window's analysis samples, for the attack test
+/// ([`is_newest_more_periodic`]) and to hold periods other than the octave
+/// below to half its length; `None` for the newest-note check's window,
+/// whose NSDF ends there anyway.
 fn prefer_full_period(
     nsdf: &[f32],
+    window: Option<&[f32]>,
     lag: usize,
     key_maxima: &[usize],
     analysis_rate_hz: f32,
@@ -867,10 +894,43 @@ fn prefer_full_period(
             // A signal periodic at the octave below is periodic at every
             // even multiple of the lag too: those need the octave's margin.
             let octave = ratio.fract() == 0.0 && ratio % 2.0 == 0.0;
-            (ratio == 2.0 || analysis_rate_hz / period as f32 <= DOMINANT_HARMONIC_MAX_F0_HZ)
-                && is_subharmonic_more_periodic(at_lag, height(period), octave.then_some(sub_octave_steady))
+            // A dominant harmonic other than the 2nd is told from its own
+            // note by two periods at least (a window holding less of a
+            // longer lag compares too few samples there: an ensemble's
+            // sample loop, periodic at four of its notes' periods, reads
+            // more periodic at that loop than at the note).
+            let fits_twice = window.is_none_or(|window| 2 * period <= window.len());
+            if ratio != 2.0 && (analysis_rate_hz / period as f32 > DOMINANT_HARMONIC_MAX_F0_HZ || !fits_twice) {
+                return false;
+            }
+            is_subharmonic_more_periodic(at_lag, height(period), octave.then_some(sub_octave_steady))
+                || (!octave && window.is_some_and(|window| is_newest_more_periodic(window, lag, period)))
         })
         .unwrap_or(lag)
+}
+
+/// The subharmonic check over the newest two periods of `period` in
+/// `window` (analysis samples), in an attack (the newest periods
+/// [`ONSET_RISE_DB`] louder than the window's start) whose dominant
+/// harmonic is not the 2nd. While the window's older part still holds the
+/// rest or the tail before the note, its NSDF leaves out more of the pairs of samples it compares at
+/// the period than at the harmonic's lag, and reads the period up to 0.3
+/// less periodic than it is for as long as 30 ms; the newest two periods
+/// are all note. (Not for even multiples of the lag: a reed attack's
+/// dying sub-octave is as periodic there, and those newest periods hear
+/// it at its clearest.)
+fn is_newest_more_periodic(window: &[f32], lag: usize, period: usize) -> bool {
+    let Some(start) = window.len().checked_sub(2 * period + 2) else {
+        return false;
+    };
+    let newest = &window[start..];
+    let oldest = &window[..(window.len() as f32 * ONSET_PROBE_SHARE) as usize];
+    if level_db(newest) < level_db(oldest) + ONSET_RISE_DB {
+        return false;
+    }
+    let mean = window_mean(newest);
+    let height = |at: usize| peak_height(nsdf_around(newest, mean, at));
+    is_subharmonic_more_periodic(height(lag), height(period), None)
 }
 
 /// `period / lag` as `k / j` (`k` = 2 … [`MAX_SUBHARMONIC`], `j` = 1 …
