@@ -913,10 +913,10 @@ fn prefer_full_period(
 /// `window` (analysis samples), in an attack (the newest periods
 /// [`ONSET_RISE_DB`] louder than the window's start) whose dominant
 /// harmonic is not the 2nd. While the window's older part still holds the
-/// rest or the tail before the note, its NSDF leaves out more of the pairs of samples it compares at
-/// the period than at the harmonic's lag, and reads the period up to 0.3
-/// less periodic than it is for as long as 30 ms; the newest two periods
-/// are all note. (Not for even multiples of the lag: a reed attack's
+/// rest or the tail before the note, its NSDF leaves out more of the pairs
+/// of samples it compares at the period than at the harmonic's lag, and
+/// reads the period up to 0.3 less periodic than it is for as long as
+/// 30 ms; the newest two periods are all note. (Not for even multiples of the lag: a reed attack's
 /// dying sub-octave is as periodic there, and those newest periods hear
 /// it at its clearest.)
 fn is_newest_more_periodic(window: &[f32], lag: usize, period: usize) -> bool {
@@ -929,8 +929,7 @@ fn is_newest_more_periodic(window: &[f32], lag: usize, period: usize) -> bool {
         return false;
     }
     let mean = window_mean(newest);
-    let height = |at: usize| peak_height(nsdf_around(newest, mean, at));
-    is_subharmonic_more_periodic(height(lag), height(period), None)
+    is_subharmonic_more_periodic(nsdf_peak_height(newest, mean, lag), nsdf_peak_height(newest, mean, period), None)
 }
 
 /// `period / lag` as `k / j` (`k` = 2 … [`MAX_SUBHARMONIC`], `j` = 1 …
