@@ -9,7 +9,8 @@
 //! followed; high double-reed notes with a weak fundamental at their pitch,
 //! and bright notes of the same pitches too; a bassoon-like attack after a
 //! rest at its pitch, not its 5th harmonic, once two periods have sounded;
-//! a looped ensemble at its note, not at its loop.
+//! a looped ensemble at its note, not at its loop; a sub-octave that dies
+//! within 20 ms not held by the octave guard.
 
 mod common;
 
@@ -311,11 +312,13 @@ fn assert_at_note_after(signal: &[f32], sample_rate: f32, f0_hz: f64, (onset, se
 }
 
 /// A reed attack that sounds an octave below its note for its first tens
-/// of ms (partials between the harmonics 3–6 dB above them, falling 2–2.5 dB
+/// of ms (partials between the harmonics 4–6 dB above them, falling 2.5 dB
 /// per 10 ms, as recorded saxophones' attacks do), played legato after
-/// another note: once those partials are 12 dB under the harmonics, every
-/// frame is at the note. The full window alone holds the octave below for
-/// 25–30 ms longer (88–96 ms after the change against 48–52).
+/// another note: once those partials are 8.5 dB under the harmonics, every
+/// frame is at the note (44–52 ms after the change). While the newer half
+/// of the window had to be 0.7 periodic at the note, it was 12 ms later
+/// (56–64 ms, 10 dB under); the full window alone holds the octave below
+/// for 25–30 ms longer than that (88–96 ms).
 #[test]
 fn period_doubled_attack_followed_up_as_it_settles() {
     for &sample_rate in &[44_100.0f32, 48_000.0] {
@@ -327,10 +330,29 @@ fn period_doubled_attack_followed_up_as_it_settles() {
                     sample_rate,
                     to_hz,
                     (start_db, fall_db_per_10_ms),
-                    12.0,
+                    8.5,
                     &format!("{from_hz} → {to_hz} Hz"),
                 );
             }
+        }
+    }
+}
+
+/// A reed attack whose sub-octave dies within 20 ms (partials between the
+/// harmonics 6 dB above them, falling 6 dB per 10 ms), played legato after
+/// another note: every frame is at the note 40–56 ms after the change. The
+/// octave-jump guard held the octave below that the window first reads for
+/// two more frames (8 ms), though that pitch was younger than the window.
+#[test]
+fn quickly_dying_sub_octave_not_held_by_the_octave_guard() {
+    for &sample_rate in &[44_100.0f32, 48_000.0] {
+        for (from_hz, to_hz, followed_ms) in [(349.0, 392.0, 40.0), (139.0, 156.0, 52.0), (110.0, 123.5, 56.0)] {
+            let mut signal = common::harmonic_tone(from_hz, sample_rate as f64, (sample_rate * 0.3) as usize, 12);
+            let onset = signal.len();
+            let note = (sample_rate * 0.4) as usize;
+            signal.extend(common::period_doubled_attack(to_hz, sample_rate as f64, note, 6.0, 6.0, 7));
+            let followed = onset + (followed_ms * 1e-3 * sample_rate) as usize;
+            assert_at_note_after(&signal, sample_rate, to_hz, (onset, followed), &format!("{from_hz} → {to_hz} Hz"));
         }
     }
 }
@@ -609,17 +631,19 @@ fn weak_fundamental_reed_with_tremolo_stays_at_its_note() {
 }
 
 /// Bassoon-like low notes (92–104 Hz, their 5th harmonic on the 480 Hz
-/// formant) after a rest, as a bassoon's low register starts: every frame
-/// the gate lets through is at the note once the note has sounded for two
-/// of its periods and 2 ms more. The full window's older part still holds
-/// the rest, which leaves out more of the samples its NSDF compares at the
-/// period than at the 5th harmonic's period; without the test over the
-/// newest two periods, the tracker played the 5th harmonic until 28–32 ms
-/// into the note.
+/// formant; 117–131 Hz, their 4th) after a rest, as a bassoon's low
+/// register starts: every frame the gate lets through is at the note once
+/// the note has sounded for two of its periods and 2 ms more. The full
+/// window's older part still holds the rest, which leaves out more of the
+/// samples its NSDF compares at the period than at the dominant harmonic's
+/// period; without the test over the newest two periods, the tracker
+/// played the 5th harmonic until 28–32 ms into the note, and while that
+/// test left out the 4th (an even multiple, like the octave below), the
+/// 4th until 20–32 ms.
 #[test]
 fn dominant_harmonic_attack_after_a_rest_tracked_at_the_true_pitch() {
     for &sample_rate in &[44_100.0f32, 48_000.0] {
-        for f0_hz in [92.5, 98.0, 103.8] {
+        for f0_hz in [92.5, 98.0, 103.8, 116.5, 123.5, 130.8] {
             let note = common::formant_dominated_reed(f0_hz, sample_rate as f64, (sample_rate * 0.3) as usize, 9);
             let (signal, onset) = after_a_rest(f0_hz, sample_rate, note);
             let two_periods_ms = 2e3 / f0_hz as f32 + 2.0;

@@ -23,10 +23,11 @@
 //!    harmonic's lobes within MPM's cutoff of the true period; a signal
 //!    truly periodic at the lag is at least as periodic there as at any
 //!    longer lag). In an attack, the newest two periods of the longer lag
-//!    are tested alone too (the window's older part, still the rest before
-//!    the note, dilutes long lags most: a bassoon's low note starting on
-//!    its 5th harmonic). A period other than the octave below must fit
-//!    twice into the window.
+//!    are tested alone too, for any multiple but the octave below (the
+//!    window's older part, still the rest before the note, dilutes long
+//!    lags most: a bassoon's low note starting on its 4th or 5th
+//!    harmonic). A period other than the octave below must fit twice into
+//!    the window.
 //! 5. Clean octave check: if the window is perfectly periodic at twice the
 //!    chosen lag (exact NSDF ≥ 0.99, read between whole lags from the power
 //!    spectrum, not from a parabola), 0.03 more so than at the lag, and the
@@ -58,12 +59,16 @@
 //!    attack that sounds an octave below for its first 50–150 ms (period
 //!    doubling, as recorded tenor and baritone saxophones do) is followed up
 //!    once its newer half has settled, not once the whole window has
-//!    forgotten it.
+//!    forgotten it; in the first 150 ms, at a lower bar when the newer half
+//!    is far more periodic there than the older half (the sub-octave died
+//!    within the last 20 ms).
 //! 8. Octave-jump guard: a jump of an octave away from the previous voiced
 //!    pitch is accepted only once it has persisted for
 //!    `OCTAVE_CONFIRM_FRAMES`, provided the NSDF still has a strong peak near
 //!    the previous pitch; this removes single-frame octave errors on voice
-//!    and delays only genuine octave leaps, by two frames.
+//!    and delays only genuine octave leaps, by two frames. A note younger
+//!    than the window is not held: its pitch is the window's reading of an
+//!    attack or a change of note.
 //! 9. Rest memory: in the first 150 ms of a note after a rest, of the
 //!    chosen lag and its octave the one nearer the note before the rest
 //!    wins unless the window clearly hears the other (see
@@ -270,6 +275,24 @@ const SUB_OCTAVE_ATTACK_MS: f32 = 200.0;
 /// the 2nd harmonic reaches 0.5–0.73 there; 0.7 costs speech 0.1–0.2
 /// points).
 const SUB_OCTAVE_UPPER_MIN_NSDF: f32 = 0.7;
+/// The lower bar at the upper octave, for a newer half that is
+/// [`SUB_OCTAVE_CLEAR_RISE`] more periodic there than the older half, in
+/// the first [`SUB_OCTAVE_CLEAR_MS`] of a note whose sub-octave was seen
+/// dying once its older half held the note alone. A recorded saxophone's
+/// sub-octave dies within 10–20 ms, and the newer half reads 0.5–0.7 at
+/// the upper octave for the 2–4 frames before it passes
+/// [`SUB_OCTAVE_UPPER_MIN_NSDF`], while the older half still reads under
+/// 0.2. `cargo xtask eval-pitch`: the tenor saxophone's octave off 0.57–0.90
+/// → 0.24–0.28 %. A vowel's formant moving onto its 2nd harmonic reaches
+/// 0.5 too, but later in the note or over an older half already near it.
+const SUB_OCTAVE_CLEAR_UPPER_MIN_NSDF: f32 = 0.5;
+/// How much more periodic at the upper octave than the older half the
+/// newer half must be for [`SUB_OCTAVE_CLEAR_UPPER_MIN_NSDF`].
+const SUB_OCTAVE_CLEAR_RISE: f32 = 0.3;
+/// How long into a note [`SUB_OCTAVE_CLEAR_UPPER_MIN_NSDF`] holds, ms (the
+/// synthesized speech's formant moves took the pitch up an octave for 1–3
+/// frames 150–200 ms into a note with it).
+const SUB_OCTAVE_CLEAR_MS: f32 = 150.0;
 /// NSDF at the upper octave up to which the older half sounded an octave
 /// below (the partials between the upper octave's harmonics within 2 dB of
 /// them). Without it, a bassoon's F♯3 whose odd harmonics dip and recover
@@ -358,6 +381,12 @@ pub struct PitchTracker {
     /// Whether the window has shown this note's sub-octave dying (see
     /// [`PitchTracker::follow_dying_sub_octave`]).
     sub_octave_dying: bool,
+    /// Whether the sub-octave was seen dying once the window's older half
+    /// held this note alone (the note at least half a window old): at a
+    /// change of note, the older half holds the note before, and the
+    /// newer half can read much more periodic at the new note's upper
+    /// octave without any sub-octave dying.
+    sub_octave_dying_in_note: bool,
     /// Running average of how far the partials between the upper octave's
     /// harmonics fell from the window's older half to its newer half over
     /// the frames the clean octave check has looked at, dB; `None` when it
@@ -405,6 +434,7 @@ impl PitchTracker {
             held_f0_hz: DEFAULT_F0_HZ,
             held_samples: 0,
             sub_octave_dying: false,
+            sub_octave_dying_in_note: false,
             clean_fall_db: None,
             rest_memory: RestMemory::new(host_rate_hz),
             rest_probe_len: ((REST_PROBE_MS * 1e-3 * analysis_rate_hz).round() as usize).clamp(1, window_len),
@@ -428,6 +458,7 @@ impl PitchTracker {
         self.note_age_samples = 0;
         self.held_samples = 0;
         self.sub_octave_dying = false;
+        self.sub_octave_dying_in_note = false;
         self.clean_fall_db = None;
         self.rest_memory.reset();
     }
@@ -752,7 +783,9 @@ impl PitchTracker {
     /// into its note: once the newer half is periodic enough at the upper
     /// octave, that is followed, for as long as the newer half stays more
     /// periodic there than the older half (until the full window agrees).
-    /// `None`: `lag` stands.
+    /// Periodic enough: [`SUB_OCTAVE_UPPER_MIN_NSDF`], or
+    /// [`SUB_OCTAVE_CLEAR_UPPER_MIN_NSDF`] early in a note whose newer half
+    /// rose far over its older half there. `None`: `lag` stands.
     fn follow_dying_sub_octave(&mut self, lag: usize) -> Option<usize> {
         let half = lag / 2;
         let split = self.window_len / 2;
@@ -778,17 +811,27 @@ impl PitchTracker {
         {
             let (harmonics_db, between_db) = energy_change_db((older, older_mean), (newer, newer_mean), upper);
             self.sub_octave_dying = between_db <= -SUB_OCTAVE_FALL_DB && harmonics_db < -between_db;
+            self.sub_octave_dying_in_note = self.note_age_samples >= split * self.decimation;
         }
-        let following = self.sub_octave_dying
-            && newer_at_upper >= older_at_upper + SUB_OCTAVE_KEEP_MARGIN
-            && newer_at_upper >= SUB_OCTAVE_UPPER_MIN_NSDF
-            && older_at_lag >= SUB_OCTAVE_PAST_NSDF;
+        let rise = newer_at_upper - older_at_upper;
+        let clear = self.sub_octave_dying_in_note
+            && (self.note_age_samples as f32) < SUB_OCTAVE_CLEAR_MS * 1e-3 * self.host_rate_hz
+            && rise >= SUB_OCTAVE_CLEAR_RISE
+            && newer_at_upper >= SUB_OCTAVE_CLEAR_UPPER_MIN_NSDF;
+        let settled = rise >= SUB_OCTAVE_KEEP_MARGIN && newer_at_upper >= SUB_OCTAVE_UPPER_MIN_NSDF;
+        let following = self.sub_octave_dying && (settled || clear) && older_at_lag >= SUB_OCTAVE_PAST_NSDF;
         following.then_some(upper)
     }
 
     /// Applies the octave-jump guard to the MPM choice `lag`.
     fn guard_octave_jump(&mut self, lag: usize, key_maxima: &[usize], best: f32, sub_octave_steady: bool) -> usize {
-        if !self.has_voiced {
+        // A pitch is held against an octave jump only once a whole window
+        // has heard its note: before that, it is the window's reading of an
+        // attack or a change of note (a period-doubled reed attack, the two
+        // notes' common period), no better than the jump, and holding it
+        // kept a baritone saxophone's legato steps an octave low for 4–6
+        // more frames (`cargo xtask eval-pitch`).
+        if !self.has_voiced || self.note_age_samples < self.window_samples() {
             return lag;
         }
         let previous_lag = self.analysis_rate_hz / self.previous_f0_hz;
@@ -904,7 +947,7 @@ fn prefer_full_period(
                 return false;
             }
             is_subharmonic_more_periodic(at_lag, height(period), octave.then_some(sub_octave_steady))
-                || (!octave && window.is_some_and(|window| is_newest_more_periodic(window, lag, period)))
+                || (ratio != 2.0 && window.is_some_and(|window| is_newest_more_periodic(window, lag, period, octave)))
         })
         .unwrap_or(lag)
 }
@@ -916,10 +959,15 @@ fn prefer_full_period(
 /// rest or the tail before the note, its NSDF leaves out more of the pairs
 /// of samples it compares at the period than at the harmonic's lag, and
 /// reads the period up to 0.3 less periodic than it is for as long as
-/// 30 ms; the newest two periods are all note. (Not for even multiples of the lag: a reed attack's
-/// dying sub-octave is as periodic there, and those newest periods hear
-/// it at its clearest.)
-fn is_newest_more_periodic(window: &[f32], lag: usize, period: usize) -> bool {
+/// 30 ms; the newest two periods are all note. (Not for the octave below
+/// the lag: a reed attack's dying sub-octave is as periodic there, and
+/// those newest periods hear it at its clearest. Four and six times the
+/// lag (`even`) are tested, with the octave's margin over half the period
+/// too: MuseScore's bassoon G♯2–B2 start on their 4th harmonic, while a
+/// period-doubled attack, whose 2nd harmonic's lag the window may pick,
+/// is periodic at four times that lag, its sub-octave, and about as
+/// periodic at twice it, its note.)
+fn is_newest_more_periodic(window: &[f32], lag: usize, period: usize, even: bool) -> bool {
     let Some(start) = window.len().checked_sub(2 * period + 2) else {
         return false;
     };
@@ -929,7 +977,9 @@ fn is_newest_more_periodic(window: &[f32], lag: usize, period: usize) -> bool {
         return false;
     }
     let mean = window_mean(newest);
-    is_subharmonic_more_periodic(nsdf_peak_height(newest, mean, lag), nsdf_peak_height(newest, mean, period), None)
+    let at_period = nsdf_peak_height(newest, mean, period);
+    is_subharmonic_more_periodic(nsdf_peak_height(newest, mean, lag), at_period, None)
+        && (!even || is_subharmonic_more_periodic(nsdf_peak_height(newest, mean, period / 2), at_period, Some(false)))
 }
 
 /// `period / lag` as `k / j` (`k` = 2 … [`MAX_SUBHARMONIC`], `j` = 1 …
