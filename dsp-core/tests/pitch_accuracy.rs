@@ -277,10 +277,25 @@ fn weak_fundamental_note_after_a_change_settles_at_its_true_pitch() {
     }
 }
 
-/// Plays a 400 ms note at `f0_hz` whose attack sounds an octave below
-/// (partials between its harmonics `start_db` over them, falling
-/// `fall_db_per_10_ms`) after `lead_in`, and asserts every frame is at the
-/// note once those partials are `settled_db_under` the harmonics.
+/// `lead_in` then a 400 ms note at `f0_hz` whose attack sounds an octave
+/// below (partials between its harmonics `start_db` over them, falling
+/// `fall_db_per_10_ms`), and the note's first sample.
+fn period_doubled_note_after(
+    lead_in: Vec<f32>,
+    sample_rate: f32,
+    f0_hz: f64,
+    (start_db, fall_db_per_10_ms): (f64, f64),
+) -> (Vec<f32>, usize) {
+    let onset = lead_in.len();
+    let mut signal = lead_in;
+    let note = (sample_rate * 0.4) as usize;
+    signal.extend(common::period_doubled_attack(f0_hz, sample_rate as f64, note, start_db, fall_db_per_10_ms, 7));
+    (signal, onset)
+}
+
+/// Plays [`period_doubled_note_after`] `lead_in` and asserts every frame
+/// is at the note once the partials between its harmonics are
+/// `settled_db_under` them.
 fn assert_period_doubled_note_settles(
     lead_in: Vec<f32>,
     sample_rate: f32,
@@ -289,10 +304,7 @@ fn assert_period_doubled_note_settles(
     settled_db_under: f64,
     context: &str,
 ) {
-    let onset = lead_in.len();
-    let mut signal = lead_in;
-    let note = (sample_rate * 0.4) as usize;
-    signal.extend(common::period_doubled_attack(f0_hz, sample_rate as f64, note, start_db, fall_db_per_10_ms, 7));
+    let (signal, onset) = period_doubled_note_after(lead_in, sample_rate, f0_hz, (start_db, fall_db_per_10_ms));
     let settled_ms = (start_db + settled_db_under) / fall_db_per_10_ms * 10.0;
     let settled = onset + (settled_ms * 1e-3 * sample_rate as f64) as usize;
     let context = format!("{context} (+{start_db} dB, −{fall_db_per_10_ms} dB/10 ms)");
@@ -347,10 +359,8 @@ fn period_doubled_attack_followed_up_as_it_settles() {
 fn quickly_dying_sub_octave_not_held_by_the_octave_guard() {
     for &sample_rate in &[44_100.0f32, 48_000.0] {
         for (from_hz, to_hz, followed_ms) in [(349.0, 392.0, 40.0), (139.0, 156.0, 52.0), (110.0, 123.5, 56.0)] {
-            let mut signal = common::harmonic_tone(from_hz, sample_rate as f64, (sample_rate * 0.3) as usize, 12);
-            let onset = signal.len();
-            let note = (sample_rate * 0.4) as usize;
-            signal.extend(common::period_doubled_attack(to_hz, sample_rate as f64, note, 6.0, 6.0, 7));
+            let lead_in = common::harmonic_tone(from_hz, sample_rate as f64, (sample_rate * 0.3) as usize, 12);
+            let (signal, onset) = period_doubled_note_after(lead_in, sample_rate, to_hz, (6.0, 6.0));
             let followed = onset + (followed_ms * 1e-3 * sample_rate) as usize;
             assert_at_note_after(&signal, sample_rate, to_hz, (onset, followed), &format!("{from_hz} → {to_hz} Hz"));
         }
