@@ -16,6 +16,10 @@
 //!
 //! A rest is the input falling [`REST_DROP_DB`] under the note before it
 //! (the player stopped), not a few unclear frames at a legato change. The
+//! note remembered is the last frame's, but for a release tail an octave
+//! off a settled note and less clear than it
+//! ([`OCTAVE_JUMP_MAX_CLARITY_DROP`]): a low string's fundamental dies
+//! first. The
 //! window still decides when it is clear: a plain note leaping an octave
 //! up is as periodic at its period as at twice it, and one leaping down is
 //! not periodic at half its period, so neither is held. The price: a leap
@@ -24,6 +28,7 @@
 //! the attack's [`ATTACK_MS`].
 
 use super::nsdf::parabolic_peak;
+use super::HALF_SEMITONE_LN;
 
 /// Clarity from which a frame counts as voiced (the default confidence
 /// gate).
@@ -72,6 +77,23 @@ const LOWER_MARGIN: f32 = 0.03;
 /// How far from exactly half or twice a lag a key maximum may be to count
 /// as its octave, natural log (about a semitone).
 const OCTAVE_TOLERANCE_LN: f32 = 0.06;
+/// How much less clear (NSDF) than the remembered note a frame an octave
+/// off it, in the same voiced run, may be and still replace it once that
+/// note has held [`SETTLED_NOTE_MS`]: a low string's release tail, whose
+/// fundamental dies first, reads 0.86–0.90 at the upper octave after
+/// 0.97–1.00 at the note (MuseScore's and FluidR3's contrabass F1–G♯1),
+/// and remembered, it took the next note's attack an octave up for
+/// 150–240 ms; a leap an octave away is as clear as the note before it
+/// once it has sounded for [`MIN_NOTE_MS`].
+const OCTAVE_JUMP_MAX_CLARITY_DROP: f32 = 0.05;
+/// How long the remembered note must have held for
+/// [`OCTAVE_JUMP_MAX_CLARITY_DROP`] to keep it, ms: a recorded saxophone's
+/// period-doubled attack reads clearer at its octave below (0.98–1.00)
+/// for 100–150 ms than its note does at first (0.6–0.95), and the note
+/// must replace it (`cargo xtask eval-pitch`: without this bound the
+/// tenor's phrases went from 0.24–0.28 to 0.61–0.66 % of frames an
+/// octave off).
+const SETTLED_NOTE_MS: f32 = 200.0;
 
 /// The memory's durations at one host rate.
 #[derive(Clone, Copy)]
@@ -82,6 +104,9 @@ struct Durations {
     max_rest_samples: usize,
     /// The attack the memory serves, host samples ([`ATTACK_MS`]).
     attack_samples: usize,
+    /// A settled remembered note's shortest hold, host samples
+    /// ([`SETTLED_NOTE_MS`]).
+    settled_note_samples: usize,
 }
 
 /// What the tracker remembers across a rest. Real-time safe.
@@ -89,8 +114,15 @@ pub(super) struct RestMemory {
     /// Its durations in host samples.
     durations: Durations,
     /// The pitch of the last voiced frame at least [`MIN_NOTE_MS`] into its
-    /// voiced run, Hz; `None` before any.
+    /// voiced run (but for a less clear octave jump, see
+    /// [`OCTAVE_JUMP_MAX_CLARITY_DROP`]), Hz; `None` before any.
     last_voiced_f0_hz: Option<f32>,
+    /// That frame's clarity, NSDF 0 … 1.
+    last_voiced_clarity: f32,
+    /// Whether that frame is of the current voiced run.
+    remembered_in_run: bool,
+    /// Host samples the remembered note has held (within half a semitone).
+    remembered_held_samples: usize,
     /// The pitch before the rest that the current voiced run followed, Hz;
     /// `None` when it followed no rest, or one too long.
     before_rest_f0_hz: Option<f32>,
@@ -115,6 +147,7 @@ impl RestMemory {
             min_note_samples: samples(MIN_NOTE_MS),
             max_rest_samples: samples(MAX_REST_MS),
             attack_samples: samples(ATTACK_MS),
+            settled_note_samples: samples(SETTLED_NOTE_MS),
         })
     }
 
@@ -123,6 +156,9 @@ impl RestMemory {
         Self {
             durations,
             last_voiced_f0_hz: None,
+            last_voiced_clarity: 0.0,
+            remembered_in_run: false,
+            remembered_held_samples: 0,
             before_rest_f0_hz: None,
             gap_samples: 0,
             run_samples: None,
@@ -139,6 +175,7 @@ impl RestMemory {
     /// Counts `samples` more host samples heard.
     pub(super) fn advance(&mut self, samples: usize) {
         self.gap_samples = self.gap_samples.saturating_add(samples);
+        self.remembered_held_samples = self.remembered_held_samples.saturating_add(samples);
         self.run_samples = self.run_samples.map(|run| run.saturating_add(samples));
     }
 
@@ -163,6 +200,7 @@ impl RestMemory {
         }
         if self.run_samples.is_none() {
             self.before_rest_f0_hz = self.remembered_f0_hz();
+            self.remembered_in_run = false;
             self.run_samples = Some(0);
             self.run_peak_db = level_db;
         }
@@ -170,10 +208,32 @@ impl RestMemory {
         // Until the run is a note, the rest goes on: an attack's first
         // voiced frame or two, then a dip, still follow it.
         if self.run_samples.is_some_and(|run| run >= self.durations.min_note_samples) {
-            self.last_voiced_f0_hz = Some(f0_hz);
+            if !self.is_less_clear_octave_jump(f0_hz, clarity) {
+                let same_note = self.remembered_in_run
+                    && self.last_voiced_f0_hz.is_some_and(|hz| (f0_hz / hz).ln().abs() < HALF_SEMITONE_LN);
+                if !same_note {
+                    self.remembered_held_samples = 0;
+                }
+                self.last_voiced_f0_hz = Some(f0_hz);
+                self.last_voiced_clarity = clarity;
+                self.remembered_in_run = true;
+            }
             self.rested = false;
         }
         self.gap_samples = 0;
+    }
+
+    /// Whether `f0_hz` at `clarity` is an octave off the note remembered in
+    /// this voiced run, settled ([`SETTLED_NOTE_MS`]), and
+    /// [`OCTAVE_JUMP_MAX_CLARITY_DROP`] less clear: a release tail's upper
+    /// octave, not the note.
+    fn is_less_clear_octave_jump(&self, f0_hz: f32, clarity: f32) -> bool {
+        let settled = self.remembered_in_run && self.remembered_held_samples >= self.durations.settled_note_samples;
+        let Some(remembered_hz) = self.last_voiced_f0_hz.filter(|_| settled) else {
+            return false;
+        };
+        let octave_off = ((f0_hz / remembered_hz).ln().abs() - std::f32::consts::LN_2).abs() < OCTAVE_TOLERANCE_LN;
+        octave_off && clarity < self.last_voiced_clarity - OCTAVE_JUMP_MAX_CLARITY_DROP
     }
 
     /// The note before the current gap, if the gap is a rest short enough
@@ -280,6 +340,23 @@ mod tests {
         memory.reset();
         frames(&mut memory, 100, 220.0, 0.0, SILENT_DB);
         assert_eq!(memory.reference_f0_hz(), None, "nothing voiced since the reset");
+    }
+
+    #[test]
+    fn a_release_tail_an_octave_up_is_not_the_note() {
+        let mut memory = RestMemory::new(RATE_HZ);
+        frames(&mut memory, 400, 49.0, 0.99, -10.0);
+        frames(&mut memory, 100, 98.0, 0.88, -16.0);
+        frames(&mut memory, 100, 98.0, 0.0, SILENT_DB);
+        assert_eq!(memory.reference_f0_hz(), Some(49.0), "the note, not its release's upper octave");
+        frames(&mut memory, 100, 52.0, 0.97, -10.0);
+        frames(&mut memory, 200, 104.0, 0.9, -11.0);
+        frames(&mut memory, 100, 104.0, 0.0, SILENT_DB);
+        assert_eq!(memory.reference_f0_hz(), Some(104.0), "a period-doubled attack, clearer than its note");
+        frames(&mut memory, 400, 52.0, 0.99, -10.0);
+        frames(&mut memory, 200, 104.0, 0.97, -14.0);
+        frames(&mut memory, 100, 104.0, 0.0, SILENT_DB);
+        assert_eq!(memory.reference_f0_hz(), Some(104.0), "a leap an octave up, as clear as the note before");
     }
 
     /// An NSDF with peaks of `heights` at lags 10, 20 and 40.
