@@ -179,13 +179,8 @@ fn formant_off_the_dominant_harmonic_tracked_at_the_true_pitch() {
 /// before the steady octave margin played every frame an octave up.
 #[test]
 fn steady_strong_second_harmonic_keeps_the_true_octave() {
-    for &sample_rate in &[44_100.0f32, 48_000.0] {
-        let notes = [82.41, 87.31, 92.5, 98.0, 110.0, 123.47, 130.81, 146.83].map(|f0: f64| {
-            let gain = |m: usize, _ms: f64| if m % 2 == 1 { 0.12 / m as f64 } else { 1.0 / m as f64 };
-            (f0, common::partials_tone(f0, sample_rate as f64, (sample_rate * 0.5) as usize, gain, 8))
-        });
-        assert_every_frame_at_its_note(sample_rate, notes);
-    }
+    let gain = |m: usize| if m % 2 == 1 { 0.12 / m as f64 } else { 1.0 / m as f64 };
+    assert_steady_notes_at_their_pitch(&[82.41, 87.31, 92.5, 98.0, 110.0, 123.47, 130.81, 146.83], gain, 8);
 }
 
 /// Notes whose partials between the harmonics (the odd multiples of half

@@ -19,13 +19,12 @@
 //! note remembered is the last frame's, but for a release tail an octave
 //! off a settled note and less clear than it
 //! ([`OCTAVE_JUMP_MAX_CLARITY_DROP`]): a low string's fundamental dies
-//! first. The
-//! window still decides when it is clear: a plain note leaping an octave
-//! up is as periodic at its period as at twice it, and one leaping down is
-//! not periodic at half its period, so neither is held. The price: a leap
-//! of an octave down across a rest to a note whose 2nd harmonic dominates
-//! (a low reed's fundamental 20 dB under it) plays the octave above for
-//! the attack's [`ATTACK_MS`].
+//! first. The window still decides when it is clear: a plain note leaping
+//! an octave up is as periodic at its period as at twice it, and one
+//! leaping down is not periodic at half its period, so neither is held.
+//! The price: a leap of an octave down across a rest to a note whose 2nd
+//! harmonic dominates (a low reed's fundamental 20 dB under it) plays the
+//! octave above for the attack's [`ATTACK_MS`].
 
 use super::nsdf::parabolic_peak;
 use super::HALF_SEMITONE_LN;
@@ -75,7 +74,8 @@ const UPPER_MIN_NSDF: f32 = 0.3;
 /// a genuine leap up an octave is never held.
 const LOWER_MARGIN: f32 = 0.03;
 /// How far from exactly half or twice a lag a key maximum may be to count
-/// as its octave, natural log (about a semitone).
+/// as its octave, and a frame's pitch as the remembered note's octave,
+/// natural log (about a semitone).
 const OCTAVE_TOLERANCE_LN: f32 = 0.06;
 /// How much less clear (NSDF) than the remembered note a frame an octave
 /// off it, in the same voiced run, may be and still replace it once that
