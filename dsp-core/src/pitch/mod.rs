@@ -83,7 +83,12 @@
 //!     fits twice into it (165 Hz and up) within 8–12 ms: a leap once the
 //!     full window is not periodic at the new lag, a step (whose two lags
 //!     share one NSDF lobe) once the newest samples are clearly more
-//!     periodic at their own lag than at the full window's.
+//!     periodic at their own lag than at the full window's. Where the old
+//!     note rings on under the new one, the newest samples are only 0.5–0.9
+//!     periodic at the new note, and the full window's lag is a common
+//!     period of the two (3–6 of the new note's periods, and some other
+//!     number of the last note's but 2 or 4): the new note is followed
+//!     there too.
 //! 11. Refinement at the host rate: the NSDF at three host-rate lags around
 //!     the peak, over the latest `REFINE_PERIODS` periods (at least the
 //!     recent window, at most the full one), parabolic interpolation, so
@@ -267,6 +272,15 @@ const RECENT_OCTAVE_MIN_NSDF: f32 = 0.85;
 const RECENT_WINDOW_MS: f32 = 12.0;
 /// NSDF the newest-note check needs at its own lag.
 const RECENT_SWITCH_NSDF: f32 = 0.9;
+/// NSDF the newest-note check needs at its own lag when the full window's
+/// lag is a common period of that note and the note before (see
+/// [`PitchTracker::is_common_period`]): two ringing notes
+/// leave the newest samples 0.5–0.9 periodic at the new one.
+const COMMON_PERIOD_MIN_NSDF: f32 = 0.5;
+/// How long a pitch must hold to count as a note for the common period
+/// test ([`PitchTracker::settled_f0_hz`]), ms: longer than the 1–3
+/// transitional frames of a change of note.
+const NOTE_MIN_MS: f32 = 50.0;
 /// The full window's NSDF at the newest note's lag below which that note
 /// is new (a window that has played it throughout, a harmonic of a weak
 /// fundamental, is periodic there too).
@@ -400,6 +414,11 @@ pub struct PitchTracker {
     /// [`PitchTracker::is_settled`]); unlike `note_age_samples`, a semitone
     /// step starts a new note even when the pitch glides there.
     held_samples: usize,
+    /// The pitch last reported in the held note, Hz.
+    held_latest_f0_hz: f32,
+    /// The last note held for [`NOTE_MIN_MS`] before the held note, Hz;
+    /// `None` before any (see [`PitchTracker::settled_f0_hz`]).
+    note_before_f0_hz: Option<f32>,
     /// Whether the window has shown this note's sub-octave dying (see
     /// [`PitchTracker::follow_dying_sub_octave`]).
     sub_octave_dying: bool,
@@ -455,6 +474,8 @@ impl PitchTracker {
             note_age_samples: 0,
             held_f0_hz: DEFAULT_F0_HZ,
             held_samples: 0,
+            held_latest_f0_hz: DEFAULT_F0_HZ,
+            note_before_f0_hz: None,
             sub_octave_dying: false,
             sub_octave_dying_in_note: false,
             clean_fall_db: None,
@@ -479,6 +500,7 @@ impl PitchTracker {
         self.octave_jump_frames = 0;
         self.note_age_samples = 0;
         self.held_samples = 0;
+        self.note_before_f0_hz = None;
         self.sub_octave_dying = false;
         self.sub_octave_dying_in_note = false;
         self.clean_fall_db = None;
@@ -517,8 +539,10 @@ impl PitchTracker {
     fn estimate_window(&mut self) -> PitchEstimate {
         let unvoiced = PitchEstimate { f0_hz: self.previous_f0_hz, confidence: 0.0 };
         if !self.full.compute(self.decimated.latest(self.window_len)) {
+            // Silence: no note rings into the next.
             self.note_age_samples = 0;
             self.held_samples = 0;
+            self.note_before_f0_hz = None;
             return unvoiced;
         }
         let num_maxima = find_key_maxima(&self.full.nsdf, self.min_lag, self.max_lag, &mut self.key_maxima);
@@ -575,12 +599,34 @@ impl PitchTracker {
         let held = clarity >= HELD_MIN_CLARITY
             && is_near_or_an_octave_off((f0_hz / self.held_f0_hz).ln().abs(), HALF_SEMITONE_LN);
         if !self.has_voiced || !held {
-            self.held_f0_hz = f0_hz;
-            self.held_samples = 0;
+            self.end_held_note(f0_hz);
         }
+        self.held_latest_f0_hz = f0_hz;
         self.previous_f0_hz = f0_hz;
         self.has_voiced = true;
         PitchEstimate { f0_hz, confidence: clarity.clamp(0.0, 1.0) }
+    }
+
+    /// Starts a new held note at `f0_hz`, remembering the one ending if it
+    /// was a note ([`PitchTracker::settled_f0_hz`]).
+    fn end_held_note(&mut self, f0_hz: f32) {
+        if let Some(settled_f0_hz) = self.settled_f0_hz() {
+            self.note_before_f0_hz = Some(settled_f0_hz);
+        }
+        self.held_f0_hz = f0_hz;
+        self.held_samples = 0;
+    }
+
+    /// The latest note held for [`NOTE_MIN_MS`], at the pitch last reported
+    /// in it (the held note's start may be its octave), Hz: the held note
+    /// once it has lasted that long, else the note before it; `None` before
+    /// any.
+    fn settled_f0_hz(&self) -> Option<f32> {
+        if self.held_samples as f32 >= NOTE_MIN_MS * 1e-3 * self.host_rate_hz {
+            Some(self.held_latest_f0_hz)
+        } else {
+            self.note_before_f0_hz
+        }
     }
 
     /// Newest-note check: the full window goes on reporting the note that
@@ -593,7 +639,12 @@ impl PitchTracker {
     /// window's NSDF) once the newest samples are clearly more periodic
     /// there than at `lag`; for a leap once the full window is not periodic
     /// there (it is where that lag is a harmonic of a weak fundamental,
-    /// which the full window rejected on purpose). `None`: `lag` stands.
+    /// which the full window rejected on purpose). Newest samples only
+    /// somewhat periodic ([`COMMON_PERIOD_MIN_NSDF`]) at a lag that `lag`
+    /// spans three to [`MAX_SUBHARMONIC`] times are followed where `lag` is
+    /// the common period of that note and the note before, two notes
+    /// ringing together ([`PitchTracker::is_common_period`]). `None`: `lag`
+    /// stands.
     fn follow_newest_note(&mut self, lag: usize, sub_octave_steady: bool) -> Option<usize> {
         if !self.recent.compute(self.decimated.latest(self.recent.window_len)) {
             return None;
@@ -606,21 +657,27 @@ impl PitchTracker {
         let recent_lag =
             prefer_full_period(nsdf, None, recent_lag, key_maxima, self.analysis_rate_hz, sub_octave_steady);
         let interval_ln = (recent_lag as f32 / lag as f32).ln().abs();
-        let same_note = interval_ln < HALF_SEMITONE_LN;
-        let height = parabolic_peak(nsdf, recent_lag).1;
-        if same_note || height < RECENT_SWITCH_NSDF {
+        if interval_ln < HALF_SEMITONE_LN {
             return None;
         }
-        let multiple = (lag as f32 / recent_lag as f32).round() as usize;
-        let is_multiple = (2..=MAX_SUBHARMONIC).contains(&multiple)
-            && (lag as f32 / (multiple * recent_lag) as f32 - 1.0).abs() < SUBHARMONIC_LAG_TOLERANCE;
+        let height = parabolic_peak(nsdf, recent_lag).1;
+        let multiple = whole_multiple(lag as f32, recent_lag as f32);
         let recent_f0_hz = self.analysis_rate_hz / recent_lag as f32;
         let continuing = (recent_f0_hz / self.previous_f0_hz).ln().abs() < HALF_SEMITONE_LN;
+        if height < RECENT_SWITCH_NSDF {
+            // The octave below is the recency check's and the octave guard's.
+            let common_period = multiple.is_some_and(|multiple| {
+                multiple >= 3
+                    && height >= COMMON_PERIOD_MIN_NSDF
+                    && self.is_common_period(lag, multiple, height, recent_max_lag)
+            });
+            return common_period.then_some(recent_lag);
+        }
         // An octave below that the full window hears more periodic than the
         // newest samples hear the note is a steady note's own period (see
         // `STEADY_OCTAVE_MARGIN`), not a change's common period.
-        let full_hears_it_better = multiple == 2 && parabolic_peak(&self.full.nsdf, lag).1 > height;
-        if is_multiple && continuing && !full_hears_it_better {
+        let full_hears_it_better = multiple == Some(2) && parabolic_peak(&self.full.nsdf, lag).1 > height;
+        if multiple.is_some() && continuing && !full_hears_it_better {
             // Already following the newest note: the full window's multiple of
             // it is the change's common period. (A steady note cannot hold this
             // check at a multiple of its own: the full window takes a multiple
@@ -628,7 +685,7 @@ impl PitchTracker {
             // and the recent window hears the same periods.)
             return Some(recent_lag);
         }
-        if multiple == 2 && is_multiple {
+        if multiple == Some(2) {
             // The upper octave of the full window's pitch is the recency
             // check's and the octave guard's to decide (the first frames of
             // a weak-fundamental note look the same).
@@ -641,6 +698,31 @@ impl PitchTracker {
             return (height >= highest_near(nsdf, lag) + RECENT_STEP_MARGIN).then_some(recent_lag);
         }
         (highest_near(&self.full.nsdf, recent_lag) < FULL_WINDOW_ABSENT_NSDF).then_some(recent_lag)
+    }
+
+    /// Whether the full window's `lag`, `multiple` times the newest-note
+    /// check's lag (NSDF `height` there), is the common period of the note
+    /// now sounding and the note before while both ring (a cello's E5
+    /// ringing into its C5, 5 and 4 periods in 130 Hz), not a low note that
+    /// the newest samples, too short to hold its period, hear at a
+    /// harmonic: `lag` is a different whole multiple, other than 2 or 4,
+    /// of the settled note's period ([`PitchTracker::settled_f0_hz`]),
+    /// which the newest samples hear less periodic than their own lag.
+    fn is_common_period(&self, lag: usize, multiple: usize, height: f32, recent_max_lag: usize) -> bool {
+        let Some(settled_f0_hz) = self.settled_f0_hz() else {
+            return false;
+        };
+        let settled_lag = self.analysis_rate_hz / settled_f0_hz;
+        let Some(settled_multiple) = whole_multiple(lag as f32, settled_lag) else {
+            return false;
+        };
+        let settled_lag = settled_lag.round() as usize;
+        // An octave or two above `lag` is its own note, reported at
+        // another octave, not a note before it.
+        !settled_multiple.is_power_of_two()
+            && settled_multiple != multiple
+            && (self.min_lag..recent_max_lag).contains(&settled_lag)
+            && highest_near(&self.recent.nsdf, settled_lag) < height
     }
 
     /// Recency check: a window that straddles a note change can be most
@@ -1011,6 +1093,16 @@ fn is_newest_more_periodic(window: &[f32], lag: usize, period: usize, even: bool
     let at_period = nsdf_peak_height(newest, mean, period);
     is_subharmonic_more_periodic(nsdf_peak_height(newest, mean, lag), at_period, None)
         && (!even || is_subharmonic_more_periodic(nsdf_peak_height(newest, mean, period / 2), at_period, Some(false)))
+}
+
+/// The whole number (2 … [`MAX_SUBHARMONIC`]) of `short_lag`s that
+/// `long_lag` spans, within [`SUBHARMONIC_LAG_TOLERANCE`]; `None` when it
+/// spans none.
+fn whole_multiple(long_lag: f32, short_lag: f32) -> Option<usize> {
+    let multiple = (long_lag / short_lag).round();
+    ((2.0..=MAX_SUBHARMONIC as f32).contains(&multiple)
+        && (long_lag / (multiple * short_lag) - 1.0).abs() < SUBHARMONIC_LAG_TOLERANCE)
+        .then_some(multiple as usize)
 }
 
 /// `period / lag` as `k / j` (`k` = 2 … [`MAX_SUBHARMONIC`], `j` = 1 …
