@@ -4,8 +4,8 @@
 //! McLeod detector on the same frames at their centres; weak-fundamental
 //! low notes at their true pitch; note changes followed within 12 ms, and
 //! a note ringing into the next not taken for their common period; reed
-//! attacks that sound an octave below followed up as they settle, and no
-//! other change of timbre taken for one; a period-doubled attack after a
+//! attacks that sound an octave below followed up as they settle, without
+//! falling back, and no other change of timbre taken for one; a period-doubled attack after a
 //! rest at the octave of the note before it, and octave leaps across a rest
 //! followed; high double-reed notes with a weak fundamental at their pitch,
 //! and bright notes of the same pitches too; a bassoon-like attack after a
@@ -383,6 +383,26 @@ fn period_doubled_attack_followed_up_as_it_settles() {
                     &format!("{from_hz} → {to_hz} Hz"),
                 );
             }
+        }
+    }
+}
+
+/// A reed attack whose sub-octave dies slowly (partials between the
+/// harmonics 6 dB above them, falling 1.5 dB per 10 ms), played legato or
+/// after a rest: once those partials are 7 dB under the harmonics (87 ms
+/// in), every frame is at the note. The pitch fell back an octave for 1–3
+/// frames at 92–100 ms, after the dying sub-octave check had followed it
+/// up, as MuseScore's baritone saxophone C♯4 did where the window's newer
+/// half read 0.70 at the note with a rise of 0.28 over its older half
+/// (under both of the check's bars).
+#[test]
+fn slowly_dying_sub_octave_once_followed_up_stays_up() {
+    for &sample_rate in &[44_100.0f32, 48_000.0] {
+        let before = common::harmonic_tone(247.0, sample_rate as f64, (sample_rate * 0.3) as usize, 12);
+        let mut after_rest = before.clone();
+        after_rest.extend(vec![0.0; (sample_rate * 0.1) as usize]);
+        for (lead_in, context) in [(before, "legato after 247 Hz"), (after_rest, "after a rest")] {
+            assert_period_doubled_note_settles(lead_in, sample_rate, 277.18, (6.0, 1.5), 7.0, context);
         }
     }
 }

@@ -63,7 +63,8 @@
 //!    once its newer half has settled, not once the whole window has
 //!    forgotten it; in the first 150 ms, at a lower bar when the newer half
 //!    is far more periodic there than the older half (the sub-octave died
-//!    within the last 20 ms).
+//!    within the last 20 ms), which also keeps an upper octave already
+//!    followed while the newer half stays more periodic there.
 //! 8. Octave-jump guard: a jump of an octave away from the previous voiced
 //!    pitch is accepted only once it has persisted for
 //!    `OCTAVE_CONFIRM_FRAMES`, provided the NSDF still has a strong peak near
@@ -428,6 +429,9 @@ pub struct PitchTracker {
     /// newer half can read much more periodic at the new note's upper
     /// octave without any sub-octave dying.
     sub_octave_dying_in_note: bool,
+    /// Whether the dying sub-octave check followed the upper octave on the
+    /// last frame.
+    sub_octave_followed: bool,
     /// Running average of how far the partials between the upper octave's
     /// harmonics fell from the window's older half to its newer half over
     /// the frames the clean octave check has looked at, dB; `None` when it
@@ -478,6 +482,7 @@ impl PitchTracker {
             note_before_f0_hz: None,
             sub_octave_dying: false,
             sub_octave_dying_in_note: false,
+            sub_octave_followed: false,
             clean_fall_db: None,
             rest_memory: RestMemory::new(host_rate_hz),
             rest_probe_len: ((REST_PROBE_MS * 1e-3 * analysis_rate_hz).round() as usize).clamp(1, window_len),
@@ -503,6 +508,7 @@ impl PitchTracker {
         self.note_before_f0_hz = None;
         self.sub_octave_dying = false;
         self.sub_octave_dying_in_note = false;
+        self.sub_octave_followed = false;
         self.clean_fall_db = None;
         self.rest_memory.reset();
     }
@@ -898,7 +904,8 @@ impl PitchTracker {
     /// periodic there than the older half (until the full window agrees).
     /// Periodic enough: [`SUB_OCTAVE_UPPER_MIN_NSDF`], or
     /// [`SUB_OCTAVE_CLEAR_UPPER_MIN_NSDF`] early in a note whose newer half
-    /// rose far over its older half there. `None`: `lag` stands.
+    /// rose far over its older half there or on the frame after one that
+    /// followed it. `None`: `lag` stands.
     fn follow_dying_sub_octave(&mut self, lag: usize) -> Option<usize> {
         let half = lag / 2;
         let split = self.window_len / 2;
@@ -906,6 +913,7 @@ impl PitchTracker {
         // Each half must hold two periods of `lag`.
         if self.note_age_samples as f32 > attack_samples || half < self.min_lag.max(2) || 2 * lag + 2 > split {
             self.sub_octave_dying = false;
+            self.sub_octave_followed = false;
             return None;
         }
         let (older, newer) = self.window_halves();
@@ -927,12 +935,17 @@ impl PitchTracker {
             self.sub_octave_dying_in_note = self.note_age_samples >= split * self.decimation;
         }
         let rise = newer_at_upper - older_at_upper;
-        let clear = self.sub_octave_dying_in_note
-            && (self.note_age_samples as f32) < SUB_OCTAVE_CLEAR_MS * 1e-3 * self.host_rate_hz
-            && rise >= SUB_OCTAVE_CLEAR_RISE
-            && newer_at_upper >= SUB_OCTAVE_CLEAR_UPPER_MIN_NSDF;
+        let early = (self.note_age_samples as f32) < SUB_OCTAVE_CLEAR_MS * 1e-3 * self.host_rate_hz;
+        let on_lower_bar = early && newer_at_upper >= SUB_OCTAVE_CLEAR_UPPER_MIN_NSDF;
+        let clear = self.sub_octave_dying_in_note && on_lower_bar && rise >= SUB_OCTAVE_CLEAR_RISE;
         let settled = rise >= SUB_OCTAVE_KEEP_MARGIN && newer_at_upper >= SUB_OCTAVE_UPPER_MIN_NSDF;
-        let following = self.sub_octave_dying && (settled || clear) && older_at_lag >= SUB_OCTAVE_PAST_NSDF;
+        // Once followed, the upper octave is kept on the lower bar: the
+        // newer half can dip under the higher one for a frame while its
+        // rise over the older half has already shrunk under the clear one
+        // (a baritone saxophone's C♯4, 0.70 there with a rise of 0.28).
+        let kept = self.sub_octave_followed && on_lower_bar && rise >= SUB_OCTAVE_KEEP_MARGIN;
+        let following = self.sub_octave_dying && (settled || clear || kept) && older_at_lag >= SUB_OCTAVE_PAST_NSDF;
+        self.sub_octave_followed = following;
         following.then_some(upper)
     }
 
