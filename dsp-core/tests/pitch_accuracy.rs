@@ -5,7 +5,8 @@
 //! low notes at their true pitch; note changes followed within 12 ms, and
 //! a note ringing into the next not taken for their common period; reed
 //! attacks that sound an octave below followed up as they settle, without
-//! falling back, and no other change of timbre taken for one; a period-doubled attack after a
+//! falling back, a slip back an octave not held by the octave guard, and
+//! no other change of timbre taken for one; a period-doubled attack after a
 //! rest at the octave of the note before it, and octave leaps across a rest
 //! followed; high double-reed notes with a weak fundamental at their pitch,
 //! and bright notes of the same pitches too; a bassoon-like attack after a
@@ -403,6 +404,25 @@ fn slowly_dying_sub_octave_once_followed_up_stays_up() {
         after_rest.extend(vec![0.0; (sample_rate * 0.1) as usize]);
         for (lead_in, context) in [(before, "legato after 247 Hz"), (after_rest, "after a rest")] {
             assert_period_doubled_note_settles(lead_in, sample_rate, 277.18, (6.0, 1.5), 7.0, context);
+        }
+    }
+}
+
+/// A reed attack whose sub-octave dies over 120 ms (partials between the
+/// harmonics 4 dB above them, falling 1 dB per 10 ms), from silence or
+/// legato: the tracker slips to the octave below once more for a frame at
+/// 176 ms, and from the next frame on every frame is at the note. The
+/// octave-jump guard held that slip for 2 more frames as if it were the
+/// note, though it had come by an octave itself a frame before.
+#[test]
+fn octave_slip_after_a_dying_sub_octave_not_held_by_the_octave_guard() {
+    for &sample_rate in &[44_100.0f32, 48_000.0] {
+        for f0_hz in [220.0, 277.18] {
+            let silence = vec![0.0; (sample_rate * 0.3) as usize];
+            let legato = common::harmonic_tone(0.89 * f0_hz, sample_rate as f64, (sample_rate * 0.3) as usize, 12);
+            for (lead_in, context) in [(silence, "from silence"), (legato, "legato")] {
+                assert_period_doubled_note_settles(lead_in, sample_rate, f0_hz, (4.0, 1.0), 13.8, context);
+            }
         }
     }
 }

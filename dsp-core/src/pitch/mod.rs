@@ -71,7 +71,8 @@
 //!    the previous pitch; this removes single-frame octave errors on voice
 //!    and delays only genuine octave leaps, by two frames. A note younger
 //!    than the window is not held: its pitch is the window's reading of an
-//!    attack or a change of note.
+//!    attack or a change of note; nor is a pitch that itself came by an
+//!    octave a frame or two before.
 //! 9. Rest memory: in the first 150 ms of a note after a rest, of the
 //!    chosen lag and its octave the one nearer the note before the rest
 //!    wins unless the window clearly hears the other (see
@@ -404,6 +405,9 @@ pub struct PitchTracker {
     has_voiced: bool,
     /// Frames an octave jump has persisted.
     octave_jump_frames: u32,
+    /// Frames since the reported pitch last moved by a major third or more
+    /// (an octave among them) from one frame to the next.
+    frames_at_octave: usize,
     /// Host samples since the reported pitch last moved to another note (an
     /// octave move does not count) or the input fell silent.
     note_age_samples: usize,
@@ -475,6 +479,7 @@ impl PitchTracker {
             previous_f0_hz: DEFAULT_F0_HZ,
             has_voiced: false,
             octave_jump_frames: 0,
+            frames_at_octave: 0,
             note_age_samples: 0,
             held_f0_hz: DEFAULT_F0_HZ,
             held_samples: 0,
@@ -503,6 +508,7 @@ impl PitchTracker {
         self.previous_f0_hz = DEFAULT_F0_HZ;
         self.has_voiced = false;
         self.octave_jump_frames = 0;
+        self.frames_at_octave = 0;
         self.note_age_samples = 0;
         self.held_samples = 0;
         self.note_before_f0_hz = None;
@@ -608,6 +614,7 @@ impl PitchTracker {
             self.end_held_note(f0_hz);
         }
         self.held_latest_f0_hz = f0_hz;
+        self.frames_at_octave = if interval_ln < STEP_MAX_LN { self.frames_at_octave.saturating_add(1) } else { 0 };
         self.previous_f0_hz = f0_hz;
         self.has_voiced = true;
         PitchEstimate { f0_hz, confidence: clarity.clamp(0.0, 1.0) }
@@ -963,7 +970,11 @@ impl PitchTracker {
         let previous_lag = self.analysis_rate_hz / self.previous_f0_hz;
         let ratio = lag as f32 / previous_lag;
         let is_octave_jump = (ratio - 0.5).abs() < 0.03 || (ratio - 2.0).abs() < 0.12;
-        if !is_octave_jump {
+        // Nor is a pitch that itself moved there by an octave a frame or
+        // two ago: the jump back is as likely (MuseScore's baritone
+        // saxophone B3, whose window reads its octave below for 2 frames
+        // 100 ms into the note, was held there for 2 more).
+        if !is_octave_jump || self.frames_at_octave < OCTAVE_CONFIRM_FRAMES as usize {
             self.octave_jump_frames = 0;
             return lag;
         }
