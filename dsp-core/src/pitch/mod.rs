@@ -419,8 +419,6 @@ pub struct PitchTracker {
     /// [`PitchTracker::is_settled`]); unlike `note_age_samples`, a semitone
     /// step starts a new note even when the pitch glides there.
     held_samples: usize,
-    /// The pitch last reported in the held note, Hz.
-    held_latest_f0_hz: f32,
     /// The last note held for [`NOTE_MIN_MS`] before the held note, Hz;
     /// `None` before any (see [`PitchTracker::settled_f0_hz`]).
     note_before_f0_hz: Option<f32>,
@@ -483,7 +481,6 @@ impl PitchTracker {
             note_age_samples: 0,
             held_f0_hz: DEFAULT_F0_HZ,
             held_samples: 0,
-            held_latest_f0_hz: DEFAULT_F0_HZ,
             note_before_f0_hz: None,
             sub_octave_dying: false,
             sub_octave_dying_in_note: false,
@@ -613,7 +610,6 @@ impl PitchTracker {
         if !self.has_voiced || !held {
             self.end_held_note(f0_hz);
         }
-        self.held_latest_f0_hz = f0_hz;
         self.frames_at_octave = if interval_ln < STEP_MAX_LN { self.frames_at_octave.saturating_add(1) } else { 0 };
         self.previous_f0_hz = f0_hz;
         self.has_voiced = true;
@@ -631,12 +627,12 @@ impl PitchTracker {
     }
 
     /// The latest note held for [`NOTE_MIN_MS`], at the pitch last reported
-    /// in it (the held note's start may be its octave), Hz: the held note
-    /// once it has lasted that long, else the note before it; `None` before
-    /// any.
+    /// in it (`previous_f0_hz`: the held note's start may be its octave),
+    /// Hz: the held note once it has lasted that long, else the note before
+    /// it; `None` before any.
     fn settled_f0_hz(&self) -> Option<f32> {
-        if self.held_samples as f32 >= NOTE_MIN_MS * 1e-3 * self.host_rate_hz {
-            Some(self.held_latest_f0_hz)
+        if self.has_voiced && self.held_samples as f32 >= NOTE_MIN_MS * 1e-3 * self.host_rate_hz {
+            Some(self.previous_f0_hz)
         } else {
             self.note_before_f0_hz
         }
