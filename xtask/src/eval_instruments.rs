@@ -17,8 +17,9 @@
 //!   melody's exact pitch from the MIDI file (notes and pitch bends), over
 //!   the frames more than 30 ms inside a sounding note (a pitch change of
 //!   more than 0.75 semitone is a new note, as in eval-pitch), leaving out those
-//!   where the input recording sounds an octave below its note (as
-//!   eval-pitch does: some SoundFont saxophone attacks).
+//!   where the input recording does not play its note, as eval-pitch does
+//!   ([`crate::recorded_note`]: some SoundFont saxophone attacks sound an
+//!   octave below it, the FluidR3 voice scoops into it).
 //!
 //! The start of each FluidR3 melody is kept, with its scored pitch, in
 //! `assets/instruments/held-out/` for the test suite (`held_out_excerpt`).
@@ -43,8 +44,8 @@ use crate::held_out_excerpt::write_excerpt;
 use crate::phrases::{
     default_instruments_named, note_held, pitch_track, write_phrases, InstrumentSpec, DEFAULT_INSTRUMENTS,
 };
+use crate::recorded_note::RecordedNoteCheck;
 use crate::soundfont::{normalise, render, SOUNDFONTS, TRAINING_SOUNDFONT};
-use crate::sub_octave::SubOctaveCheck;
 
 /// Length of each held-out melody, minutes.
 const MELODY_MINUTES: f32 = 0.5;
@@ -134,17 +135,17 @@ pub fn score(input: &[f32], output: &[f32], rate_hz: f32, melody_hz: &[Option<f3
 
 /// Share of the steady frames of `melody_hz` (1 ms steps) where a reference
 /// tracker on `output` is within 50 cents, leaving out the instants where
-/// the `input` recording itself sounds an octave below its note
-/// ([`crate::sub_octave`]).
+/// the `input` recording itself does not play its note: an octave below
+/// it, off it or silent ([`crate::recorded_note`]).
 fn pitch_accuracy(input: &[f32], output: &[f32], rate_hz: f32, melody_hz: &[Option<f32>]) -> f64 {
-    let mut sub_octave = SubOctaveCheck::new(input, rate_hz, melody_hz);
+    let mut recorded = RecordedNoteCheck::new(input, rate_hz, melody_hz);
     let config = PitchConfig::default();
     let half_window = config.window_ms as f64 / 2000.0 * rate_hz as f64;
     let steady = |ms: usize| note_held(melody_hz, ms, TRANSITION_MS);
     let (mut estimates, mut references, mut voiced) = (Vec::new(), Vec::new(), Vec::new());
     for frame in track_clip(output, rate_hz, PITCH_FRAME_RATE_HZ, config) {
         let centre_ms = ((frame.end_sample as f64 - half_window).max(0.0) * 1000.0 / rate_hz as f64) as usize;
-        if let Some(f0) = steady(centre_ms).filter(|_| !sub_octave.sounds_an_octave_below(centre_ms)) {
+        if let Some(f0) = steady(centre_ms).filter(|_| recorded.is_scored(centre_ms)) {
             estimates.push(frame.estimate.f0_hz);
             references.push(f0);
             voiced.push(true);

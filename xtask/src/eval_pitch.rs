@@ -24,8 +24,9 @@
 //!   and its pitch stays within 75 cents (onsets, releases and note changes,
 //!   where the SoundFont's timing differs from the file's, are left out);
 //!   for voice, voiced from 20 ms before to 20 ms after; a voiced instant
-//!   where the recording sounds an octave below its note
-//!   ([`crate::sub_octave`]) is left out for both trackers and counted;
+//!   where the recording does not play its note ([`crate::recorded_note`]:
+//!   it sounds an octave below it, more than 50 cents off it, or nothing)
+//!   is left out for both trackers and counted;
 //! - unvoiced reference frames (voice only): unvoiced from 20 ms before to
 //!   20 ms after. An instrument's notes ring on after their note-off for
 //!   as long as the SoundFont's release (up to seconds for strings), so a
@@ -61,8 +62,8 @@ use pyin::{Framing, PYINExecutor, PadMode};
 use crate::phrases::{
     default_instrument, note_held, pitch_track, spec, write_phrases, write_scale, InstrumentSpec, SCALE_NOTE_MS,
 };
+use crate::recorded_note::{Heard, RecordedNoteCheck, OFF_NOTE_CENTS, SUB_OCTAVE_WITHIN_DB};
 use crate::soundfont::{normalise, render_at, SOUNDFONTS};
-use crate::sub_octave::{SubOctaveCheck, SUB_OCTAVE_WITHIN_DB};
 use crate::voice::{synthesize, Register, VoiceStyle};
 
 /// The instruments of the harness: the default four; the oboe, whose
@@ -121,8 +122,11 @@ enum Label {
     /// Near a change: not scored.
     Ignored,
     /// Voiced, but the recording sounds an octave below its note
-    /// ([`crate::sub_octave`]): not scored, counted.
-    SubOctave,
+    /// ([`crate::recorded_note`]): not scored, counted.
+    OctaveBelow,
+    /// Voiced, but the recording sounds off its note, or nothing
+    /// ([`crate::recorded_note`]): not scored, counted.
+    OffNote,
 }
 
 /// How a reference's exact pitch track (one value per ms) is labelled.
@@ -177,7 +181,9 @@ struct Answer {
 struct Tally {
     voiced_frames: usize,
     /// Voiced frames left out: the recording sounds an octave below its note.
-    sub_octave_frames: usize,
+    octave_below_frames: usize,
+    /// Voiced frames left out: the recording sounds off its note, or nothing.
+    off_note_frames: usize,
     within: usize,
     within_chroma: usize,
     octave_off: usize,
@@ -192,7 +198,8 @@ impl Tally {
     fn add(&mut self, answer: &Answer, label: Label) {
         match label {
             Label::Ignored => {}
-            Label::SubOctave => self.sub_octave_frames += 1,
+            Label::OctaveBelow => self.octave_below_frames += 1,
+            Label::OffNote => self.off_note_frames += 1,
             Label::Unvoiced => {
                 self.unvoiced_frames += 1;
                 self.false_alarms += usize::from(answer.voiced);
@@ -276,13 +283,17 @@ fn track_ms(answer: &Answer, track: &[Option<f32>]) -> Option<usize> {
 
 /// The label of each of `answers` by the exact `track` (Hz per ms); answers
 /// outside the track are [`Label::Ignored`].
-fn labels(answers: &[Answer], track: &[Option<f32>], rule: LabelRule, check: &mut SubOctaveCheck) -> Vec<Label> {
+fn labels(answers: &[Answer], track: &[Option<f32>], rule: LabelRule, check: &mut RecordedNoteCheck) -> Vec<Label> {
     answers
         .iter()
         .map(|answer| match track_ms(answer, track) {
             None => Label::Ignored,
             Some(ms) => match label(track, ms, rule) {
-                Label::Voiced(_) if check.sounds_an_octave_below(ms) => Label::SubOctave,
+                Label::Voiced(reference_hz) => match check.heard(ms) {
+                    Heard::AtNote | Heard::NoteBefore => Label::Voiced(reference_hz),
+                    Heard::OctaveBelow => Label::OctaveBelow,
+                    Heard::OffNote => Label::OffNote,
+                },
                 label => label,
             },
         })
@@ -299,7 +310,7 @@ fn tally_labelled(answers: &[Answer], labels: &[Label]) -> Tally {
 }
 
 /// Tallies `answers` against the exact `track` (Hz per ms).
-fn tally(answers: &[Answer], track: &[Option<f32>], rule: LabelRule, check: &mut SubOctaveCheck) -> Tally {
+fn tally(answers: &[Answer], track: &[Option<f32>], rule: LabelRule, check: &mut RecordedNoteCheck) -> Tally {
     tally_labelled(answers, &labels(answers, track, rule, check))
 }
 
@@ -314,7 +325,8 @@ fn write_frames(path: &Path, answers: &[Answer], labels: &[Label], track: &[Opti
             Label::Voiced(_) => "voiced",
             Label::Unvoiced => "unvoiced",
             Label::Ignored => "-",
-            Label::SubOctave => "octave-below",
+            Label::OctaveBelow => "octave-below",
+            Label::OffNote => "off-note",
         };
         let error_cents = match (label, answer.f0_hz) {
             (Label::Voiced(reference_hz), Some(f0_hz)) => format!("{:.0}", cents_between(f0_hz, *reference_hz)),
@@ -417,7 +429,7 @@ struct Input<'a> {
 
 fn score(input: Input) -> Result<Row> {
     let Input { names: (input, source), signal, rate_hz, track, rule, frames_csv } = input;
-    let mut check = SubOctaveCheck::new(signal, rate_hz as f32, track);
+    let mut check = RecordedNoteCheck::new(signal, rate_hz as f32, track);
     let answers = track_ours(signal, rate_hz as f32);
     let ours_labels = labels(&answers, track, rule, &mut check);
     if let Some(path) = frames_csv {
@@ -512,18 +524,19 @@ fn voice_rows(work: &Path) -> Result<Vec<Row>> {
 
 fn table(rows: &[Row]) -> String {
     let mut text = String::from(
-        "| input | source | rate | voiced frames | left out: an octave below | RPA ours | RPA pYIN | RCA ours | RCA pYIN | octave off, ours | octave off, pYIN | recall ours | recall pYIN | false alarm ours | false alarm pYIN | notes an octave off (ours) |\n\
-         |---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n",
+        "| input | source | rate | voiced frames | left out: an octave below | left out: off its note | RPA ours | RPA pYIN | RCA ours | RCA pYIN | octave off, ours | octave off, pYIN | recall ours | recall pYIN | false alarm ours | false alarm pYIN | notes an octave off (ours) |\n\
+         |---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n",
     );
     for row in rows {
         let (o, p) = (&row.ours, &row.pyin);
         text.push_str(&format!(
-            "| {} | {} | {:.1} kHz | {} | {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.2} | {:.2} | {:.1} | {:.1} | {} | {} | {} |\n",
+            "| {} | {} | {:.1} kHz | {} | {} | {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.2} | {:.2} | {:.1} | {:.1} | {} | {} | {} |\n",
             row.input,
             row.source,
             row.rate_hz as f32 / 1000.0,
             o.voiced_frames,
-            o.sub_octave_frames,
+            o.octave_below_frames,
+            o.off_note_frames,
             o.raw_pitch_accuracy(),
             p.raw_pitch_accuracy(),
             o.raw_chroma_accuracy(),
@@ -597,9 +610,10 @@ pub fn eval_pitch(args: &EvalPitchArgs) -> Result<()> {
         .min_by(|a, b| a.ours.raw_pitch_accuracy().total_cmp(&b.ours.raw_pitch_accuracy()));
     let mut report = format!(
         "# Pitch tracking on held-out input\n\n\
-         Written by `cargo xtask eval-pitch` (see `xtask/src/eval_pitch.rs` for the protocol). RPA: raw pitch accuracy, % of voiced frames within 50 cents; RCA: the same with octave errors forgiven; octave off: % of voiced frames a whole number of octaves off; recall and false alarm: the voicing decision, %; left out: voiced frames where the recording itself sounds an octave below its note (partials at the odd multiples of half its frequency within {} dB of its harmonics over at least 40 ms and 8 periods of one note, as some SoundFont saxophone attacks are for ~100 ms), scored for neither tracker. Ours runs causally as the plugin does ({:.1} ms lookahead, default confidence gate); pYIN sees the whole clip.\n\n\
+         Written by `cargo xtask eval-pitch` (see `xtask/src/eval_pitch.rs` for the protocol). RPA: raw pitch accuracy, % of voiced frames within 50 cents; RCA: the same with octave errors forgiven; octave off: % of voiced frames a whole number of octaves off; recall and false alarm: the voicing decision, %; left out: voiced frames where the recording itself does not play its note, scored for neither tracker: where it sounds an octave below it (partials at the odd multiples of half its frequency within {} dB of its harmonics over at least 40 ms and 8 periods of one note, as some SoundFont saxophone attacks are for ~100 ms), or off it (its partials' peaks in that window, weighted by their power, more than {} cents from its harmonics and not at the note before, as FluidR3's voice scoops into its notes, or the note silent: FluidR3's contrabass has no sample above A3). Ours runs causally as the plugin does ({:.1} ms lookahead, default confidence gate); pYIN sees the whole clip.\n\n\
          ## Instruments (30-second held-out phrases)\n\n",
         -SUB_OCTAVE_WITHIN_DB,
+        OFF_NOTE_CENTS,
         AnalysisConfig::default().lookahead_ms
     );
     report.push_str(&table(&instrument_table));
@@ -633,6 +647,13 @@ pub fn eval_pitch(args: &EvalPitchArgs) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A sine at `hz`, `seconds` long at `rate_hz`, peak 0.5.
+    fn sine(hz: f32, rate_hz: u32, seconds: f32) -> Vec<f32> {
+        (0..(seconds * rate_hz as f32) as usize)
+            .map(|n| (2.0 * std::f32::consts::PI * hz * n as f32 / rate_hz as f32).sin() * 0.5)
+            .collect()
+    }
 
     #[test]
     fn labels_leave_out_changes_and_release_tails() {
@@ -668,8 +689,8 @@ mod tests {
                 Answer { time_ms, f0_hz: Some(f0_hz), confidence: 1.0, voiced }
             })
             .collect();
-        let silence = vec![0.0; 32_000];
-        let tally = tally(&answers, &track, VOICE_RULE, &mut SubOctaveCheck::new(&silence, 16_000.0, &track));
+        let note = sine(165.0, 16_000, 2.0);
+        let tally = tally(&answers, &track, VOICE_RULE, &mut RecordedNoteCheck::new(&note, 16_000.0, &track));
         // Frames at 20 … 970 ms are voiced (20 ms margins), 1020 … 1990 ms unvoiced.
         assert_eq!(tally.voiced_frames, 96);
         assert_eq!(tally.octave_off, 48);
@@ -715,14 +736,12 @@ mod tests {
     #[test]
     fn pyin_reference_tracks_a_tone() {
         let rate_hz = 16_000;
-        let signal: Vec<f32> = (0..rate_hz)
-            .map(|n| (2.0 * std::f32::consts::PI * 196.0 * n as f32 / rate_hz as f32).sin() * 0.5)
-            .collect();
+        let signal = sine(196.0, rate_hz, 1.0);
         let answers = track_pyin(&signal, rate_hz);
         let track = vec![Some(196.0f32); 1000];
-        let tally = tally(&answers, &track, VOICE_RULE, &mut SubOctaveCheck::new(&signal, rate_hz as f32, &track));
+        let tally = tally(&answers, &track, VOICE_RULE, &mut RecordedNoteCheck::new(&signal, rate_hz as f32, &track));
         assert!(tally.raw_pitch_accuracy() > 90.0, "{}", tally.raw_pitch_accuracy());
-        assert_eq!(tally.sub_octave_frames, 0);
+        assert_eq!(tally.octave_below_frames + tally.off_note_frames, 0);
     }
 
     /// A recording that sounds an octave below its note for its first half
@@ -745,11 +764,37 @@ mod tests {
         let answers: Vec<Answer> = (0..100)
             .map(|k| Answer { time_ms: 10.0 * k as f64, f0_hz: Some(note_hz), confidence: 1.0, voiced: true })
             .collect();
-        let tally = tally(&answers, &track, VOICE_RULE, &mut SubOctaveCheck::new(&signal, rate_hz, &track));
+        let tally = tally(&answers, &track, VOICE_RULE, &mut RecordedNoteCheck::new(&signal, rate_hz, &track));
         // 20 … 970 ms are voiced; the 40 ms windows centred before 480 ms
         // hold only the doubled half, after 520 ms only the clean one.
-        assert!((45..=50).contains(&tally.sub_octave_frames), "{}", tally.sub_octave_frames);
-        assert_eq!(tally.voiced_frames + tally.sub_octave_frames, 96);
+        assert!((45..=50).contains(&tally.octave_below_frames), "{}", tally.octave_below_frames);
+        assert_eq!(tally.voiced_frames + tally.octave_below_frames, 96);
+        assert_eq!(tally.off_note_frames, 0);
+        assert_eq!(tally.within, tally.voiced_frames);
+    }
+
+    /// A recording a semitone sharp of its note for its first half second
+    /// (a sample's scoop), then at it, then silent (a key with no sample):
+    /// the sharp and silent frames are left out as off the note, counted,
+    /// and the rest scored.
+    #[test]
+    fn instants_off_their_note_are_left_out() {
+        let rate_hz = 16_000;
+        let note_hz = 330.0;
+        let mut signal = sine(note_hz * (1.0f32 / 12.0).exp2(), rate_hz, 0.5);
+        signal.extend(sine(note_hz, rate_hz, 0.5));
+        signal.extend(vec![0.0; 8_000]);
+        let track = vec![Some(note_hz); 1500];
+        let answers: Vec<Answer> = (0..150)
+            .map(|k| Answer { time_ms: 10.0 * k as f64, f0_hz: Some(note_hz), confidence: 1.0, voiced: true })
+            .collect();
+        let tally = tally(&answers, &track, VOICE_RULE, &mut RecordedNoteCheck::new(&signal, rate_hz as f32, &track));
+        // 20 … 1470 ms are voiced; the 40 ms windows centred before 480 ms
+        // hold only the sharp note, from 520 to 980 ms only the true one.
+        let left_out = tally.octave_below_frames + tally.off_note_frames;
+        assert!((93..=100).contains(&left_out), "{left_out}");
+        assert!(tally.off_note_frames >= 93, "{}", tally.off_note_frames);
+        assert_eq!(tally.voiced_frames + left_out, 146);
         assert_eq!(tally.within, tally.voiced_frames);
     }
 }

@@ -12,7 +12,7 @@ use anyhow::Result;
 use dsp_core::resample::resample_clip;
 
 use crate::phrases::{note_held, InstrumentSpec};
-use crate::sub_octave::SubOctaveCheck;
+use crate::recorded_note::RecordedNoteCheck;
 
 /// Where the excerpts go, relative to the workspace root.
 pub const EXCERPT_DIR: &str = "assets/instruments/held-out";
@@ -26,7 +26,8 @@ pub const REFERENCE_STEP_MS: usize = 10;
 /// Writes `<EXCERPT_DIR>/<name>.wav` (the first seconds of `input`, mono at
 /// `rate_hz`) and `<name>.f0.txt` (the exact pitch every
 /// [`REFERENCE_STEP_MS`], 0 where the harness does not score: near a
-/// change of note, or where the recording sounds an octave below it).
+/// change of note, or where the recording does not play it: an octave
+/// below it, off it or silent, [`crate::recorded_note`]).
 pub fn write_excerpt(
     spec: &InstrumentSpec,
     input: &[f32],
@@ -50,13 +51,13 @@ pub fn write_excerpt(
     }
     writer.finalize()?;
 
-    let mut sub_octave = SubOctaveCheck::new(input, rate_hz, melody_hz);
+    let mut recorded = RecordedNoteCheck::new(input, rate_hz, melody_hz);
     let mut text = format!(
         "# {}: exact pitch of the held-out melody every {REFERENCE_STEP_MS} ms from 0, Hz; 0 where not scored\n",
         spec.display_name
     );
     for ms in (0..(EXCERPT_SECONDS * 1000.0) as usize).step_by(REFERENCE_STEP_MS) {
-        let f0 = note_held(melody_hz, ms, margin_ms).filter(|_| !sub_octave.sounds_an_octave_below(ms));
+        let f0 = note_held(melody_hz, ms, margin_ms).filter(|_| recorded.is_scored(ms));
         text.push_str(&format!("{:.2}\n", f0.unwrap_or(0.0)));
     }
     std::fs::write(Path::new(EXCERPT_DIR).join(format!("{}.f0.txt", spec.name)), text)?;

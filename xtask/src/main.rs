@@ -28,8 +28,8 @@ mod eval_pitch;
 mod example_input;
 mod held_out_excerpt;
 mod phrases;
+mod recorded_note;
 mod soundfont;
-mod sub_octave;
 mod voice;
 
 use std::path::Path;

@@ -284,10 +284,23 @@ const NOTE_CHANGE_SEMITONES: f32 = 0.75;
 /// The pitch of `track` (Hz per ms, `None` between notes) at `ms`, if one
 /// note holds from `margin_ms` before to `margin_ms` after it.
 pub fn note_held(track: &[Option<f32>], ms: usize, margin_ms: usize) -> Option<f32> {
-    let at = |m: usize| track.get(m).copied().flatten();
-    let f0_hz = at(ms)?;
-    let same_note = |m| at(m).is_some_and(|f| (hz_to_midi(f) - hz_to_midi(f0_hz)).abs() < NOTE_CHANGE_SEMITONES);
+    let f0_hz = track.get(ms).copied().flatten()?;
+    let same_note = |m| is_same_note(track, m, f0_hz);
     (ms.checked_sub(margin_ms)?..=ms + margin_ms).all(same_note).then_some(f0_hz)
+}
+
+/// Whether `track` (Hz per ms) sounds the note of `f0_hz` at `ms`.
+fn is_same_note(track: &[Option<f32>], ms: usize, f0_hz: f32) -> bool {
+    track.get(ms).copied().flatten().is_some_and(|f| (hz_to_midi(f) - hz_to_midi(f0_hz)).abs() < NOTE_CHANGE_SEMITONES)
+}
+
+/// The first and last ms of the note `track` (Hz per ms) sounds at `ms`;
+/// `None` where none sounds.
+pub fn note_span(track: &[Option<f32>], ms: usize) -> Option<(usize, usize)> {
+    let f0_hz = track.get(ms).copied().flatten()?;
+    let first = (0..ms).rev().find(|&m| !is_same_note(track, m, f0_hz)).map_or(0, |m| m + 1);
+    let last = (ms + 1..track.len()).find(|&m| !is_same_note(track, m, f0_hz)).map_or(track.len() - 1, |m| m - 1);
+    Some((first, last))
 }
 
 /// The exact pitch the phrases of `smf` ask for, one value per ms (Hz;
