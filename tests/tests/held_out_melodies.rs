@@ -26,22 +26,23 @@ const REFERENCE_STEP_MS: f64 = 10.0;
 /// Least share of scored frames within 50 cents.
 const MIN_ACCURACY: f64 = 0.97;
 /// Instruments below the bar today, each with the share it must keep (so
-/// a regression still fails). The voice plays 95.9 % (97.6–99.8 % over the
-/// whole 30-second melody in each SoundFont): FluidR3's "Voice Oohs" scoops
-/// into its notes from 50–150 cents sharp for 40–60 ms, longer than the
-/// 30 ms the harness leaves out, and the output follows the input there,
-/// as it should; and its last note, E3 after G♯3, is an ensemble sample
-/// that is more periodic at three and four of its periods than at one for
-/// its first 50 ms, so the live tracker hears it an octave and a fifth low
-/// there. The input itself is within 50 cents of the written notes on
-/// about 96.7 % of these frames. (The tenor saxophone was here at 95.8 %
+/// a regression still fails). The voice plays 96.9 % (98.2–99.9 % over the
+/// whole 30-second melody in each SoundFont): its last note, E3 after G♯3,
+/// is an ensemble sample that is more periodic at three and four of its
+/// periods than at one for its first 50 ms, so the live tracker hears it
+/// an octave and a fifth low there (8 of the 14 frames missed); the other
+/// 6 are the edges of FluidR3's "Voice Oohs" scooping into its notes from
+/// 50–150 cents sharp for 40–60 ms, which the output follows, as it
+/// should. The excerpt's reference leaves out the instants where the input
+/// itself is off its note (`xtask/src/recorded_note.rs`), 15 of the 461
+/// frames it scored before, when the voice played 95.9 %. (The tenor saxophone was here at 95.8 %
 /// until the live tracker followed its period-doubled F4 and G4 attacks
 /// up as soon as their newer half settles (98.4 %); it plays 99.3 % since
 /// the tracker keeps them up once followed. The bassoon was here at
 /// 95.7 % until the subharmonic check tested an attack's newest two
 /// periods alone: its excerpt dwells on E♭2–G2, whose attacks the model
 /// starts on the 5th harmonic, as the recording does; 97.2 % now.)
-const BELOW_BAR: [(&str, f64); 1] = [("voice-oohs", 0.95)];
+const BELOW_BAR: [(&str, f64); 1] = [("voice-oohs", 0.96)];
 
 fn excerpt_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/instruments/held-out")
