@@ -137,10 +137,12 @@ impl<'a> RecordedNoteCheck<'a> {
         if let Some(&answer) = self.answers.get(&ms) {
             return answer;
         }
-        let answer = match self.spectrum(ms) {
+        // The note's first and last ms, found once for the three uses.
+        let span = note_span(self.track, ms);
+        let answer = match span.and_then(|span| self.spectrum(ms, span)) {
             None => Heard::AtNote,
             Some(None) => Heard::OffNote,
-            Some(Some(_)) if self.is_note_silent(ms) => Heard::OffNote,
+            Some(Some(_)) if span.is_some_and(|span| self.is_note_silent(span)) => Heard::OffNote,
             Some(Some(spectrum)) if spectrum.sub_octave_db().is_some_and(|db| db >= SUB_OCTAVE_WITHIN_DB) => {
                 Heard::OctaveBelow
             }
@@ -150,7 +152,7 @@ impl<'a> RecordedNoteCheck<'a> {
                 let is_near = |hz: f32| cents_between(sounding_hz, hz).abs() <= OFF_NOTE_CENTS;
                 if cents.abs() <= OFF_NOTE_CENTS {
                     Heard::AtNote
-                } else if self.note_before_hz(ms).is_some_and(is_near) {
+                } else if span.and_then(|span| self.note_before_hz(span)).is_some_and(is_near) {
                     Heard::NoteBefore
                 } else {
                     Heard::OffNote
@@ -167,34 +169,30 @@ impl<'a> RecordedNoteCheck<'a> {
         self.heard(ms).is_scored()
     }
 
-    /// Whether the 40 ms at the middle of the note sounding at `ms` are
-    /// silent: a key the SoundFont has no sample for.
-    fn is_note_silent(&self, ms: usize) -> bool {
-        let Some((first, last)) = note_span(self.track, ms) else {
-            return false;
-        };
+    /// Whether the 40 ms at the middle of the note spanning `(first, last)`
+    /// ms are silent: a key the SoundFont has no sample for.
+    fn is_note_silent(&self, (first, last): (usize, usize)) -> bool {
         let len = (MIN_WINDOW_MS * 1e-3 * self.rate_hz) as usize;
         let start = (((first + last) as f32 * 0.5e-3 * self.rate_hz) as usize).saturating_sub(len / 2);
         self.signal.get(start..start + len).is_some_and(is_silent)
     }
 
-    /// The last note `track` sounds before the one at `ms`, Hz (across a
-    /// rest: its release may ring on).
-    fn note_before_hz(&self, ms: usize) -> Option<f32> {
-        let (first, _) = note_span(self.track, ms)?;
+    /// The last note `track` sounds before the one spanning `(first, _)`
+    /// ms, Hz (across a rest: its release may ring on).
+    fn note_before_hz(&self, (first, _): (usize, usize)) -> Option<f32> {
         self.track[..first].iter().rev().find_map(|&hz| hz)
     }
 
-    /// The power spectrum of the window centred on `ms`: at least
+    /// The power spectrum of the window centred on `ms`, in the note
+    /// spanning `(first, last)` ms: at least
     /// [`MIN_WINDOW_MS`] and [`WINDOW_PERIODS`] of the note, or where the
     /// note has not lasted (or will not last) half that either side, the
     /// longest that fits in it, down to [`SHORT_WINDOW_PERIODS`] (a low
     /// note's first 100 ms, where a sample may scoop into it); `Some(None)`
     /// where the window is silent, `None` where no window fits.
-    fn spectrum(&mut self, ms: usize) -> Option<Option<Spectrum>> {
+    fn spectrum(&mut self, ms: usize, (first, last): (usize, usize)) -> Option<Option<Spectrum>> {
         let note_hz = self.track.get(ms).copied().flatten()?;
         let full_ms = MIN_WINDOW_MS.max(WINDOW_PERIODS * 1e3 / note_hz);
-        let (first, last) = note_span(self.track, ms)?;
         let fits_ms = (ms - first).min(last - ms);
         let full_window = fits_ms as f32 >= (0.5 * full_ms).ceil();
         let window_ms = if full_window { full_ms } else { 2.0 * fits_ms as f32 };
