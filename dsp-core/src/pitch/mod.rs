@@ -97,7 +97,7 @@
 //!     note rings on under the new one, the newest samples are only 0.5–0.9
 //!     periodic at the new note, and the full window's lag is a common
 //!     period of the two (3–6 of the new note's periods, and some other
-//!     number of the last note's but 2 or 4): the new note is followed
+//!     number of the last note's but 2): the new note is followed
 //!     there too.
 //! 11. Refinement at the host rate: the NSDF at three host-rate lags around
 //!     the peak, over the latest `REFINE_PERIODS` periods (at least the
@@ -748,8 +748,8 @@ impl PitchTracker {
     /// now sounding and the note before while both ring (a cello's E5
     /// ringing into its C5, 5 and 4 periods in 130 Hz), not a low note that
     /// the newest samples, too short to hold its period, hear at a
-    /// harmonic: `lag` is a different whole multiple, other than 2 or 4,
-    /// of the settled note's period ([`PitchTracker::settled_f0_hz`]),
+    /// harmonic: `lag` is a different whole multiple, other than 2, of the
+    /// settled note's period ([`PitchTracker::settled_f0_hz`]),
     /// which the newest samples hear less periodic than their own lag.
     fn is_common_period(&self, lag: usize, multiple: usize, height: f32, recent_max_lag: usize) -> bool {
         let Some(settled_f0_hz) = self.settled_f0_hz() else {
@@ -760,9 +760,11 @@ impl PitchTracker {
             return false;
         };
         let settled_lag = settled_lag.round() as usize;
-        // An octave or two above `lag` is its own note, reported at
-        // another octave, not a note before it.
-        !settled_multiple.is_power_of_two()
+        // An octave above `lag` is its own note, reported at the other
+        // octave, not a note before it. Two octaves above is the common
+        // period of a fourth too (TimGM6mb's oboe F♯5 ringing into its C♯5:
+        // 185 Hz, played for 12 frames while this left 4 out).
+        settled_multiple != 2
             && settled_multiple != multiple
             && (self.min_lag..recent_max_lag).contains(&settled_lag)
             && highest_near(&self.recent.nsdf, settled_lag) < height
