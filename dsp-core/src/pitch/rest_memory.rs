@@ -18,10 +18,12 @@
 //! (the player stopped), not a few unclear frames at a legato change. The
 //! note remembered is the last frame's, but for a release tail an octave
 //! off a settled note and less clear than it
-//! ([`OCTAVE_JUMP_MAX_CLARITY_DROP`]): a low string's fundamental dies
-//! first. The window still decides when it is clear: a plain note leaping
-//! an octave up is as periodic at its period as at twice it, and one
-//! leaping down is not periodic at half its period, so neither is held.
+//! ([`OCTAVE_JUMP_MAX_CLARITY_DROP`]), or quieter and dying away
+//! ([`RELEASE_DROP_DB`]): a low string's fundamental and a bassoon's odd
+//! partials die first. The window still decides when it is clear: a plain
+//! note leaping an octave up is as periodic at its period as at twice it
+//! (and at four times it), and one leaping down is not periodic at half
+//! its period, so neither is held.
 //! The price: a leap of an octave down across a rest to a note whose 2nd
 //! harmonic dominates (a low reed's fundamental 20 dB under it) plays the
 //! octave above for the attack's [`ATTACK_MS`].
@@ -73,6 +75,20 @@ const UPPER_MIN_NSDF: f32 = 0.3;
 /// steady periodic note is a little less periodic at twice its period, so
 /// a genuine leap up an octave is never held.
 const LOWER_MARGIN: f32 = 0.03;
+/// NSDF the octave below needs to win when the window is
+/// [`LOWER_MARGIN`] more periodic two octaves below the chosen lag than at
+/// it: the window's period then holds both the lag and its octave below
+/// whole, and the note before the rest picks between them. FluidR3's and
+/// MuseScore's bassoon G♯3–A♯3 start with a sub-octave (G♯2–A♯2) under a
+/// dominant 2nd harmonic: for their first 100 ms the window reads
+/// 0.94–1.0 at the sub-octave, 0.89–0.96 at the 2nd harmonic and
+/// 0.81–0.95 at the note, whose odd partials the sub-octave's cancel. A
+/// steady note leaping an octave up across a rest is no more periodic at
+/// four periods than at one; but while the window still holds the rest
+/// before it, it can read so (TimGM6mb's violin leaping B4 to B5 across a
+/// rest, 25–40 ms into the note), so this waits for the voiced run to
+/// fill the window.
+const LOWER_IN_PERIOD_MIN_NSDF: f32 = 0.5;
 /// How far from exactly half or twice a lag a key maximum may be to count
 /// as its octave, and a frame's pitch as the remembered note's octave,
 /// natural log (about a semitone).
@@ -86,6 +102,19 @@ const OCTAVE_TOLERANCE_LN: f32 = 0.06;
 /// 150–240 ms; a leap an octave away is as clear as the note before it
 /// once it has sounded for [`MIN_NOTE_MS`].
 const OCTAVE_JUMP_MAX_CLARITY_DROP: f32 = 0.05;
+/// How far under the loudest of its voiced run a frame an octave off the
+/// settled remembered note may be, while the level falls
+/// ([`RELEASE_FALL_DB_PER_MS`]), and still replace it, dB: a quieter one
+/// is the note's release tail however clear. FluidR3's and MuseScore's
+/// bassoon G♯3–A♯3 die away at 0.97–0.99 at the upper octave from 3–5 dB
+/// under the note, and remembered, that took the next note's attack an
+/// octave up for 150 ms (`cargo xtask eval-pitch`: at 6 dB FluidR3's
+/// frames were still remembered).
+const RELEASE_DROP_DB: f32 = 3.0;
+/// How fast the level must fall for [`RELEASE_DROP_DB`], dB per ms: the
+/// bassoon's releases fall 0.2–0.5; a leap to a quieter note holds its
+/// level, and a 5 Hz tremolo of ±3 dB falls 0.09 at most.
+const RELEASE_FALL_DB_PER_MS: f32 = 0.15;
 /// How long the remembered note must have held for
 /// [`OCTAVE_JUMP_MAX_CLARITY_DROP`] to keep it, ms: a recorded saxophone's
 /// period-doubled attack reads clearer at its octave below (0.98–1.00)
@@ -107,6 +136,8 @@ struct Durations {
     /// A settled remembered note's shortest hold, host samples
     /// ([`SETTLED_NOTE_MS`]).
     settled_note_samples: usize,
+    /// Host samples per millisecond.
+    samples_per_ms: f32,
 }
 
 /// What the tracker remembers across a rest. Real-time safe.
@@ -133,6 +164,10 @@ pub(super) struct RestMemory {
     run_samples: Option<usize>,
     /// The loudest newest-samples level of the last voiced run, dB.
     run_peak_db: f32,
+    /// The newest-samples level of the last frame observed, dB.
+    last_level_db: f32,
+    /// Host samples since that frame.
+    level_age_samples: usize,
     /// Whether the input has fallen [`REST_DROP_DB`] under that level since
     /// the last voiced run that lasted [`MIN_NOTE_MS`] (a rest, not a dip in
     /// clarity).
@@ -148,6 +183,7 @@ impl RestMemory {
             max_rest_samples: samples(MAX_REST_MS),
             attack_samples: samples(ATTACK_MS),
             settled_note_samples: samples(SETTLED_NOTE_MS),
+            samples_per_ms: host_rate_hz * 1e-3,
         })
     }
 
@@ -163,6 +199,8 @@ impl RestMemory {
             gap_samples: 0,
             run_samples: None,
             run_peak_db: f32::NEG_INFINITY,
+            last_level_db: f32::NEG_INFINITY,
+            level_age_samples: 0,
             rested: false,
         }
     }
@@ -177,6 +215,7 @@ impl RestMemory {
         self.gap_samples = self.gap_samples.saturating_add(samples);
         self.remembered_held_samples = self.remembered_held_samples.saturating_add(samples);
         self.run_samples = self.run_samples.map(|run| run.saturating_add(samples));
+        self.level_age_samples = self.level_age_samples.saturating_add(samples);
     }
 
     /// The pitch the octave choice leans to now, Hz: in a rest of a
@@ -189,9 +228,18 @@ impl RestMemory {
         }
     }
 
+    /// Host samples since the current voiced run began; 0 in a gap.
+    pub(super) fn run_samples(&self) -> usize {
+        self.run_samples.unwrap_or(0)
+    }
+
     /// Records the frame just reported: `f0_hz` at `clarity`, with the
     /// input's newest samples at `level_db` ([`level_db`]).
     pub(super) fn observe(&mut self, f0_hz: f32, clarity: f32, level_db: f32) {
+        let elapsed_ms = self.level_age_samples.max(1) as f32 / self.durations.samples_per_ms;
+        let falling = self.last_level_db - level_db >= RELEASE_FALL_DB_PER_MS * elapsed_ms;
+        self.last_level_db = level_db;
+        self.level_age_samples = 0;
         let resting = level_db <= self.run_peak_db - REST_DROP_DB;
         self.rested |= resting;
         if clarity < VOICED_MIN_CLARITY || resting {
@@ -208,7 +256,8 @@ impl RestMemory {
         // Until the run is a note, the rest goes on: an attack's first
         // voiced frame or two, then a dip, still follow it.
         if self.run_samples.is_some_and(|run| run >= self.durations.min_note_samples) {
-            if !self.is_less_clear_octave_jump(f0_hz, clarity) {
+            let releasing = falling && level_db < self.run_peak_db - RELEASE_DROP_DB;
+            if !self.is_release_octave_jump(f0_hz, clarity, releasing) {
                 let same_note = self.remembered_in_run
                     && self.last_voiced_f0_hz.is_some_and(|hz| (f0_hz / hz).ln().abs() < HALF_SEMITONE_LN);
                 if !same_note {
@@ -225,15 +274,16 @@ impl RestMemory {
 
     /// Whether `f0_hz` at `clarity` is an octave off the note remembered in
     /// this voiced run, settled ([`SETTLED_NOTE_MS`]), and
-    /// [`OCTAVE_JUMP_MAX_CLARITY_DROP`] less clear: a release tail's upper
-    /// octave, not the note.
-    fn is_less_clear_octave_jump(&self, f0_hz: f32, clarity: f32) -> bool {
+    /// [`OCTAVE_JUMP_MAX_CLARITY_DROP`] less clear or `releasing` (the level
+    /// falling, [`RELEASE_DROP_DB`] under the run's loudest): a release
+    /// tail's upper octave, not the note.
+    fn is_release_octave_jump(&self, f0_hz: f32, clarity: f32, releasing: bool) -> bool {
         let settled = self.remembered_in_run && self.remembered_held_samples >= self.durations.settled_note_samples;
         let Some(remembered_hz) = self.last_voiced_f0_hz.filter(|_| settled) else {
             return false;
         };
         let octave_off = ((f0_hz / remembered_hz).ln().abs() - std::f32::consts::LN_2).abs() < OCTAVE_TOLERANCE_LN;
-        octave_off && clarity < self.last_voiced_clarity - OCTAVE_JUMP_MAX_CLARITY_DROP
+        octave_off && (releasing || clarity < self.last_voiced_clarity - OCTAVE_JUMP_MAX_CLARITY_DROP)
     }
 
     /// The note before the current gap, if the gap is a rest short enough
@@ -251,14 +301,16 @@ pub(super) fn level_db(samples: &[f32]) -> f32 {
 
 /// The octave of `lag` (analysis samples; `key_maxima` the window's NSDF
 /// key maxima, `nsdf` the NSDF) nearer `reference_f0_hz` when the window
-/// does not clearly hear `lag` instead (see [`UPPER_MARGIN`] and
-/// [`LOWER_MARGIN`]); `lag` otherwise.
+/// does not clearly hear `lag` instead (see [`UPPER_MARGIN`],
+/// [`LOWER_MARGIN`] and, once the window has heard only the note
+/// (`window_heard`), [`LOWER_IN_PERIOD_MIN_NSDF`]); `lag` otherwise.
 pub(super) fn nearer_octave(
     nsdf: &[f32],
     lag: usize,
     key_maxima: &[usize],
     analysis_rate_hz: f32,
     reference_f0_hz: f32,
+    window_heard: bool,
 ) -> usize {
     let distance_ln = |at: usize| (analysis_rate_hz / at as f32 / reference_f0_hz).ln().abs();
     let octave_of = |ratio: f32| {
@@ -279,9 +331,17 @@ pub(super) fn nearer_octave(
             return upper;
         }
     }
-    match octave_of(2.0) {
-        Some(lower) if height(lower) >= at_lag + LOWER_MARGIN => lower,
-        _ => lag,
+    let Some(lower) = octave_of(2.0) else {
+        return lag;
+    };
+    let at_lower = height(lower);
+    let two_octaves_below =
+        key_maxima.iter().copied().find(|&at| (at as f32 / (lower as f32 * 2.0)).ln().abs() < OCTAVE_TOLERANCE_LN);
+    let in_period = window_heard && two_octaves_below.is_some_and(|at| height(at) >= at_lag + LOWER_MARGIN);
+    if at_lower >= at_lag + LOWER_MARGIN || (in_period && at_lower >= LOWER_IN_PERIOD_MIN_NSDF) {
+        lower
+    } else {
+        lag
     }
 }
 
@@ -357,6 +417,13 @@ mod tests {
         frames(&mut memory, 200, 104.0, 0.97, -14.0);
         frames(&mut memory, 100, 104.0, 0.0, SILENT_DB);
         assert_eq!(memory.reference_f0_hz(), Some(104.0), "a leap an octave up, as clear as the note before");
+        frames(&mut memory, 400, 52.0, 0.99, -10.0);
+        for frame in 0..25 {
+            memory.advance(4);
+            memory.observe(104.0, 0.98, -14.0 - frame as f32);
+        }
+        frames(&mut memory, 100, 104.0, 0.0, SILENT_DB);
+        assert_eq!(memory.reference_f0_hz(), Some(52.0), "a release tail an octave up, as clear, dying 0.25 dB/ms");
     }
 
     /// An NSDF with peaks of `heights` at lags 10, 20 and 40.
@@ -372,12 +439,20 @@ mod tests {
     fn the_nearer_octave_wins_a_close_call_only() {
         let maxima = [10, 20, 40];
         // Lag 20 is 50 Hz at this rate; 10 is 100 Hz, 40 is 25 Hz.
-        let choose = |heights, reference| nearer_octave(&nsdf_with(heights), 20, &maxima, RATE_HZ, reference);
+        let choose = |heights, reference| nearer_octave(&nsdf_with(heights), 20, &maxima, RATE_HZ, reference, true);
         assert_eq!(choose([0.8, 0.9, 0.5], 95.0), 10, "a dying sub-octave");
         assert_eq!(choose([0.55, 0.9, 0.5], 95.0), 10, "a tenor's E4 attack, 0.35 less periodic at the note");
         assert_eq!(choose([0.4, 0.9, 0.5], 95.0), 20, "clearly the lower note: a leap down");
         assert_eq!(choose([0.8, 0.9, 0.5], 50.0), 20, "the reference is the lag's own note");
         assert_eq!(choose([0.2, 0.85, 0.92], 26.0), 40, "a weak fundamental");
         assert_eq!(choose([0.2, 0.95, 0.93], 26.0), 20, "a leap up is as periodic at its period");
+        // The lag 10 (100 Hz) after a note near 50 Hz, the window periodic
+        // at 40 (25 Hz): both 10 and 20 are whole fractions of its period.
+        let choose_at_10 = |heights| nearer_octave(&nsdf_with(heights), 10, &maxima, RATE_HZ, 48.0, true);
+        assert_eq!(choose_at_10([0.89, 0.81, 0.94]), 20, "a sub-octave cancelling the note's odd partials");
+        let early = nearer_octave(&nsdf_with([0.89, 0.81, 0.94]), 10, &maxima, RATE_HZ, 48.0, false);
+        assert_eq!(early, 10, "the window still holding the rest");
+        assert_eq!(choose_at_10([0.95, 0.94, 0.93]), 10, "a steady note leaping an octave up");
+        assert_eq!(choose_at_10([0.9, 0.4, 0.96]), 10, "the octave below not periodic itself");
     }
 }
