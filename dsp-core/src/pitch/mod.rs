@@ -621,7 +621,16 @@ impl PitchTracker {
         };
         if let Some(reference_f0_hz) = self.rest_memory.reference_f0_hz() {
             let window_heard = self.rest_memory.run_samples() >= self.window_samples();
-            lag = nearer_octave(&self.full.nsdf, lag, key_maxima, self.analysis_rate_hz, reference_f0_hz, window_heard);
+            let in_attack = self.rest_memory.in_attack();
+            lag = nearer_octave(
+                &self.full.nsdf,
+                lag,
+                key_maxima,
+                self.analysis_rate_hz,
+                reference_f0_hz,
+                window_heard,
+                in_attack,
+            );
         }
         let (coarse_lag, refine_len) = match self.follow_newest_note(lag, sub_octave_steady) {
             Some(recent_lag) => (parabolic_peak(&self.recent.nsdf, recent_lag).0, self.recent.window_len),

@@ -29,7 +29,7 @@
 //! octave above for the attack's [`ATTACK_MS`].
 
 use super::nsdf::parabolic_peak;
-use super::HALF_SEMITONE_LN;
+use super::{is_near_or_an_octave_off, HALF_SEMITONE_LN};
 
 /// Clarity from which a frame counts as voiced (the default confidence
 /// gate).
@@ -53,6 +53,11 @@ const MAX_REST_MS: f32 = 2_000.0;
 /// period doublings and weak-fundamental onsets it is for settle within
 /// 120 ms.
 const ATTACK_MS: f32 = 150.0;
+/// How long after a rest the in-period choice ([`LOWER_IN_PERIOD_MIN_NSDF`])
+/// goes on, ms: the bassoon's sub-octave attacks read the note only
+/// 0.01–0.03 more periodic than its upper octave 150–200 ms in, before the
+/// clean octave check takes over.
+const IN_PERIOD_ATTACK_MS: f32 = 250.0;
 /// How much less periodic (NSDF) the upper octave may be than the chosen
 /// lag and still win when the note before the rest was near it: a reed
 /// attack's dying sub-octave (the baritone saxophone's octave-low frames
@@ -133,6 +138,9 @@ struct Durations {
     max_rest_samples: usize,
     /// The attack the memory serves, host samples ([`ATTACK_MS`]).
     attack_samples: usize,
+    /// The attack the in-period choice serves, host samples
+    /// ([`IN_PERIOD_ATTACK_MS`]).
+    in_period_attack_samples: usize,
     /// A settled remembered note's shortest hold, host samples
     /// ([`SETTLED_NOTE_MS`]).
     settled_note_samples: usize,
@@ -152,7 +160,8 @@ pub(super) struct RestMemory {
     last_voiced_clarity: f32,
     /// Whether that frame is of the current voiced run.
     remembered_in_run: bool,
-    /// Host samples the remembered note has held (within half a semitone).
+    /// Host samples the remembered note has held (within half a semitone,
+    /// or an octave off).
     remembered_held_samples: usize,
     /// The pitch before the rest that the current voiced run followed, Hz;
     /// `None` when it followed no rest, or one too long.
@@ -182,6 +191,7 @@ impl RestMemory {
             min_note_samples: samples(MIN_NOTE_MS),
             max_rest_samples: samples(MAX_REST_MS),
             attack_samples: samples(ATTACK_MS),
+            in_period_attack_samples: samples(IN_PERIOD_ATTACK_MS),
             settled_note_samples: samples(SETTLED_NOTE_MS),
             samples_per_ms: host_rate_hz * 1e-3,
         })
@@ -224,8 +234,15 @@ impl RestMemory {
     pub(super) fn reference_f0_hz(&self) -> Option<f32> {
         match self.run_samples {
             None => self.remembered_f0_hz(),
-            Some(run) => self.before_rest_f0_hz.filter(|_| run < self.durations.attack_samples),
+            Some(run) => self.before_rest_f0_hz.filter(|_| run < self.durations.in_period_attack_samples),
         }
+    }
+
+    /// Whether the memory is in a rest or the first [`ATTACK_MS`] of the
+    /// note after it, where all of [`nearer_octave`]'s choices serve (after
+    /// that, until [`IN_PERIOD_ATTACK_MS`], only the in-period one).
+    pub(super) fn in_attack(&self) -> bool {
+        self.run_samples.is_none_or(|run| run < self.durations.attack_samples)
     }
 
     /// Host samples since the current voiced run began; 0 in a gap.
@@ -258,8 +275,13 @@ impl RestMemory {
         if self.run_samples.is_some_and(|run| run >= self.durations.min_note_samples) {
             let releasing = falling && level_db < self.run_peak_db - RELEASE_DROP_DB;
             if !self.is_release_octave_jump(f0_hz, clarity, releasing) {
+                // A frame or two an octave off within a held note (a
+                // bassoon's G♯3 read at its 2nd harmonic mid-note) do not
+                // start it again, or its release tail would replace it.
                 let same_note = self.remembered_in_run
-                    && self.last_voiced_f0_hz.is_some_and(|hz| (f0_hz / hz).ln().abs() < HALF_SEMITONE_LN);
+                    && self
+                        .last_voiced_f0_hz
+                        .is_some_and(|hz| is_near_or_an_octave_off((f0_hz / hz).ln().abs(), HALF_SEMITONE_LN));
                 if !same_note {
                     self.remembered_held_samples = 0;
                 }
@@ -311,6 +333,7 @@ pub(super) fn nearer_octave(
     analysis_rate_hz: f32,
     reference_f0_hz: f32,
     window_heard: bool,
+    in_attack: bool,
 ) -> usize {
     let distance_ln = |at: usize| (analysis_rate_hz / at as f32 / reference_f0_hz).ln().abs();
     let octave_of = |ratio: f32| {
@@ -325,7 +348,7 @@ pub(super) fn nearer_octave(
     };
     let height = |at: usize| parabolic_peak(nsdf, at).1;
     let at_lag = height(lag);
-    if let Some(upper) = octave_of(0.5) {
+    if let Some(upper) = octave_of(0.5).filter(|_| in_attack) {
         let at_upper = height(upper);
         if at_upper >= UPPER_MIN_NSDF && at_upper >= at_lag - UPPER_MARGIN {
             return upper;
@@ -338,7 +361,7 @@ pub(super) fn nearer_octave(
     let two_octaves_below =
         key_maxima.iter().copied().find(|&at| (at as f32 / (lower as f32 * 2.0)).ln().abs() < OCTAVE_TOLERANCE_LN);
     let in_period = window_heard && two_octaves_below.is_some_and(|at| height(at) >= at_lag + LOWER_MARGIN);
-    if at_lower >= at_lag + LOWER_MARGIN || (in_period && at_lower >= LOWER_IN_PERIOD_MIN_NSDF) {
+    if (in_attack && at_lower >= at_lag + LOWER_MARGIN) || (in_period && at_lower >= LOWER_IN_PERIOD_MIN_NSDF) {
         lower
     } else {
         lag
@@ -370,8 +393,12 @@ mod tests {
         assert_eq!(memory.reference_f0_hz(), Some(220.0));
         frames(&mut memory, 100, 110.0, 0.9, -20.0);
         assert_eq!(memory.reference_f0_hz(), Some(220.0), "the attack's own frames are not the reference");
+        assert!(memory.in_attack());
         frames(&mut memory, 60, 110.0, 0.9, -20.0);
-        assert_eq!(memory.reference_f0_hz(), None, "past the attack");
+        assert!(!memory.in_attack(), "past the attack");
+        assert_eq!(memory.reference_f0_hz(), Some(220.0), "the in-period choice's attack goes on");
+        frames(&mut memory, 100, 110.0, 0.9, -20.0);
+        assert_eq!(memory.reference_f0_hz(), None, "past the in-period choice's attack");
     }
 
     #[test]
@@ -424,6 +451,15 @@ mod tests {
         }
         frames(&mut memory, 100, 104.0, 0.0, SILENT_DB);
         assert_eq!(memory.reference_f0_hz(), Some(52.0), "a release tail an octave up, as clear, dying 0.25 dB/ms");
+        frames(&mut memory, 400, 52.0, 0.99, -10.0);
+        frames(&mut memory, 8, 104.0, 0.98, -10.0);
+        frames(&mut memory, 100, 52.0, 0.99, -10.0);
+        for frame in 0..25 {
+            memory.advance(4);
+            memory.observe(104.0, 0.98, -14.0 - frame as f32);
+        }
+        frames(&mut memory, 100, 104.0, 0.0, SILENT_DB);
+        assert_eq!(memory.reference_f0_hz(), Some(52.0), "the same, after two frames an octave up mid-note");
     }
 
     /// An NSDF with peaks of `heights` at lags 10, 20 and 40.
@@ -439,7 +475,8 @@ mod tests {
     fn the_nearer_octave_wins_a_close_call_only() {
         let maxima = [10, 20, 40];
         // Lag 20 is 50 Hz at this rate; 10 is 100 Hz, 40 is 25 Hz.
-        let choose = |heights, reference| nearer_octave(&nsdf_with(heights), 20, &maxima, RATE_HZ, reference, true);
+        let choose =
+            |heights, reference| nearer_octave(&nsdf_with(heights), 20, &maxima, RATE_HZ, reference, true, true);
         assert_eq!(choose([0.8, 0.9, 0.5], 95.0), 10, "a dying sub-octave");
         assert_eq!(choose([0.55, 0.9, 0.5], 95.0), 10, "a tenor's E4 attack, 0.35 less periodic at the note");
         assert_eq!(choose([0.4, 0.9, 0.5], 95.0), 20, "clearly the lower note: a leap down");
@@ -448,9 +485,9 @@ mod tests {
         assert_eq!(choose([0.2, 0.95, 0.93], 26.0), 20, "a leap up is as periodic at its period");
         // The lag 10 (100 Hz) after a note near 50 Hz, the window periodic
         // at 40 (25 Hz): both 10 and 20 are whole fractions of its period.
-        let choose_at_10 = |heights| nearer_octave(&nsdf_with(heights), 10, &maxima, RATE_HZ, 48.0, true);
+        let choose_at_10 = |heights| nearer_octave(&nsdf_with(heights), 10, &maxima, RATE_HZ, 48.0, true, true);
         assert_eq!(choose_at_10([0.89, 0.81, 0.94]), 20, "a sub-octave cancelling the note's odd partials");
-        let early = nearer_octave(&nsdf_with([0.89, 0.81, 0.94]), 10, &maxima, RATE_HZ, 48.0, false);
+        let early = nearer_octave(&nsdf_with([0.89, 0.81, 0.94]), 10, &maxima, RATE_HZ, 48.0, false, true);
         assert_eq!(early, 10, "the window still holding the rest");
         assert_eq!(choose_at_10([0.95, 0.94, 0.93]), 10, "a steady note leaping an octave up");
         assert_eq!(choose_at_10([0.9, 0.4, 0.96]), 10, "the octave below not periodic itself");
