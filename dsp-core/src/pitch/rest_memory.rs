@@ -336,16 +336,17 @@ pub(super) fn nearer_octave(
     in_attack: bool,
 ) -> usize {
     let distance_ln = |at: usize| (analysis_rate_hz / at as f32 / reference_f0_hz).ln().abs();
-    let octave_of = |ratio: f32| {
+    // The key maximum nearest `target` (a lag), within the tolerance.
+    let key_maximum_near = |target: f32| {
         key_maxima
             .iter()
             .copied()
-            .map(|at| (at, (at as f32 / (lag as f32 * ratio)).ln().abs()))
+            .map(|at| (at, (at as f32 / target).ln().abs()))
             .filter(|&(_, off_ln)| off_ln < OCTAVE_TOLERANCE_LN)
             .min_by(|a, b| a.1.total_cmp(&b.1))
             .map(|(at, _)| at)
-            .filter(|&at| distance_ln(at) < distance_ln(lag))
     };
+    let octave_of = |ratio: f32| key_maximum_near(lag as f32 * ratio).filter(|&at| distance_ln(at) < distance_ln(lag));
     let height = |at: usize| parabolic_peak(nsdf, at).1;
     let at_lag = height(lag);
     if let Some(upper) = octave_of(0.5).filter(|_| in_attack) {
@@ -358,8 +359,7 @@ pub(super) fn nearer_octave(
         return lag;
     };
     let at_lower = height(lower);
-    let two_octaves_below =
-        key_maxima.iter().copied().find(|&at| (at as f32 / (lower as f32 * 2.0)).ln().abs() < OCTAVE_TOLERANCE_LN);
+    let two_octaves_below = key_maximum_near(lower as f32 * 2.0);
     let in_period = window_heard && two_octaves_below.is_some_and(|at| height(at) >= at_lag + LOWER_MARGIN);
     if (in_attack && at_lower >= at_lag + LOWER_MARGIN) || (in_period && at_lower >= LOWER_IN_PERIOD_MIN_NSDF) {
         lower
@@ -445,21 +445,23 @@ mod tests {
         frames(&mut memory, 100, 104.0, 0.0, SILENT_DB);
         assert_eq!(memory.reference_f0_hz(), Some(104.0), "a leap an octave up, as clear as the note before");
         frames(&mut memory, 400, 52.0, 0.99, -10.0);
-        for frame in 0..25 {
-            memory.advance(4);
-            memory.observe(104.0, 0.98, -14.0 - frame as f32);
-        }
-        frames(&mut memory, 100, 104.0, 0.0, SILENT_DB);
+        release_tail_then_rest(&mut memory, 104.0);
         assert_eq!(memory.reference_f0_hz(), Some(52.0), "a release tail an octave up, as clear, dying 0.25 dB/ms");
         frames(&mut memory, 400, 52.0, 0.99, -10.0);
         frames(&mut memory, 8, 104.0, 0.98, -10.0);
         frames(&mut memory, 100, 52.0, 0.99, -10.0);
+        release_tail_then_rest(&mut memory, 104.0);
+        assert_eq!(memory.reference_f0_hz(), Some(52.0), "the same, after two frames an octave up mid-note");
+    }
+
+    /// 100 ms of `f0_hz` as clear as a held note (0.98), dying by 0.25 dB/ms
+    /// from 4 dB under a note at −10 dB, then a rest.
+    fn release_tail_then_rest(memory: &mut RestMemory, f0_hz: f32) {
         for frame in 0..25 {
             memory.advance(4);
-            memory.observe(104.0, 0.98, -14.0 - frame as f32);
+            memory.observe(f0_hz, 0.98, -14.0 - frame as f32);
         }
-        frames(&mut memory, 100, 104.0, 0.0, SILENT_DB);
-        assert_eq!(memory.reference_f0_hz(), Some(52.0), "the same, after two frames an octave up mid-note");
+        frames(memory, 100, f0_hz, 0.0, SILENT_DB);
     }
 
     /// An NSDF with peaks of `heights` at lags 10, 20 and 40.
