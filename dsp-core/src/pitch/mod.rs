@@ -832,10 +832,11 @@ impl PitchTracker {
     /// at least [`CLEAN_OCTAVE_MIN_NSDF`]) at the octave below `lag`, at
     /// least [`CLEAN_OCTAVE_MARGIN`] more so than at `lag`, and the partials
     /// between `lag`'s harmonics (the octave below's odd harmonics) are not
-    /// fading on average or the note has settled ([`PitchTracker::is_settled`]),
-    /// that octave below is the note: a weak fundamental high in a double
-    /// reed's range, not a reed attack's dying period doubling. `None`:
-    /// `lag` stands.
+    /// fading on average, the note has settled ([`PitchTracker::is_settled`])
+    /// or the tracker is following that octave past the attack
+    /// ([`PitchTracker::is_following_past_attack`]), that octave below is
+    /// the note: a weak fundamental high in a double reed's range, not a
+    /// reed attack's dying period doubling. `None`: `lag` stands.
     fn clean_octave_below(&mut self, lag: usize, key_maxima: &[usize]) -> Option<usize> {
         let fall_db = self.clean_octave_fall_db(lag, key_maxima);
         self.clean_fall_db = fall_db.map(|(fall_db, _)| match self.clean_fall_db {
@@ -843,7 +844,26 @@ impl PitchTracker {
             None => fall_db,
         });
         let period = fall_db?.1;
-        (self.is_settled() || self.clean_fall_db? < CLEAN_SUB_OCTAVE_MAX_FALL_DB).then_some(period)
+        (self.is_following_past_attack(period)
+            || self.is_settled()
+            || self.clean_fall_db? < CLEAN_SUB_OCTAVE_MAX_FALL_DB)
+            .then_some(period)
+    }
+
+    /// Whether the note is past its attack ([`SUB_OCTAVE_ATTACK_MS`], when
+    /// the dying sub-octave check stops) and the last frame reported
+    /// `period` (analysis samples), within half a semitone: there the clean
+    /// octave check keeps the octave it is following whether or not the
+    /// partials between the upper octave's harmonics fall. A dying
+    /// sub-octave is the attack's, and one the tracker has already
+    /// followed up from is not `period`; a low bowed string's odd partials
+    /// ebb with its bow well past the attack (FluidR3's contrabass F♯1–G♯1,
+    /// 0.998 periodic at the note and 0.93 at the upper octave 250–300 ms
+    /// in, played an octave up until the note had settled).
+    fn is_following_past_attack(&self, period: usize) -> bool {
+        let past_attack = self.note_age_samples as f32 > SUB_OCTAVE_ATTACK_MS * 1e-3 * self.host_rate_hz;
+        let period_f0_hz = self.analysis_rate_hz / period as f32;
+        past_attack && (period_f0_hz / self.previous_f0_hz).ln().abs() < HALF_SEMITONE_LN
     }
 
     /// For [`PitchTracker::clean_octave_below`]: when the window is clean at
