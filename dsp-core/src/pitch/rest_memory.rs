@@ -98,14 +98,16 @@ const LOWER_IN_PERIOD_MIN_NSDF: f32 = 0.5;
 /// as its octave, and a frame's pitch as the remembered note's octave,
 /// natural log (about a semitone).
 const OCTAVE_TOLERANCE_LN: f32 = 0.06;
-/// How much less clear (NSDF) than the remembered note a frame an octave
-/// off it, in the same voiced run, may be and still replace it once that
-/// note has held [`SETTLED_NOTE_MS`]: a low string's release tail, whose
-/// fundamental dies first, reads 0.86–0.90 at the upper octave after
-/// 0.97–1.00 at the note (MuseScore's and FluidR3's contrabass F1–G♯1),
-/// and remembered, it took the next note's attack an octave up for
-/// 150–240 ms; a leap an octave away is as clear as the note before it
-/// once it has sounded for [`MIN_NOTE_MS`].
+/// How much less clear (NSDF) than the remembered note (its clearest
+/// frame) a frame an octave off it, in the same voiced run, may be and
+/// still replace it once that note has held [`SETTLED_NOTE_MS`]: a low
+/// string's release tail, whose fundamental dies first, reads 0.86–0.90
+/// at the upper octave after 0.97–1.00 at the note (MuseScore's and
+/// FluidR3's contrabass F1–G♯1), or fades at the note first (FluidR3's
+/// E1: 0.97, 0.91, 0.78, then 0.63–0.78 an octave up), and remembered, it
+/// took the next note's attack an octave up for 150–240 ms; a leap an
+/// octave away is as clear as the note before it once it has sounded for
+/// [`MIN_NOTE_MS`].
 const OCTAVE_JUMP_MAX_CLARITY_DROP: f32 = 0.05;
 /// How far under the loudest of its voiced run a frame an octave off the
 /// settled remembered note may be, while the level falls
@@ -156,8 +158,11 @@ pub(super) struct RestMemory {
     /// voiced run (but for a less clear octave jump, see
     /// [`OCTAVE_JUMP_MAX_CLARITY_DROP`]), Hz; `None` before any.
     last_voiced_f0_hz: Option<f32>,
-    /// That frame's clarity, NSDF 0 … 1.
-    last_voiced_clarity: f32,
+    /// The clearest of the remembered note's frames since it began (its
+    /// frames an octave off included), NSDF 0 … 1: a release tail's
+    /// clarity fades frame by frame, and each frame's own would let its
+    /// upper octave in.
+    remembered_clarity: f32,
     /// Whether that frame is of the current voiced run.
     remembered_in_run: bool,
     /// Host samples the remembered note has held (within half a semitone,
@@ -202,7 +207,7 @@ impl RestMemory {
         Self {
             durations,
             last_voiced_f0_hz: None,
-            last_voiced_clarity: 0.0,
+            remembered_clarity: 0.0,
             remembered_in_run: false,
             remembered_held_samples: 0,
             before_rest_f0_hz: None,
@@ -284,9 +289,10 @@ impl RestMemory {
                         .is_some_and(|hz| is_near_or_an_octave_off((f0_hz / hz).ln().abs(), HALF_SEMITONE_LN));
                 if !same_note {
                     self.remembered_held_samples = 0;
+                    self.remembered_clarity = 0.0;
                 }
                 self.last_voiced_f0_hz = Some(f0_hz);
-                self.last_voiced_clarity = clarity;
+                self.remembered_clarity = self.remembered_clarity.max(clarity);
                 self.remembered_in_run = true;
             }
             self.rested = false;
@@ -305,7 +311,7 @@ impl RestMemory {
             return false;
         };
         let octave_off = ((f0_hz / remembered_hz).ln().abs() - std::f32::consts::LN_2).abs() < OCTAVE_TOLERANCE_LN;
-        octave_off && (releasing || clarity < self.last_voiced_clarity - OCTAVE_JUMP_MAX_CLARITY_DROP)
+        octave_off && (releasing || clarity < self.remembered_clarity - OCTAVE_JUMP_MAX_CLARITY_DROP)
     }
 
     /// The note before the current gap, if the gap is a rest short enough
@@ -452,6 +458,16 @@ mod tests {
         frames(&mut memory, 100, 52.0, 0.99, -10.0);
         release_tail_then_rest(&mut memory, 104.0);
         assert_eq!(memory.reference_f0_hz(), Some(52.0), "the same, after two frames an octave up mid-note");
+        // FluidR3's contrabass E1: its release fades in clarity at the note
+        // (0.97, 0.91, 0.78), then rings on an octave up at 0.63–0.78,
+        // within the clarity drop of the last frame at the note.
+        frames(&mut memory, 400, 41.2, 0.99, -10.0);
+        for clarity in [0.97, 0.91, 0.78] {
+            frames(&mut memory, 4, 41.2, clarity, -11.0);
+        }
+        frames(&mut memory, 120, 82.4, 0.76, -14.0);
+        frames(&mut memory, 100, 82.4, 0.0, SILENT_DB);
+        assert_eq!(memory.reference_f0_hz(), Some(41.2), "a release tail whose clarity fades frame by frame");
     }
 
     /// 100 ms of `f0_hz` as clear as a held note (0.98), dying by 0.25 dB/ms
