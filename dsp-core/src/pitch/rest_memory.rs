@@ -81,8 +81,8 @@ const UPPER_MIN_NSDF: f32 = 0.3;
 /// a genuine leap up an octave is never held.
 const LOWER_MARGIN: f32 = 0.03;
 /// NSDF the octave below needs to win when the window is
-/// [`LOWER_MARGIN`] more periodic two octaves below the chosen lag than at
-/// it: the window's period then holds both the lag and its octave below
+/// [`IN_PERIOD_MARGIN`] more periodic two octaves below the chosen lag than
+/// at it: the window's period then holds both the lag and its octave below
 /// whole, and the note before the rest picks between them. FluidR3's and
 /// MuseScore's bassoon G♯3–A♯3 start with a sub-octave (G♯2–A♯2) under a
 /// dominant 2nd harmonic: for their first 100 ms the window reads
@@ -94,6 +94,14 @@ const LOWER_MARGIN: f32 = 0.03;
 /// rest, 25–40 ms into the note), so this waits for the voiced run to
 /// fill the window.
 const LOWER_IN_PERIOD_MIN_NSDF: f32 = 0.5;
+/// How much more periodic than the chosen lag the window must be two
+/// octaves below it for [`LOWER_IN_PERIOD_MIN_NSDF`]: the bassoon's
+/// G♯3–A♯3 read 0.025–0.030 more periodic there than at their 2nd
+/// harmonic 80–200 ms in (0.997 against 0.968), and at [`LOWER_MARGIN`]
+/// were played an octave up for 10–25 ms at a time (`cargo xtask
+/// eval-pitch`: their scales' frames an octave off 0.37–0.77 % at 0.03,
+/// 0.09–0.37 % at 0.02, every other row unchanged).
+const IN_PERIOD_MARGIN: f32 = 0.02;
 /// How far from exactly half or twice a lag a key maximum may be to count
 /// as its octave, and a frame's pitch as the remembered note's octave,
 /// natural log (about a semitone).
@@ -366,7 +374,7 @@ pub(super) fn nearer_octave(
     };
     let at_lower = height(lower);
     let two_octaves_below = key_maximum_near(lower as f32 * 2.0);
-    let in_period = window_heard && two_octaves_below.is_some_and(|at| height(at) >= at_lag + LOWER_MARGIN);
+    let in_period = window_heard && two_octaves_below.is_some_and(|at| height(at) >= at_lag + IN_PERIOD_MARGIN);
     if (in_attack && at_lower >= at_lag + LOWER_MARGIN) || (in_period && at_lower >= LOWER_IN_PERIOD_MIN_NSDF) {
         lower
     } else {
@@ -505,6 +513,7 @@ mod tests {
         // at 40 (25 Hz): both 10 and 20 are whole fractions of its period.
         let choose_at_10 = |heights| nearer_octave(&nsdf_with(heights), 10, &maxima, RATE_HZ, 48.0, true, true);
         assert_eq!(choose_at_10([0.89, 0.81, 0.94]), 20, "a sub-octave cancelling the note's odd partials");
+        assert_eq!(choose_at_10([0.968, 0.985, 0.997]), 20, "the same 150 ms in, 0.029 more periodic");
         let early = nearer_octave(&nsdf_with([0.89, 0.81, 0.94]), 10, &maxima, RATE_HZ, 48.0, false, true);
         assert_eq!(early, 10, "the window still holding the rest");
         assert_eq!(choose_at_10([0.95, 0.94, 0.93]), 10, "a steady note leaping an octave up");
