@@ -42,7 +42,9 @@
 //!    has sounded for `CLEAN_SETTLED_MS`), and the partials between the
 //!    lag's harmonics are not fading (or the note has sounded for
 //!    `CLEAN_SETTLED_MS`, after which they ebb with its tremolo, not as an
-//!    attack's sub-octave dies),
+//!    attack's sub-octave dies, or it is past its attack and the tracker
+//!    already follows that octave below: a low string's odd partials ebb
+//!    with its bow),
 //!    the octave below is the note (a double reed's weak fundamental high
 //!    in its range, or a bassoon's 2nd harmonic over its G♯3–A♯3). A
 //!    clean harmonic check does the same for three or five times a lag
@@ -861,9 +863,14 @@ impl PitchTracker {
     /// 0.998 periodic at the note and 0.93 at the upper octave 250–300 ms
     /// in, played an octave up until the note had settled).
     fn is_following_past_attack(&self, period: usize) -> bool {
-        let past_attack = self.note_age_samples as f32 > SUB_OCTAVE_ATTACK_MS * 1e-3 * self.host_rate_hz;
         let period_f0_hz = self.analysis_rate_hz / period as f32;
-        past_attack && (period_f0_hz / self.previous_f0_hz).ln().abs() < HALF_SEMITONE_LN
+        self.is_past_attack() && (period_f0_hz / self.previous_f0_hz).ln().abs() < HALF_SEMITONE_LN
+    }
+
+    /// Whether the note has sounded for longer than
+    /// [`SUB_OCTAVE_ATTACK_MS`] since its change of note (or silence).
+    fn is_past_attack(&self) -> bool {
+        self.note_age_samples as f32 > SUB_OCTAVE_ATTACK_MS * 1e-3 * self.host_rate_hz
     }
 
     /// For [`PitchTracker::clean_octave_below`]: when the window is clean at
@@ -979,9 +986,8 @@ impl PitchTracker {
     fn follow_dying_sub_octave(&mut self, lag: usize) -> Option<usize> {
         let half = lag / 2;
         let split = self.window_len / 2;
-        let attack_samples = SUB_OCTAVE_ATTACK_MS * 1e-3 * self.host_rate_hz;
         // Each half must hold two periods of `lag`.
-        if self.note_age_samples as f32 > attack_samples || half < self.min_lag.max(2) || 2 * lag + 2 > split {
+        if self.is_past_attack() || half < self.min_lag.max(2) || 2 * lag + 2 > split {
             self.sub_octave_dying = false;
             self.sub_octave_followed = false;
             return None;

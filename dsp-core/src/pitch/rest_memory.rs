@@ -17,7 +17,7 @@
 //! A rest is the input falling [`REST_DROP_DB`] under the note before it
 //! (the player stopped), not a few unclear frames at a legato change. The
 //! note remembered is the last frame's, but for a release tail an octave
-//! off a settled note and less clear than it
+//! off a settled note and less clear than its clearest frame
 //! ([`OCTAVE_JUMP_MAX_CLARITY_DROP`]), or quieter and dying away
 //! ([`RELEASE_DROP_DB`]): a low string's fundamental and a bassoon's odd
 //! partials die first. The window still decides when it is clear: a plain
@@ -166,12 +166,16 @@ pub(super) struct RestMemory {
     /// voiced run (but for a less clear octave jump, see
     /// [`OCTAVE_JUMP_MAX_CLARITY_DROP`]), Hz; `None` before any.
     last_voiced_f0_hz: Option<f32>,
-    /// The clearest of the remembered note's frames since it began (its
-    /// frames an octave off included), NSDF 0 … 1: a release tail's
-    /// clarity fades frame by frame, and each frame's own would let its
-    /// upper octave in.
+    /// The clearest of the remembered note's frames, from its first one
+    /// [`MIN_NOTE_MS`] into the voiced run on (its frames an octave off
+    /// included), NSDF 0 … 1: a release tail's clarity fades frame by
+    /// frame, and each frame's own would let its upper octave in. The
+    /// price: a legato leap an octave away within the run to a note more
+    /// than [`OCTAVE_JUMP_MAX_CLARITY_DROP`] less clear than the note's
+    /// clearest frame is not remembered.
     remembered_clarity: f32,
-    /// Whether that frame is of the current voiced run.
+    /// Whether the remembered note ([`RestMemory::last_voiced_f0_hz`]) is
+    /// of the current voiced run.
     remembered_in_run: bool,
     /// Host samples the remembered note has held (within half a semitone,
     /// or an octave off).
@@ -513,7 +517,8 @@ mod tests {
         // at 40 (25 Hz): both 10 and 20 are whole fractions of its period.
         let choose_at_10 = |heights| nearer_octave(&nsdf_with(heights), 10, &maxima, RATE_HZ, 48.0, true, true);
         assert_eq!(choose_at_10([0.89, 0.81, 0.94]), 20, "a sub-octave cancelling the note's odd partials");
-        assert_eq!(choose_at_10([0.968, 0.985, 0.997]), 20, "the same 150 ms in, 0.029 more periodic");
+        let late = nearer_octave(&nsdf_with([0.968, 0.985, 0.997]), 10, &maxima, RATE_HZ, 48.0, true, false);
+        assert_eq!(late, 20, "the same 150 ms in, 0.029 more periodic");
         let early = nearer_octave(&nsdf_with([0.89, 0.81, 0.94]), 10, &maxima, RATE_HZ, 48.0, false, true);
         assert_eq!(early, 10, "the window still holding the rest");
         assert_eq!(choose_at_10([0.95, 0.94, 0.93]), 10, "a steady note leaping an octave up");
